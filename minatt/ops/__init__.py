@@ -1,0 +1,1 @@
+"""Pure math: forward/backward pairs over ``xp``, one concept per file."""

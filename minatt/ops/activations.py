@@ -1,0 +1,28 @@
+"""Elementwise nonlinearities, each with its derivative written from its own output.
+
+    sigmoid(x) = 1 / (1 + exp(-x)) = (1 + tanh(x / 2)) / 2      d sigmoid = s * (1 - s)
+    tanh(x)                                                      d tanh    = 1 - t^2
+
+The tanh form of the sigmoid never overflows (``exp(-x)`` does for x < -88 in float32),
+and both derivatives need only the forward output, which is all an RNN cache keeps.
+"""
+
+from __future__ import annotations
+
+from minatt.backend import array_module
+
+
+def sigmoid(x):
+    """Logistic sigmoid, elementwise, stable for any x. Same shape and dtype as x."""
+    xp = array_module(x)
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+def sigmoid_backward(ds, s):
+    """Gradient through s = sigmoid(x) given the output s: dx = ds * s * (1 - s)."""
+    return ds * s * (1.0 - s)
+
+
+def tanh_backward(dt, t):
+    """Gradient through t = tanh(x) given the output t: dx = dt * (1 - t^2)."""
+    return dt * (1.0 - t * t)

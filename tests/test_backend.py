@@ -1,0 +1,105 @@
+"""The backend switch: names, context manager, environment variable, dtype, seeded init, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minatt
+from minatt import backend
+from minatt.backend import BackendError
+
+
+def test_default_backend_is_numpy():
+    with minatt.use("numpy"):
+        assert minatt.current() == "numpy"
+        assert backend.get_xp() is np
+
+
+def test_context_manager_restores_previous_backend_on_error():
+    minatt.use("numpy")
+    with pytest.raises(ZeroDivisionError):
+        with minatt.use("numpy"):
+            1 / 0
+    assert minatt.current() == "numpy"
+
+
+def test_unknown_backend_names_the_choices():
+    with pytest.raises(BackendError, match=r"unknown backend 'torch': choose one of numpy, cupy"):
+        minatt.use("torch")
+    assert minatt.current() == "numpy"  # a failed switch changes nothing
+
+
+def test_cupy_without_gpu_says_which_and_how_to_fix(monkeypatch):
+    # Make the "no driver" path deterministic whatever this machine has.
+    monkeypatch.setattr(backend, "_cupy", None)
+    try:
+        import cupy
+    except ImportError:
+        with pytest.raises(BackendError, match=r"pip install 'minatt\[gpu\]'"):
+            minatt.use("cupy")
+        return
+
+    def no_device():
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+    monkeypatch.setattr(cupy.cuda.runtime, "getDeviceCount", no_device)
+    with pytest.raises(BackendError, match=r"no usable CUDA device or driver.*cudaErrorNoDevice.*--backend numpy"):
+        minatt.use("cupy")
+
+
+def test_cupy_not_installed_names_the_extra(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` raise ImportError
+    with pytest.raises(BackendError, match=r"CuPy, which is not installed: pip install 'minatt\[gpu\]'"):
+        minatt.use("cupy")
+
+
+@pytest.mark.parametrize("value, expected", [("numpy", "numpy"), ("bogus", "MINATT_BACKEND='bogus' is not a backend")])
+def test_environment_variable(value, expected):
+    code = "import minatt; print(minatt.current())"
+    env = dict(os.environ, MINATT_BACKEND=value)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert expected in proc.stdout + proc.stderr
+
+
+def test_default_dtype_switch():
+    assert minatt.get_default_dtype() is np.float32
+    with minatt.default_dtype("float64"):
+        assert minatt.get_default_dtype() is np.float64
+        assert backend.randn(np.random.default_rng(0), (2,)).dtype == np.float64
+    assert minatt.get_default_dtype() is np.float32
+    with pytest.raises(BackendError, match="float32 or float64"):
+        minatt.set_default_dtype("int32")
+
+
+def test_seeded_draws_are_identical_and_on_the_current_backend(backend):
+    a = minatt.backend.randn(np.random.default_rng(7), (3, 4), scale=0.1)
+    b = minatt.backend.randn(np.random.default_rng(7), (3, 4), scale=0.1)
+    assert type(a) is type(backend.zeros(1))
+    assert a.dtype == np.float32
+    host = (np.random.default_rng(7).standard_normal((3, 4)) * 0.1).astype(np.float32)
+    np.testing.assert_array_equal(minatt.to_numpy(a), minatt.to_numpy(b))
+    np.testing.assert_array_equal(minatt.to_numpy(a), host)  # bit-identical to the host draw
+
+
+def test_array_module_follows_the_data(backend):
+    x = minatt.asarray(np.ones(3))
+    assert backend_name(minatt.backend.array_module(x)) == minatt.current()
+    assert minatt.backend.array_module(np.ones(3)) is np
+
+
+def test_to_numpy_roundtrip(backend):
+    host = np.arange(6.0).reshape(2, 3)
+    dev = minatt.asarray(host, dtype="float32")
+    back = minatt.to_numpy(dev)
+    assert isinstance(back, np.ndarray) and back.dtype == np.float32
+    np.testing.assert_array_equal(back, host)
+
+
+def backend_name(module) -> str:
+    return module.__name__.split(".")[0]
