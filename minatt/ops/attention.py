@@ -1,0 +1,70 @@
+"""Attention: turn scores into weights over the source positions, then average the values.
+
+    N batch, S source steps, Hv value size.
+
+    weights = softmax(scores, mask)                       (N, S); 0 at padded positions
+    context[n] = sum_s weights[n, s] * values[n, s]       (N, Hv)
+
+    dweights += values @ dcontext                         (per batch row)
+    dvalues   = weights[:, :, None] * dcontext[:, None, :]
+    dscores   = softmax_backward(dweights)
+
+A padded position has weight 0, so it adds nothing to the context and gets exactly zero
+dvalues and dscores. A row with no real position at all has zero weights and a zero context.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minatt.backend import array_module
+from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
+
+Array = Any
+
+
+class AttentionCache(NamedTuple):
+    softmax: SoftmaxCache  # holds the weights (N, S)
+    values: Array  # (N, S, Hv)
+
+
+def attention_forward(
+    scores: Array, values: Array, mask: Array | None = None
+) -> tuple[Array, Array, AttentionCache]:
+    """Masked softmax attention. N batch, S source steps, Hv value size.
+
+    Args:
+        scores: (N, S) float, e.g. from minatt.ops.scores.
+        values: (N, S, Hv) float, usually the encoder outputs (the keys).
+        mask:   (N, S) bool, True = real position, False = padding (optional).
+
+    Returns:
+        context (N, Hv), weights (N, S), cache.
+
+    Math:
+        weights = softmax(scores, mask);  context = weights @ values   (per batch row)
+    """
+    xp = array_module(scores, values)
+    weights, softmax_cache = softmax_forward(scores, mask)
+    context = xp.matmul(weights[:, None, :], values)[:, 0, :]  # (N, 1, Hv) -> (N, Hv)
+    return context, weights, AttentionCache(softmax=softmax_cache, values=values)
+
+
+def attention_backward(
+    dcontext: Array, dweights: Array | None, cache: AttentionCache
+) -> tuple[Array, Array]:
+    """Backward of attention_forward. dcontext (N, Hv), dweights (N, S) or None (= zero).
+
+    Returns dscores (N, S) and dvalues (N, S, Hv); both exactly 0 at padded positions.
+
+    Math:
+        dw = dweights + values @ dcontext;  dvalues = weights * dcontext;  dscores = softmax_backward(dw)
+    """
+    xp = array_module(dcontext)
+    weights = cache.softmax.p  # (N, S)
+    dw = xp.matmul(cache.values, dcontext[:, :, None])[:, :, 0]  # (N, S, 1) -> (N, S)
+    if dweights is not None:
+        dw = dw + dweights
+    dvalues = weights[:, :, None] * dcontext[:, None, :]  # (N, S, Hv)
+    dscores = softmax_backward(dw, cache.softmax)
+    return dscores, dvalues

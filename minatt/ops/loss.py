@@ -1,0 +1,90 @@
+"""Softmax cross-entropy, averaged over the counted tokens (targets != ignore_index).
+
+With logits2 (K, V) and targets2 (K,) the leading axes folded into K tokens:
+
+    shifted = logits2 - max_v logits2              (K, V)  the row max makes exp safe
+    log_z   = log(sum_v exp(shifted))              (K, 1)
+    log_p   = shifted - log_z                      (K, V)  stable log-softmax
+    counted = targets2 != ignore_index             (K,)    all True when ignore_index is None
+    n       = number of counted tokens
+    loss    = -sum_k counted[k] * log_p[k, targets2[k]] / n
+
+    dlogits2 = dloss * (p - onehot(targets2)) * counted[:, None] / n      p = exp(log_p)
+
+An ignored token's gradient row is exactly zero; with no counted token at all the loss is 0.0
+and the gradient all zeros (never 0/0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minatt.backend import array_module
+
+Array = Any
+
+
+class CrossEntropyCache(NamedTuple):
+    """What cross_entropy_backward needs: the probabilities, the targets, which tokens count."""
+
+    p: Array  # (K, V) softmax of the logits
+    safe_targets: Array  # (K,) targets with ignored ones replaced by 0, so they can index p
+    counted: Array  # (K,) bool, True where the token enters the mean
+    n_counted: int  # n
+    logits_shape: tuple  # (..., V)
+
+
+def cross_entropy_forward(
+    logits: Array, targets: Array, ignore_index: int | None = None
+) -> tuple[float, CrossEntropyCache]:
+    """V vocabulary size, K = product of the leading dims (e.g. N * T).
+
+    Args:
+        logits: (..., V) unnormalised scores.
+        targets: (...) integer ids in [0, V), or ignore_index, on the same backend as logits.
+        ignore_index: a target value whose tokens are left out of the mean (e.g. PAD = 0), or None.
+
+    Returns:
+        loss: python float, the mean of -log_p[k, targets2[k]] over counted tokens (0.0 if none).
+        cache: :class:`CrossEntropyCache` for :func:`cross_entropy_backward`.
+
+    Math: see the module docstring (same names).
+    """
+    xp = array_module(logits)
+    V = logits.shape[-1]
+    logits2 = logits.reshape(-1, V)  # (K, V)
+    targets2 = targets.reshape(-1)  # (K,)
+    if ignore_index is None:
+        counted = xp.ones(targets2.shape, dtype=bool)  # (K,)
+    else:
+        counted = targets2 != ignore_index  # (K,)
+    safe_targets = xp.where(counted, targets2, 0)  # (K,)
+    shifted = logits2 - logits2.max(axis=-1, keepdims=True)  # (K, V)
+    log_z = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))  # (K, 1)
+    log_p = shifted - log_z  # (K, V)
+    picked = xp.take_along_axis(log_p, safe_targets[:, None], axis=-1)[:, 0]  # (K,)
+    n_counted = int(counted.sum())
+    loss = -float(xp.where(counted, picked, 0.0).sum()) / max(n_counted, 1)
+    p = xp.exp(log_p)  # (K, V)
+    return loss, CrossEntropyCache(p, safe_targets, counted, n_counted, tuple(logits.shape))
+
+
+def cross_entropy_backward(cache: CrossEntropyCache, dloss: float = 1.0) -> Array:
+    """V vocabulary size, K = product of the leading dims.
+
+    Args:
+        cache: from :func:`cross_entropy_forward`.
+        dloss: d (final objective) / d loss, a python float (1.0 when loss is the objective).
+
+    Returns:
+        dlogits: (..., V) in the logits' dtype; rows of ignored tokens are exactly zero.
+
+    Math (code names): dlogits2 = (p - onehot(safe_targets)) * counted[:, None] * (dloss / n).
+    """
+    xp = array_module(cache.p)
+    K = cache.p.shape[0]
+    dlogits2 = cache.p.copy()  # (K, V)
+    dlogits2[xp.arange(K), cache.safe_targets] -= 1.0
+    scale = float(dloss) / max(cache.n_counted, 1)
+    dlogits2 *= xp.where(cache.counted, scale, 0.0).astype(dlogits2.dtype)[:, None]  # (K, V)
+    return dlogits2.reshape(cache.logits_shape)  # (..., V)

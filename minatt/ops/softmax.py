@@ -1,0 +1,66 @@
+"""Softmax over the last axis, with an optional mask of positions to ignore.
+
+    m  = max over the real positions of x          (0 for a row with none)
+    e  = exp(x - m) at real positions, 0 at masked ones
+    p  = e / sum(e)                                (a row with no real position: all zeros)
+    dx = p * (dp - sum(p * dp))                    (sums over the last axis)
+
+Subtracting the row maximum keeps ``exp`` from overflowing. Masked positions are filled with
+``-inf`` before the exponential, so they come out as exact zeros, and because ``p`` is zero
+there the backward formula gives them an exact zero gradient too, whatever ``dp`` holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minatt.backend import array_module
+
+Array = Any
+
+
+class SoftmaxCache(NamedTuple):
+    """What the backward pass needs: the probabilities alone (zeros at masked positions)."""
+
+    p: Array  # same shape as x
+
+
+def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, SoftmaxCache]:
+    """Softmax over the last axis (S positions) of x, ignoring positions where mask is False.
+
+    Shapes (any leading dims ..., S on the last axis):
+        x:    (..., S) float
+        mask: bool, x's shape or broadcastable to it; True = real, False = ignored (optional)
+        p:    (..., S) like x; sums to 1 over each row's real positions, exactly 0 elsewhere;
+              a row with no real position is all zeros (never NaN, no warning)
+
+    Math:
+        m = max(x[mask]);  e = exp(x - m) * mask;  p = e / sum(e)
+    """
+    xp = array_module(x)
+    if mask is None:
+        m = x.max(axis=-1, keepdims=True)  # (..., 1)
+        return _finish(xp.exp(x - m))
+    mask = xp.asarray(mask, dtype=bool)
+    filled = xp.where(mask, x, -xp.inf)  # (..., S): -inf at ignored positions
+    m = filled.max(axis=-1, keepdims=True)  # (..., 1): -inf for a fully masked row
+    m = xp.where(m == -xp.inf, 0.0, m)  # any finite shift will do for a fully masked row
+    e = xp.exp(filled - m)  # exp(-inf) = 0 exactly at ignored positions
+    return _finish(e)
+
+
+def _finish(e: Array) -> tuple[Array, SoftmaxCache]:
+    """Normalise non-negative e over the last axis; an all-zero row stays all zeros."""
+    xp = array_module(e)
+    total = e.sum(axis=-1, keepdims=True)  # (..., 1)
+    p = e / xp.where(total > 0, total, 1.0)
+    return p, SoftmaxCache(p=p)
+
+
+def softmax_backward(dp: Array, cache: SoftmaxCache) -> Array:
+    """Gradient through p = softmax(x): dx = p * (dp - sum(p * dp)), shaped (..., S) like dp.
+
+    Masked positions (p = 0) get dx = 0 exactly, and so does a fully masked row.
+    """
+    p = cache.p
+    return p * (dp - (p * dp).sum(axis=-1, keepdims=True))

@@ -1,0 +1,65 @@
+"""The lessons stay true to the code: every quotation of the library matches its source.
+
+A quotation in a lesson is a ```py block right after a marker line
+
+    <!-- quote: minatt/ops/linear.py affine_backward -->
+
+and must equal the source of that function or class, character for character (after removing
+the common indentation). Running the ```python blocks is lessons/conftest.py's job (Sybil).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
+QUOTE = re.compile(r"<!-- quote: (?P<path>\S+) (?P<name>[\w.]+) -->\n```py\n(?P<body>.*?)```", re.S)
+
+
+def source_of(path: Path, dotted: str) -> str:
+    text = path.read_text()
+    tree = ast.parse(text)
+    nodes = tree.body
+    node = None
+    for part in dotted.split("."):
+        node = next(
+            (n for n in nodes if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part), None
+        )
+        if node is None:
+            raise LookupError(f"{dotted} not found in {path}")
+        nodes = node.body
+    lines = text.splitlines()
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    return textwrap.dedent("\n".join(lines[start : node.end_lineno])) + "\n"
+
+
+QUOTES = [
+    (lesson.name, m["path"], m["name"], m["body"])
+    for lesson in LESSONS
+    for m in QUOTE.finditer(lesson.read_text())
+]
+
+
+def test_there_are_lessons():
+    assert len(LESSONS) >= 2
+
+
+@pytest.mark.parametrize("lesson, path, name, body", QUOTES, ids=[f"{q[0]}:{q[2]}" for q in QUOTES])
+def test_quotation_matches_the_library(lesson, path, name, body):
+    assert body == source_of(ROOT / path, name), (
+        f"{lesson} quotes {path} {name}, which has changed: copy the current source into the lesson"
+    )
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_every_py_block_is_a_checked_quotation(lesson):
+    text = lesson.read_text()
+    blocks = len(re.findall(r"^```py$", text, re.M))
+    quoted = len(QUOTE.findall(text))
+    assert blocks == quoted, f"{lesson.name}: a ```py block without a quote marker is neither run nor checked"

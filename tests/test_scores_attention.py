@@ -1,0 +1,336 @@
+"""Attention scores and masked attention: gradient checks, planted bugs, padding, dtypes, cross-checks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minatt.backend import array_module, asarray, default_dtype, to_numpy
+from minatt.checks.attention import concat_score_case, general_score_case
+from minatt.gradcheck import (
+    GradientCheckError,
+    assert_gradients,
+    build_case,
+    check_gradients,
+    registry,
+    run_case,
+)
+from minatt.ops import attention as attention_ops
+from minatt.ops import scores as score_ops
+from minatt.ops.attention import attention_backward, attention_forward
+from minatt.ops.scores import (
+    additive_keys_forward,
+    additive_score_backward,
+    additive_score_forward,
+    additive_score_projected_backward,
+    additive_score_projected_forward,
+    concat_score_backward,
+    concat_score_forward,
+    dot_score_forward,
+    general_score_forward,
+)
+
+SEEDS = range(6)
+SCORE_CASES = ["dot_score", "general_score", "concat_score", "additive_score", "additive_keys",
+               "additive_score_projected"]
+CASES = [*SCORE_CASES, "attention"]
+
+
+def failures(results) -> set[str]:
+    return {r.name for r in results if not r.passed}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", CASES)
+def test_gradients(backend, name, seed):
+    results = run_case(name, seed)
+    assert results and all(r.passed for r in results), "\n".join(r.describe() for r in results)
+
+
+# --- planted bugs ---------------------------------------------------------------------------
+
+
+def tweak(backward, index, change):
+    """A backward that returns the true gradients except grads[index] -> change(grads[index])."""
+
+    def wrong(*args):
+        grads = list(backward(*args))
+        grads[index] = change(grads[index])
+        return tuple(grads)
+
+    return wrong
+
+
+def scaled(g):
+    return 1.001 * g
+
+
+def negated(g):
+    return -g
+
+
+def _general_wa_not_transposed(dscores, cache):
+    dqW, dkeys = score_ops.dot_score_backward(dscores, cache.dot)
+    return dqW @ cache.Wa, dkeys, cache.q.T @ dqW  # dq should use Wa.T
+
+
+def _transposed(g):
+    return g.T
+
+
+def _concat_halves_swapped(dscores, cache):
+    dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, cache.additive)
+    return dq, dkeys, array_module(dWq).concatenate([dWk, dWq]), dv  # [dWq; dWk] in the wrong order
+
+
+def _attention_ignores_dweights(dcontext, dweights, cache):
+    return attention_backward(dcontext, None, cache)
+
+
+def _softmax_drops_sum_term(dp, cache):
+    return cache.p * dp
+
+
+def _no_tanh_derivative(dt, t):
+    return dt
+
+
+# (case, function to replace on its module, replacement factory, gradients that must fail)
+BUGS = [
+    ("dot_score", score_ops, "dot_score_backward", lambda f: tweak(f, 0, scaled), {"q"}),
+    ("dot_score", score_ops, "dot_score_backward", lambda f: tweak(f, 1, negated), {"keys"}),
+    ("general_score", score_ops, "general_score_backward", lambda f: tweak(f, 2, scaled), {"Wa"}),
+    ("general_score", score_ops, "general_score_backward", lambda f: tweak(f, 1, negated), {"keys"}),
+    ("additive_keys", score_ops, "additive_keys_backward", lambda f: tweak(f, 0, negated), {"keys"}),
+    ("additive_keys", score_ops, "additive_keys_backward", lambda f: tweak(f, 1, scaled), {"Wk"}),
+    ("additive_score_projected", score_ops, "tanh_backward", lambda f: _no_tanh_derivative,
+     {"q", "kproj", "Wq"}),
+    ("additive_score_projected", score_ops, "additive_score_projected_backward",
+     lambda f: tweak(f, 3, scaled), {"v"}),
+    ("additive_score_projected", score_ops, "additive_score_projected_backward",
+     lambda f: tweak(f, 1, negated), {"kproj"}),
+    ("additive_score", score_ops, "tanh_backward", lambda f: _no_tanh_derivative, {"q", "keys", "Wq", "Wk"}),
+    ("additive_score", score_ops, "additive_score_backward", lambda f: tweak(f, 3, scaled), {"Wk"}),
+    ("additive_score", score_ops, "additive_score_backward", lambda f: tweak(f, 0, negated), {"q"}),
+    ("concat_score", score_ops, "tanh_backward", lambda f: _no_tanh_derivative, {"q", "keys", "Wa"}),
+    ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 3, scaled), {"v"}),
+    ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 0, negated), {"q"}),
+    ("attention", attention_ops, "softmax_backward", lambda f: _softmax_drops_sum_term, {"scores"}),
+    ("attention", attention_ops, "attention_backward", lambda f: _attention_ignores_dweights, {"scores"}),
+    ("attention", attention_ops, "attention_backward", lambda f: tweak(f, 1, scaled), {"values"}),
+    ("attention", attention_ops, "attention_backward", lambda f: tweak(f, 0, negated), {"scores"}),
+]
+
+
+@pytest.mark.parametrize("name, module, attr, make_bug, expected", BUGS,
+                         ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(BUGS)])
+def test_planted_bugs_are_caught(backend, monkeypatch, name, module, attr, make_bug, expected):
+    monkeypatch.setattr(module, attr, make_bug(getattr(module, attr)))
+    case = build_case(name, seed=2)
+    with pytest.raises(GradientCheckError) as info:
+        assert_gradients(case.fn, case.params)
+    assert failures(check_gradients(case.fn, case.params)) == expected
+    for grad in expected:
+        assert f"d{grad}[" in str(info.value) or f"d{grad} (random direction)" in str(info.value)
+
+
+@pytest.mark.parametrize("make_bug, expected", [
+    (lambda f: _general_wa_not_transposed, "q"),
+    (lambda f: tweak(f, 2, _transposed), "Wa"),
+])
+def test_general_score_transposed_wa_is_caught(backend, monkeypatch, make_bug, expected):
+    """With Hq == Hk a transposed Wa (or dWa) has the right shape; only the numbers can tell."""
+    monkeypatch.setattr(score_ops, "general_score_backward", make_bug(score_ops.general_score_backward))
+    with default_dtype("float64"):
+        case = general_score_case(np.random.default_rng(4), Hq=3, Hk=3)
+    with pytest.raises(GradientCheckError, match=rf"d{expected}\["):
+        assert_gradients(case.fn, case.params)
+    assert failures(check_gradients(case.fn, case.params)) == {expected}
+
+
+def test_concat_swapped_weight_halves_are_caught(backend, monkeypatch):
+    monkeypatch.setattr(score_ops, "concat_score_backward", _concat_halves_swapped)
+    with default_dtype("float64"):
+        case = concat_score_case(np.random.default_rng(4), Hq=3, Hk=3)
+    assert failures(check_gradients(case.fn, case.params)) == {"Wa"}
+
+
+# --- the additive split, and concat = additive --------------------------------------------------
+
+
+def _qk(rng, N=3, S=4, Hq=3, Hk=2, A=5):
+    return (asarray(rng.standard_normal((N, Hq))), asarray(rng.standard_normal((N, S, Hk))),
+            asarray(rng.standard_normal((Hq, A))), asarray(rng.standard_normal((Hk, A))),
+            asarray(rng.standard_normal(A)))
+
+
+def test_additive_is_keys_then_projected(backend, rng):
+    q, keys, Wq, Wk, v = _qk(rng)
+    scores, cache = additive_score_forward(q, keys, Wq, Wk, v)
+    kproj, keys_cache = additive_keys_forward(keys, Wk)
+    scores2, score_cache = additive_score_projected_forward(q, kproj, Wq, v)
+    np.testing.assert_array_equal(to_numpy(scores), to_numpy(scores2))
+    dscores = asarray(rng.standard_normal(scores.shape))
+    dq, dkproj, dWq, dv = additive_score_projected_backward(dscores, score_cache)
+    dkeys, dWk = score_ops.additive_keys_backward(dkproj, keys_cache)
+    for a, b in zip(additive_score_backward(dscores, cache), (dq, dkeys, dWq, dWk, dv), strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_keys_projected_once_reused_over_steps(backend, rng):
+    """The decoder pattern: project once, score T queries, sum dkproj, one keys backward."""
+    _, keys, Wq, Wk, v = _qk(rng)
+    qs = [asarray(rng.standard_normal((3, 3))) for _ in range(3)]
+    ds = [asarray(rng.standard_normal((3, 4))) for _ in range(3)]
+    kproj, keys_cache = additive_keys_forward(keys, Wk)
+    dkproj = 0.0
+    for q, d in zip(qs, ds, strict=True):
+        _, cache = additive_score_projected_forward(q, kproj, Wq, v)
+        dkproj = dkproj + additive_score_projected_backward(d, cache)[1]  # summed over steps
+    dkeys, dWk = score_ops.additive_keys_backward(dkproj, keys_cache)
+    want_dkeys, want_dWk = 0.0, 0.0
+    for q, d in zip(qs, ds, strict=True):
+        grads = additive_score_backward(d, additive_score_forward(q, keys, Wq, Wk, v)[1])
+        want_dkeys, want_dWk = want_dkeys + grads[1], want_dWk + grads[3]
+    np.testing.assert_allclose(to_numpy(dkeys), to_numpy(want_dkeys), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(to_numpy(dWk), to_numpy(want_dWk), rtol=1e-12, atol=1e-13)
+
+
+def test_concat_equals_additive_with_split_weights(backend, rng):
+    q, keys, Wq, Wk, v = _qk(rng)
+    Wa = asarray(np.concatenate([to_numpy(Wq), to_numpy(Wk)]))  # (Hq + Hk, A)
+    s1, c1 = concat_score_forward(q, keys, Wa, v)
+    s2, c2 = additive_score_forward(q, keys, Wq, Wk, v)
+    np.testing.assert_array_equal(to_numpy(s1), to_numpy(s2))
+    d = asarray(rng.standard_normal(s1.shape))
+    dq, dkeys, dWa, dv = concat_score_backward(d, c1)
+    dq2, dkeys2, dWq, dWk, dv2 = additive_score_backward(d, c2)
+    for a, b in [(dq, dq2), (dkeys, dkeys2), (dWa[:3], dWq), (dWa[3:], dWk), (dv, dv2)]:
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_scores_match_their_definitions(backend, rng):
+    q, keys, Wq, Wk, v = _qk(rng, Hk=3)
+    qn, kn = to_numpy(q), to_numpy(keys)
+    np.testing.assert_allclose(to_numpy(dot_score_forward(q, keys)[0]), np.einsum("nh,nsh->ns", qn, kn))
+    Wa = asarray(rng.standard_normal((3, 3)))
+    np.testing.assert_allclose(to_numpy(general_score_forward(q, keys, Wa)[0]),
+                               np.einsum("ni,ij,nsj->ns", qn, to_numpy(Wa), kn))
+    pre = (qn @ to_numpy(Wq))[:, None, :] + kn @ to_numpy(Wk)
+    additive = additive_score_forward(q, keys, Wq, Wk, v)[0]
+    np.testing.assert_allclose(to_numpy(additive), np.tanh(pre) @ to_numpy(v))
+
+
+# --- masking --------------------------------------------------------------------------------
+
+
+def _attention_inputs(rng, N=4, S=5, Hv=3):
+    mask = np.arange(S)[None, :] < np.array([0, 1, S, 3])[:N, None]
+    return rng.standard_normal((N, S)) * 3.0, rng.standard_normal((N, S, Hv)), mask
+
+
+def test_padding_gets_zero_weight_and_zero_gradient(backend, rng):
+    scores, values, mask = _attention_inputs(rng)
+    scores[~mask] = 1e6  # huge scores at padded positions must still be ignored
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise", over="raise"):
+        warnings.simplefilter("error")
+        context, weights, cache = attention_forward(asarray(scores), asarray(values), asarray(mask))
+        dscores, dvalues = attention_backward(asarray(rng.standard_normal((4, 3))),
+                                              asarray(rng.standard_normal((4, 5))), cache)
+    context, weights, dscores, dvalues = map(to_numpy, (context, weights, dscores, dvalues))
+    assert np.all(weights[~mask] == 0.0) and np.all(dscores[~mask] == 0.0) and np.all(dvalues[~mask] == 0.0)
+    assert np.all(context[0] == 0.0) and np.all(weights[0] == 0.0)  # fully padded row
+    np.testing.assert_array_equal(context[1], values[1, 0])  # length-1 row: context = that value
+    np.testing.assert_allclose(weights.sum(-1), [0, 1, 1, 1], rtol=1e-12)
+    for arr in (context, weights, dscores, dvalues):
+        assert np.all(np.isfinite(arr))
+
+
+def test_dweights_none_means_zero(backend, rng):
+    scores, values, mask = _attention_inputs(rng)
+    _, _, cache = attention_forward(asarray(scores), asarray(values), asarray(mask))
+    dc = asarray(rng.standard_normal((4, 3)))
+    zero = asarray(np.zeros((4, 5)))
+    for a, b in zip(attention_backward(dc, None, cache), attention_backward(dc, zero, cache), strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_row_results_ignore_other_rows_masks(backend, rng):
+    scores, values, mask = _attention_inputs(rng)
+    dc, dw = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
+    outs = []
+    for other in (mask[1:], ~mask[1:]):
+        m = np.concatenate([mask[3:4], other])  # row 0 keeps length 3; the rest change
+        context, weights, cache = attention_forward(asarray(scores), asarray(values), asarray(m))
+        dscores, dvalues = attention_backward(asarray(dc), asarray(dw), cache)
+        outs.append([to_numpy(a)[0] for a in (context, weights, dscores, dvalues)])
+    for a, b in zip(*outs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", [*CASES])
+def test_float32_runs_and_matches_float64(backend, name):
+    with default_dtype("float32"):
+        case32 = registry()[name](np.random.default_rng(5))
+    case64 = build_case(name, seed=5)
+    loss32, g32 = case32.fn(case32.params)
+    loss64, g64 = case64.fn(case64.params)
+    np.testing.assert_allclose(loss32, loss64, rtol=1e-4, atol=1e-4)
+    for key, g in g32.items():
+        assert g.dtype == np.float32, f"d{key} is {g.dtype}"
+        np.testing.assert_allclose(to_numpy(g), to_numpy(g64[key]), rtol=1e-3, atol=1e-4)
+
+
+def test_float32_outputs_stay_float32(backend, rng):
+    q, keys, Wq, Wk, v = (a.astype(np.float32) for a in _qk(rng, Hk=3))
+    Wa3 = asarray(rng.standard_normal((3, 3)).astype(np.float32))
+    outs = [dot_score_forward(q, keys)[0], general_score_forward(q, keys, Wa3)[0],
+            additive_score_forward(q, keys, Wq, Wk, v)[0]]
+    mask = asarray(np.array([[True] * 4, [False] * 4, [True, False, False, False]]))
+    context, weights, _ = attention_forward(outs[-1], keys, mask)
+    assert all(o.dtype == np.float32 for o in (*outs, context, weights))
+
+
+# --- properties and a reference ---------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(N=st.integers(1, 4), S=st.integers(1, 6), Hv=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_property_attention_weights(backend, N, S, Hv, seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, S + 1, size=N)
+    mask = np.arange(S)[None, :] < lengths[:, None]
+    values = rng.standard_normal((N, S, Hv))
+    scores = asarray(rng.standard_normal((N, S)) * 5)
+    context, weights, _ = attention_forward(scores, asarray(values), asarray(mask))
+    context, weights = to_numpy(context), to_numpy(weights)
+    assert np.all(weights[~mask] == 0.0) and np.all(weights >= 0.0)
+    np.testing.assert_allclose(weights.sum(-1), (lengths > 0).astype(float), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(context, np.einsum("ns,nsh->nh", weights, values), rtol=1e-12, atol=1e-12)
+    assert np.all(context[lengths == 0] == 0.0)
+
+
+def test_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    q, keys, Wq, Wk, v = _qk(rng, N=4, S=5, Hk=3)
+    _, values, mask = _attention_inputs(rng)
+    dc, dw = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
+    scores, score_cache = additive_score_forward(q, keys, Wq, Wk, v)
+    context, weights, cache = attention_forward(scores, values, mask)
+    dscores, dvalues = attention_backward(dc, dw, cache)
+    dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, score_cache)
+
+    arrays = {"q": q, "keys": keys, "Wq": Wq, "Wk": Wk, "v": v, "values": values}
+    t = {k: torch.tensor(a, requires_grad=True) for k, a in arrays.items()}
+    s = torch.tanh((t["q"] @ t["Wq"])[:, None, :] + t["keys"] @ t["Wk"]) @ t["v"]
+    w = torch.nan_to_num(s.masked_fill(~torch.tensor(mask), float("-inf")).softmax(-1))  # NaN row -> 0
+    c = torch.einsum("ns,nsh->nh", w, t["values"])
+    ((c * torch.tensor(dc)).sum() + (w * torch.tensor(dw)).sum()).backward()
+    np.testing.assert_allclose(weights, w.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(context, c.detach().numpy(), rtol=1e-12, atol=1e-15)
+    for ours, key in [(dvalues, "values"), (dq, "q"), (dkeys, "keys"), (dWq, "Wq"), (dWk, "Wk"), (dv, "v")]:
+        np.testing.assert_allclose(ours, t[key].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=key)

@@ -1,0 +1,280 @@
+"""Tasks: correct targets, padding and masks, seeding, a held-out split that never leaks, parsing."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minatt import tasks
+from minatt.tasks import BOS, EOS, PAD, UNK, Vocab, collate, format_date, make_task
+
+DIGIT_TASKS = ("copy", "reverse", "sort", "denoise")
+
+
+def pairs_of(task, batch):
+    """Decode a batch back to (src_tokens, tgt_tokens) pairs."""
+    return [(task.src_vocab.decode(s), task.tgt_vocab.decode(t)) for s, t in zip(batch.src, batch.tgt_out)]
+
+
+def check_layout(batch, src_lens, tgt_lens):
+    """Padding, masks, BOS/EOS placement and the batch's own maxima."""
+    src, src_mask, tgt_in, tgt_out, tgt_mask = batch
+    n = len(src_lens)
+    assert src.dtype == np.int64 and tgt_in.dtype == np.int64 and tgt_out.dtype == np.int64
+    assert src_mask.dtype == bool and tgt_mask.dtype == bool
+    assert src.shape == src_mask.shape == (n, max(src_lens))
+    assert tgt_in.shape == tgt_out.shape == tgt_mask.shape == (n, max(tgt_lens) + 1)
+    for i in range(n):
+        s, t = src_lens[i], tgt_lens[i]
+        assert src_mask[i].tolist() == [True] * s + [False] * (src.shape[1] - s)
+        assert tgt_mask[i].tolist() == [True] * (t + 1) + [False] * (tgt_in.shape[1] - t - 1)
+        assert tgt_in[i, 0] == BOS and tgt_out[i, t] == EOS
+        assert (tgt_in[i, 1 : t + 1] == tgt_out[i, :t]).all()
+    assert (src[~src_mask] == PAD).all() and (src[src_mask] > UNK).all()
+    assert (tgt_in[~tgt_mask] == PAD).all() and (tgt_out[~tgt_mask] == PAD).all()
+    assert (tgt_out[:, :-1][tgt_mask[:, 1:]] > UNK).all()  # every counted non-final position is a real token
+
+
+# -- Vocab and collate -----------------------------------------------------------------------
+
+
+def test_vocab_specials_encode_decode():
+    v = Vocab(["a", "b", "a", "<eos>"])
+    assert v.tokens == ["<pad>", "<bos>", "<eos>", "<unk>", "a", "b"] and len(v) == 6
+    assert v.index["a"] == 4 and v.symbols == ["a", "b"]
+    assert v.encode(["b", "a", "zz"]) == [5, 4, UNK]
+    assert v.decode([BOS, 4, 5, PAD, 4, EOS, 5, 5]) == ["a", "b", "a"]
+    assert v.decode(np.array([4, 3])) == ["a", "<unk>"]
+    assert Vocab(v.tokens) == v and Vocab(["b", "a"]) != v
+    with pytest.raises(ValueError, match="outside"):
+        v.decode([99])
+
+
+def test_collate_layout_and_empty_target():
+    src_v = tgt_v = Vocab("0123456789")
+    pairs = [(list("12"), list("345")), (list("6789"), [])]
+    b = collate(pairs, src_v, tgt_v)
+    check_layout(b, [2, 4], [3, 0])
+    assert b.tgt_in[1].tolist() == [BOS, 0, 0, 0] and b.tgt_out[1].tolist() == [EOS, 0, 0, 0]
+    with pytest.raises(ValueError, match="empty"):
+        collate([([], ["1"])], src_v, tgt_v)
+    with pytest.raises(ValueError):
+        collate([], src_v, tgt_v)
+
+
+seqs = st.lists(st.sampled_from(list("0123456789")), min_size=1, max_size=8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(seqs, st.lists(st.sampled_from(list("abc")), max_size=8)), min_size=1, max_size=6))
+def test_collate_property(pairs):
+    src_v, tgt_v = Vocab("0123456789"), Vocab("abc")
+    b = collate(pairs, src_v, tgt_v)
+    check_layout(b, [len(s) for s, _ in pairs], [len(t) for _, t in pairs])
+    for (s, t), row_s, row_t in zip(pairs, b.src, b.tgt_out):
+        assert src_v.decode(row_s) == s and tgt_v.decode(row_t) == t
+
+
+# -- every task's content --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [*DIGIT_TASKS, "dates"])
+def test_batches_are_well_formed(name):
+    task = make_task(name, min_len=2, max_len=7, seed=3)
+    b = task.batch(None, 64)
+    pairs = pairs_of(task, b)
+    check_layout(b, [len(s) for s, _ in pairs], [len(t) for _, t in pairs])
+    assert all(task.split_of(s, t) == "train" for s, t in pairs)
+
+
+@pytest.mark.parametrize("name", ["copy", "reverse", "sort"])
+def test_sequence_targets(name):
+    task = make_task(name, min_len=3, max_len=9, seed=0)
+    pairs = pairs_of(task, task.batch(None, 200))
+    lengths = {len(s) for s, _ in pairs}
+    assert lengths == set(range(3, 10))  # uniform over the whole range
+    for s, t in pairs:
+        assert set(s) <= set("0123456789")
+        expected = {"copy": s, "reverse": s[::-1], "sort": sorted(s, key=int)}[name]
+        assert t == expected
+    if name == "sort":
+        assert any(s != t for s, t in pairs)  # it does sort
+
+
+def test_sort_uses_the_symbols_order_and_custom_symbols():
+    task = make_task("sort", min_len=4, max_len=6, seed=1, symbols="zyx")
+    for s, t in pairs_of(task, task.batch(None, 50)):
+        assert sorted(s, key="zyx".index) == t and set(s) <= set("zyx")
+    assert task.src_vocab.symbols == ["z", "y", "x"] and task.split_min_len == 5  # 3^5 = 243 >= 100
+    with pytest.raises(ValueError, match="repeat"):
+        make_task("copy", symbols="aa")
+    with pytest.raises(ValueError, match="bad symbol"):
+        make_task("copy", symbols=["a b"])
+
+
+def test_denoise_corrupts_a_clean_target():
+    task = make_task("denoise", min_len=5, max_len=10, seed=0, p=0.3)
+    pairs = pairs_of(task, task.batch(None, 300))
+    changed = 0
+    for noisy, clean in pairs:
+        assert 5 <= len(clean) <= 10 and 1 <= len(noisy) <= len(clean)
+        changed += noisy != clean
+    assert 0.5 * len(pairs) < changed < len(pairs)  # p = 0.3 over >= 5 tokens: most change, not all
+    assert any(len(n) < len(c) for n, c in pairs)   # drops
+    assert any(len(n) == len(c) and n != c for n, c in pairs)  # replacements
+    clean_task = make_task("denoise", min_len=5, max_len=10, seed=0, p=0.0)
+    assert all(n == c for n, c in pairs_of(clean_task, clean_task.batch(None, 50)))
+    with pytest.raises(ValueError):
+        make_task("denoise", p=1.0)
+
+
+STRPTIME = ("%d %b %Y", "%A, %B %d, %Y", "%m/%d/%Y", "%b %d, %Y", "%d.%m.%Y", "%d %B %Y", "%a %d %b %Y", "%B %d, %Y")
+
+
+def read_date(text):
+    """Independent parse of a generated date with strptime (C locale English names) -> (date, format)."""
+    for fmt in STRPTIME:
+        try:
+            return datetime.datetime.strptime(text, fmt).date(), fmt
+        except ValueError:
+            continue
+    raise AssertionError(f"unparseable date {text!r}")
+
+
+def test_dates_map_to_the_right_iso_date_and_weekday():
+    task = make_task("dates", seed=0)
+    pairs = pairs_of(task, task.batch(None, 400))
+    formats, weekdays = set(), 0
+    for src, tgt in pairs:
+        text = "".join(src)
+        date, fmt = read_date(text)
+        formats.add(fmt)
+        assert "".join(tgt) == date.isoformat() and 1950 <= date.year <= 2049
+        name = date.strftime("%A").lower()  # strptime ignores weekdays: check them here
+        for word in text.replace(",", " ").split():
+            if word in tasks.WEEKDAYS or word in {w[:3] for w in tasks.WEEKDAYS}:
+                assert word in (name, name[:3]), text
+                weekdays += 1
+    assert formats == set(STRPTIME) and weekdays > 50
+    d = datetime.date(2026, 11, 24)
+    written = {format_date(d, k) for k in range(len(tasks.DATE_FORMATS))}
+    assert {"24 nov 2026", "tuesday, november 24, 2026", "11/24/2026", "nov 24, 2026", "24.11.2026",
+            "tue 24 nov 2026"} <= written
+    assert format_date(datetime.date(2000, 1, 1), 1) == "saturday, january 1, 2000"
+
+
+# -- seeding -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [*DIGIT_TASKS, "dates"])
+def test_same_seed_same_batches(name):
+    a, b, c = make_task(name, seed=7), make_task(name, seed=7), make_task(name, seed=8)
+    for _ in range(3):
+        ba, bb, bc = a.batch(None, 16), b.batch(None, 16), c.batch(None, 16)
+        assert all(np.array_equal(x, y) for x, y in zip(ba, bb))
+    assert not all(np.array_equal(x, y) for x, y in zip(ba, bc))
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    assert all(np.array_equal(x, y) for x, y in zip(a.batch(g1, 8), c.batch(g2, 8)))
+    assert all(np.array_equal(x, y) for x, y in zip(a.batch(11, 8), a.batch(11, 8)))
+    t1, t2 = a.test_set(20, seed=4), c.test_set(20, seed=4)   # the split ignores the task's seed
+    assert all(np.array_equal(x, y) for x, y in zip(t1, t2))
+
+
+# -- the held-out split ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["copy", "reverse", "sort", "denoise"])
+def test_test_sources_never_drawn_in_training(name):
+    # Short lengths: 6000 draws cover most of the ~1000 training sequences of length 1..3.
+    task = make_task(name, min_len=1, max_len=3, seed=0)
+    train = pairs_of(task, task.batch(None, 6000))
+    test = pairs_of(task, task.test_set(300, seed=1))
+    train_src, test_src = {tuple(s) for s, _ in train}, {tuple(s) for s, _ in test}
+    assert len(test_src) > 40 and not train_src & test_src
+    assert len(train_src) > 800
+    if name == "denoise":  # nor a clean sequence
+        assert not {tuple(t) for _, t in train} & {tuple(t) for _, t in test}
+    assert all(task.split_of(s, t) == "test" for s, t in test)
+    assert all(len(s) >= 2 for s, _ in test)  # length 1 is too small a space: all training
+
+
+def test_dates_hold_out_whole_dates():
+    task = make_task("dates", seed=0, first_year=2000, last_year=2001)  # 731 dates
+    train = pairs_of(task, task.batch(None, 3000))
+    test = pairs_of(task, task.test_set(200, seed=2))
+    train_dates, test_dates = {tuple(t) for _, t in train}, {tuple(t) for _, t in test}
+    assert len(test_dates) > 30 and len(train_dates) > 550 and not train_dates & test_dates
+    assert not {tuple(s) for s, _ in train} & {tuple(s) for s, _ in test}
+
+
+def test_test_fraction_is_about_ten_percent():
+    task = make_task("copy")
+    keys = [list(f"{i:03d}") for i in range(1000)]
+    share = sum(task.split_of(k, k) == "test" for k in keys) / len(keys)
+    assert 0.05 < share < 0.15
+
+
+def test_longer_test_sets_for_length_generalisation():
+    task = make_task("reverse", min_len=1, max_len=10, seed=0)
+    b = task.test_set(100, min_len=11, max_len=15)
+    pairs = pairs_of(task, b)
+    assert {len(s) for s, _ in pairs} <= set(range(11, 16)) and b.src.shape[1] <= 15
+    assert all(t == s[::-1] for s, t in pairs)
+    check_layout(b, [len(s) for s, _ in pairs], [len(t) for _, t in pairs])
+    wide = task.batch(None, 20, min_len=12, max_len=12)
+    assert wide.src.shape == (20, 12)
+
+
+def test_tiny_spaces_terminate(monkeypatch):
+    task = make_task("copy", min_len=1, max_len=1)
+    assert task.batch(None, 50).src.shape == (50, 1)  # length 1: always training
+    with pytest.raises(ValueError, match="too few"):
+        task.test_set(5)
+    assert task.test_set(20, max_len=2).src.shape == (20, 2)  # skips length 1
+    one = make_task("copy", symbols="a")
+    assert one.split_min_len is None and one.batch(None, 3).src.shape[0] == 3
+    with pytest.raises(ValueError, match="holds nothing out"):
+        one.test_set(3)
+    monkeypatch.setattr(tasks, "TEST_PERCENT", 0)
+    monkeypatch.setattr(tasks, "MAX_TRIES", 50)
+    with pytest.raises(RuntimeError, match="50 draws"):
+        make_task("copy").test_set(1)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown task"):
+        make_task("translate")
+    with pytest.raises(ValueError, match="min_len"):
+        make_task("copy", min_len=5, max_len=3)
+    with pytest.raises(ValueError, match="min_len"):
+        make_task("copy").batch(None, 2, min_len=0)
+    with pytest.raises(TypeError):
+        make_task("copy", colour="red")
+
+
+# -- parsing user input ------------------------------------------------------------------------
+
+
+def test_parse_digits():
+    task = make_task("reverse")
+    assert task.parse("3 1 4 1 5") == ["3", "1", "4", "1", "5"]
+    assert task.parse(["3", "1", 4]) == ["3", "1", "4"]
+    assert task.parse("  314 ") == ["3", "1", "4"]
+    with pytest.raises(ValueError, match=r"unknown token 'x' at position 2.*valid tokens: 0 1 2 3 4 5 6 7 8 9"):
+        task.parse("3 1 x")
+    with pytest.raises(ValueError, match="empty"):
+        task.parse("   ")
+
+
+def test_parse_dates():
+    task = make_task("dates")
+    assert task.parse("  Tuesday,  November 24, 2026 ") == list("tuesday, november 24, 2026")
+    assert task.parse(list("11/24/2026")) == list("11/24/2026")
+    with pytest.raises(ValueError, match=r"unknown token 'q'.*valid tokens:"):
+        task.parse("q1 2026")
+    src, _ = task.sample(np.random.default_rng(0))
+    assert task.parse("".join(src)) == src
