@@ -1,0 +1,57 @@
+"""Exercise (chapter 4): the backward pass of one LSTM step.
+
+Fill in ``lstm_step_backward`` below, then check it:
+
+    python -m minatt exercise lstm_step
+
+The checker runs the library's own ``minatt.ops.lstm.lstm_step_forward`` on small random
+float64 inputs and compares each of your six gradients with finite differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minatt.ops.lstm import LSTMStepCache
+
+
+def lstm_step_backward(
+    dh_next: np.ndarray, dc_next: np.ndarray, cache: LSTMStepCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of one LSTM step. N batch, D input, H hidden.
+
+    Forward (``lstm_step_forward(x, h, c, Wx, Wh, b) -> h_next, c_next, cache``), gates in
+    PyTorch's order i, f, g, o, fused in 4H columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o:
+
+        a       = x @ Wx + h @ Wh + b                       (N, 4H) pre-activations
+        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
+        g       = tanh(a_g)
+        c_next  = f * c + i * g                             (N, H)
+        h_next  = o * tanh(c_next)
+
+    Args:
+        dh_next: (N, H) gradient of the loss with respect to h_next.
+        dc_next: (N, H) gradient of the loss with respect to c_next (from the next step).
+        cache: the forward's :class:`LSTMStepCache`, a NamedTuple with fields
+            cache.x       (N, D)  the input x
+            cache.h_prev  (N, H)  the previous hidden state h
+            cache.c_prev  (N, H)  the previous cell state c
+            cache.Wx      (D, 4H)
+            cache.Wh      (H, 4H)
+            cache.gates   (4, N, H) the gates AFTER their nonlinearities, one block per gate, in the
+                          order i, f, o, g (note: not the column order), so i, f, o, g = cache.gates
+            cache.tc      (N, H)  tanh(c_next)
+
+    Returns:
+        (dx, dh, dc, dWx, dWh, db), the gradients with respect to the forward's inputs:
+        dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+
+    Hints (chapter 4: the LSTM):
+        - c_next receives gradient twice: straight from dc_next, and through h_next = o * tanh(c_next).
+          Add both into one dc_t before anything else.
+        - Write the derivatives from the outputs: sigmoid' = s * (1 - s), tanh' = 1 - t ** 2.
+        - Gather the four pre-activation gradients into one da (N, 4H) in Wx's column order
+          i, f, g, o (np.concatenate along axis 1); then every remaining gradient is one matmul
+          or one sum.
+    """
+    raise NotImplementedError("lstm_step_backward: replace this line with your code")

@@ -1,0 +1,113 @@
+"""Gradient-check cases for the recurrent cells: LSTM and GRU, one step and whole sequences.
+
+Each factory draws small random shapes from the rng it is given (any of them can be fixed by
+keyword, e.g. ``D=H`` for a square-weight test) and returns a :class:`~minatt.gradcheck.Case`
+whose loss projects every output (hs and the final states) on fixed random douts. Sequence
+cases use a right-padded mask with different lengths that always includes a full row, a fully
+padded row and a length-1 row. The ops are looked up on their modules at call time, so a test
+can plant a bug in them with ``monkeypatch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+import minatt.ops.gru as gru_ops
+import minatt.ops.lstm as lstm_ops
+from minatt.backend import asarray, randn
+from minatt.gradcheck import Case, project, register
+
+
+def _dims(rng: numpy.random.Generator, **fixed: int | None) -> dict[str, int]:
+    """Random small sizes for the given names, except those fixed by keyword."""
+    low = {"N": 3, "T": 2}
+    return {k: int(v) if v is not None else int(rng.integers(low.get(k, 2), 5)) for k, v in fixed.items()}
+
+
+def padding_mask(rng: numpy.random.Generator, N: int, T: int) -> Any:
+    """A right-padded (N, T) bool mask on the current backend; for N >= 3 the rows include
+    lengths T, 0 and 1, the rest are random; rows in random order."""
+    lengths = rng.integers(0, T + 1, size=N)
+    lengths[:3] = [T, 0, 1][:N]
+    lengths = rng.permutation(lengths)
+    return asarray(numpy.arange(T) < lengths[:, None])  # (N, T)
+
+
+def _weights(rng: numpy.random.Generator, D: int, H: int, gates: int) -> dict[str, Any]:
+    return {"Wx": randn(rng, (D, gates * H), D ** -0.5), "Wh": randn(rng, (H, gates * H), H ** -0.5)}
+
+
+@register("lstm_step")
+def lstm_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
+                   H: int | None = None) -> Case:
+    """lstm_step_forward/backward: loss = h_next . dh + c_next . dc."""
+    n = _dims(rng, N=N, D=D, H=H)
+    N, D, H = n["N"], n["D"], n["H"]
+    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), "c": randn(rng, (N, H), 0.5),
+              **_weights(rng, D, H, 4), "b": randn(rng, (4 * H,), 0.5)}
+    dh, dc = randn(rng, (N, H)), randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        h, c, cache = lstm_ops.lstm_step_forward(p["x"], p["h"], p["c"], p["Wx"], p["Wh"], p["b"])
+        grads = lstm_ops.lstm_step_backward(dh, dc, cache)
+        return project((h, c), (dh, dc)), dict(zip(("x", "h", "c", "Wx", "Wh", "b"), grads))
+
+    return Case(fn, params)
+
+
+@register("lstm")
+def lstm_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = None, D: int | None = None,
+              H: int | None = None, mask: Any = None) -> Case:
+    """lstm_forward/backward with a padding mask: loss = hs . dhs + hT . dhT + cT . dcT."""
+    n = _dims(rng, N=N, T=T, D=D, H=H)
+    N, T, D, H = n["N"], n["T"], n["D"], n["H"]
+    mask = padding_mask(rng, N, T) if mask is None else asarray(mask)
+    params = {"x": randn(rng, (N, T, D)), "h0": randn(rng, (N, H), 0.5), "c0": randn(rng, (N, H), 0.5),
+              **_weights(rng, D, H, 4), "b": randn(rng, (4 * H,), 0.5)}
+    dhs, dhT, dcT = randn(rng, (N, T, H)), randn(rng, (N, H)), randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        hs, (hT, cT), cache = lstm_ops.lstm_forward(p["x"], p["h0"], p["c0"], p["Wx"], p["Wh"], p["b"], mask)
+        grads = lstm_ops.lstm_backward(dhs, dhT, dcT, cache)
+        return project((hs, hT, cT), (dhs, dhT, dcT)), dict(zip(("x", "h0", "c0", "Wx", "Wh", "b"), grads))
+
+    return Case(fn, params)
+
+
+@register("gru_step")
+def gru_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
+                  H: int | None = None) -> Case:
+    """gru_step_forward/backward: loss = h_next . dh."""
+    n = _dims(rng, N=N, D=D, H=H)
+    N, D, H = n["N"], n["D"], n["H"]
+    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 3),
+              "bx": randn(rng, (3 * H,), 0.5), "bh": randn(rng, (3 * H,), 0.5)}
+    dh = randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        h, cache = gru_ops.gru_step_forward(p["x"], p["h"], p["Wx"], p["Wh"], p["bx"], p["bh"])
+        grads = gru_ops.gru_step_backward(dh, cache)
+        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "bx", "bh"), grads))
+
+    return Case(fn, params)
+
+
+@register("gru")
+def gru_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = None, D: int | None = None,
+             H: int | None = None, mask: Any = None) -> Case:
+    """gru_forward/backward with a padding mask: loss = hs . dhs + hT . dhT."""
+    n = _dims(rng, N=N, T=T, D=D, H=H)
+    N, T, D, H = n["N"], n["T"], n["D"], n["H"]
+    mask = padding_mask(rng, N, T) if mask is None else asarray(mask)
+    params = {"x": randn(rng, (N, T, D)), "h0": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 3),
+              "bx": randn(rng, (3 * H,), 0.5), "bh": randn(rng, (3 * H,), 0.5)}
+    dhs, dhT = randn(rng, (N, T, H)), randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        hs, hT, cache = gru_ops.gru_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["bx"], p["bh"], mask)
+        grads = gru_ops.gru_backward(dhs, dhT, cache)
+        return project((hs, hT), (dhs, dhT)), dict(zip(("x", "h0", "Wx", "Wh", "bx", "bh"), grads))
+
+    return Case(fn, params)

@@ -1,0 +1,249 @@
+"""GRU ops: gradient checks, planted bugs, mask semantics, step vs sequence, dtypes, PyTorch."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import minatt.ops.gru as gru_ops
+from minatt.backend import asarray, default_dtype, to_numpy
+from minatt.checks.rnn import gru_case, gru_step_case
+from minatt.gradcheck import check_gradients, format_table, run_case
+
+NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
+ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
+
+
+def build(factory, seed=0, **kwargs):
+    with default_dtype("float64"):
+        return factory(np.random.default_rng(seed), **kwargs)
+
+
+def failures(case, **kwargs):
+    return {r.name for r in check_gradients(case.fn, case.params, **kwargs) if not r.passed}
+
+
+def mutated(func, old, new):
+    """A copy of func whose source has the one occurrence of ``old`` replaced by ``new``."""
+    source = textwrap.dedent(inspect.getsource(func))
+    assert source.count(old) == 1, f"{old!r} should occur once in {func.__name__}"
+    namespace = dict(func.__globals__)
+    flags = annotations.compiler_flag  # the __future__ feature imported above: keep annotations lazy
+    code = compile(source.replace(old, new), f"<planted bug in {func.__name__}>", "exec", flags, True)
+    exec(code, namespace)  # noqa: S102 - a test planting a bug in our own source
+    return namespace[func.__name__]
+
+
+def scaled(func, index, factor):
+    """func with its gradient number ``index`` multiplied by factor."""
+    def wrapper(*args):
+        grads = list(func(*args))
+        grads[index] = grads[index] * factor
+        return tuple(grads)
+    return wrapper
+
+
+def arrays(seed, N, T, D, H, dtype=np.float64):
+    """Host float arrays x, h0, Wx, Wh, bx, bh, dhs, dhT."""
+    rng = np.random.default_rng(seed)
+    shapes = [(N, T, D), (N, H), (D, 3 * H), (H, 3 * H), (3 * H,), (3 * H,), (N, T, H), (N, H)]
+    return [(0.5 * rng.standard_normal(s)).astype(dtype) for s in shapes]
+
+
+def run(x, h0, Wx, Wh, bx, bh, dhs, dhT, mask=None):
+    """Forward and backward on the current backend; host results (hs, hT), grads."""
+    dev = [asarray(a) for a in (x, h0, Wx, Wh, bx, bh, dhs, dhT)]
+    hs, hT, cache = gru_ops.gru_forward(*dev[:6], None if mask is None else asarray(mask))
+    grads = gru_ops.gru_backward(*dev[6:], cache)
+    return [to_numpy(hs), to_numpy(hT)], [to_numpy(g) for g in grads]
+
+
+# ------------------------------------------------------------------ gradient checks
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("name", ["gru_step", "gru"])
+def test_registered_cases_pass(backend, name, seed):
+    results = run_case(name, seed)
+    assert all(r.passed for r in results), format_table(results)
+
+
+def test_general_mask_passes(backend):
+    mask = np.array([[False, True, True, False], [True, False, True, True], [False] * 4, [False, False, False, True]])
+    case = build(gru_case, 5, N=4, T=4, mask=mask)
+    results = check_gradients(case.fn, case.params)
+    assert all(r.passed for r in results), format_table(results)
+
+
+# ------------------------------------------------------------------ planted bugs
+
+SIGN_Z = ("_cell_backward", lambda f: mutated(f, "xp.subtract(h_prev, n, out=da_z)", "xp.subtract(n, h_prev, out=da_z)"))
+DROP_AH_N = ("_cell_backward", lambda f: mutated(f, "xp.multiply(da_nx, r, out=da_nh)", "da_nh[...] = 0.0"))
+DROP_R = ("_cell_backward", lambda f: mutated(f, "xp.multiply(da_nx, ah_n, out=da_r)", "da_r[...] = 0.0"))
+DROP_DIRECT = ("_cell_backward", lambda f: mutated(f, "xp.multiply(dh, z, out=dh_prev)", "dh_prev[...] = 0.0"))
+
+
+@pytest.mark.parametrize("target, plant, kwargs, expected", [
+    pytest.param(*SIGN_Z, {}, ALL_STEP, id="sign-of-z-gate"),
+    pytest.param(*DROP_AH_N, {}, {"h", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param(*DROP_R, {}, ALL_STEP, id="drop-r*ah_n-towards-r"),
+    pytest.param(*DROP_DIRECT, {}, {"h"}, id="drop-z*h-path"),
+    pytest.param("gru_step_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
+    pytest.param("gru_step_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
+                 {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
+])
+def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
+    monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
+    assert failures(build(gru_step_case, 1, **kwargs)) == expected
+
+
+@pytest.mark.parametrize("target, plant, expected", [
+    pytest.param(*SIGN_Z, {"x", "h0", "Wx", "Wh", "bx", "bh"}, id="sign-of-z-gate"),
+    pytest.param(*DROP_AH_N, {"h0", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param("gru_backward", lambda f: scaled(f, 3, 1.001), {"Wh"}, id="scale-dWh"),
+    pytest.param("gru_backward", lambda f: mutated(f, ".transpose(0, 2, 1)", ""), {"h0"}, id="Wh-untransposed"),
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.copyto(dh_prev, dh, where=pad[t, :, None])", "pass"),
+                 {"h0"}, id="padding-stops-dh"),
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.copyto(dhs, 0.0, where=pad[..., None])", "pass"),
+                 {"h0"}, id="dhs-at-padding"),
+])
+def test_planted_bugs_sequence(backend, monkeypatch, target, plant, expected):
+    monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
+    found = failures(build(gru_case, 2, N=4, T=3))
+    assert expected <= found, found
+    if expected == {"Wh"}:
+        assert found == expected
+
+
+# ------------------------------------------------------------------ masks
+
+
+def test_padding_carries_state_and_zeroes_output(backend):
+    N, T, D, H = 4, 5, 3, 4
+    mask = np.array([[1, 1, 0, 1, 0], [0, 0, 1, 1, 1], [0] * 5, [1] * 5], dtype=bool)  # holes, left padding
+    x, h0, Wx, Wh, bx, bh, dhs, dhT = arrays(0, N, T, D, H)
+    (hs, hT), grads = run(x, h0, Wx, Wh, bx, bh, dhs, dhT, mask)
+    assert np.all(hs[~mask] == 0)
+    for n in range(N):
+        real = mask[n]
+        (hs_n, hT_n), g_n = run(x[n:n + 1, real], h0[n:n + 1], Wx, Wh, bx, bh, dhs[n:n + 1, real], dhT[n:n + 1])
+        np.testing.assert_allclose(hs[n, real], hs_n[0], atol=1e-12)
+        np.testing.assert_allclose(hT[n], hT_n[0], atol=1e-12)
+        np.testing.assert_allclose(grads[0][n, real], g_n[0][0], atol=1e-12)  # dx
+        np.testing.assert_allclose(grads[1][n], g_n[1][0], atol=1e-12)  # dh0
+    assert np.all(grads[0][~mask] == 0)
+    np.testing.assert_array_equal(hT[2], h0[2])  # the fully padded row keeps its state...
+    np.testing.assert_array_equal(grads[1][2], dhT[2])  # ...and passes the gradient straight through
+
+
+def test_outputs_do_not_change_when_batched_with_longer_sequences(backend):
+    N, T, D, H = 3, 6, 3, 5
+    x, h0, Wx, Wh, bx, bh, dhs, dhT = arrays(1, N, T, D, H)
+    mask = np.arange(T) < np.array([2, 6, 4])[:, None]
+    big = x.copy()
+    big[~mask] = 1e3  # whatever sits at padding does not matter
+    (hs, hT), grads = run(big, h0, Wx, Wh, bx, bh, dhs, dhT, mask)
+    (hs1, hT1), grads1 = run(x[:1, :2], h0[:1], Wx, Wh, bx, bh, dhs[:1, :2], dhT[:1])
+    np.testing.assert_allclose(hs[0, :2], hs1[0], atol=1e-12)
+    np.testing.assert_allclose(hT[0], hT1[0], atol=1e-12)
+    np.testing.assert_allclose(grads[0][0, :2], grads1[0][0], atol=1e-12)
+    np.testing.assert_allclose(grads[1][0], grads1[1][0], atol=1e-12)
+    _, clean = run(np.where(mask[..., None], x, 0.0), h0, Wx, Wh, bx, bh, dhs, dhT, mask)
+    for g, g_clean in zip(grads[1:], clean[1:]):
+        np.testing.assert_allclose(g, g_clean, atol=1e-12)
+
+
+# ------------------------------------------------------------------ step vs sequence, dtypes
+
+
+def test_step_matches_sequence(backend):
+    N, T, D, H = 3, 4, 2, 3
+    x, h0, Wx, Wh, bx, bh, dhs, dhT = (asarray(a) for a in arrays(2, N, T, D, H))
+    hs, _, cache = gru_ops.gru_forward(x, h0, Wx, Wh, bx, bh)
+    seq_grads = gru_ops.gru_backward(dhs, dhT, cache)
+    h, caches = h0, []
+    for t in range(T):
+        h, step = gru_ops.gru_step_forward(x[:, t], h, Wx, Wh, bx, bh)
+        np.testing.assert_allclose(to_numpy(h), to_numpy(hs[:, t]), atol=1e-13)
+        caches.append(step)
+    dh, dx, total = dhT, [None] * T, [0, 0, 0, 0]
+    for t in reversed(range(T)):
+        dx[t], dh, *params = gru_ops.gru_step_backward(dh + dhs[:, t], caches[t])
+        total = [a + g for a, g in zip(total, params)]
+    step_grads = (np.stack([to_numpy(d) for d in dx], axis=1), dh, *total)
+    for a, b_ in zip(seq_grads, step_grads):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b_), atol=1e-12)
+
+
+def test_backward_accepts_none_dhT(backend):
+    x, h0, Wx, Wh, bx, bh, dhs, _ = (asarray(a) for a in arrays(3, 2, 3, 2, 2))
+    _, _, cache = gru_ops.gru_forward(x, h0, Wx, Wh, bx, bh)
+    for a, b_ in zip(gru_ops.gru_backward(dhs, None, cache), gru_ops.gru_backward(dhs, 0 * h0, cache)):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b_))
+
+
+def test_float32_stays_float32_and_matches_float64(backend):
+    host = arrays(4, 3, 4, 3, 5)
+    mask = np.arange(4) < np.array([4, 0, 2])[:, None]
+    outs64, grads64 = run(*host, mask)
+    dev = [asarray(a.astype(np.float32)) for a in host]
+    hs, hT, cache = gru_ops.gru_forward(*dev[:6], asarray(mask))
+    grads = gru_ops.gru_backward(*dev[6:], cache)
+    for a, a64 in zip((hs, hT, *grads), (*outs64, *grads64)):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(to_numpy(a), a64, rtol=1e-4, atol=1e-5)
+    h, step = gru_ops.gru_step_forward(dev[0][:, 0], dev[1], *dev[2:6])
+    assert h.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in gru_ops.gru_step_backward(dev[7], step))
+
+
+# ------------------------------------------------------------------ PyTorch
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_matches_torch(padded):
+    torch = pytest.importorskip("torch")
+    N, T, D, H = 4, 5, 3, 6
+    x, h0, Wx, Wh, bx, bh, dhs, dhT = arrays(5, N, T, D, H)
+    lengths = np.array([5, 1, 3, 4]) if padded else np.full(N, T)
+    mask = np.arange(T) < lengths[:, None]
+    (hs, hT), grads = run(x, h0, Wx, Wh, bx, bh, dhs, dhT, mask if padded else None)
+    gru = torch.nn.GRU(D, H, batch_first=True).double()
+    with torch.no_grad():
+        for p, value in [(gru.weight_ih_l0, Wx.T), (gru.weight_hh_l0, Wh.T), (gru.bias_ih_l0, bx), (gru.bias_hh_l0, bh)]:
+            p.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    xt, h0t = torch.tensor(x, requires_grad=True), torch.tensor(h0[None], requires_grad=True)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.from_numpy(lengths), batch_first=True,
+                                                     enforce_sorted=False)
+    out, hn = gru(packed, h0t)
+    out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+    ((out * torch.from_numpy(dhs)).sum() + (hn[0] * torch.from_numpy(dhT)).sum()).backward()
+    np.testing.assert_allclose(hs, out.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(hT, hn[0].detach().numpy(), atol=1e-10)
+    expected = [xt.grad, h0t.grad[0], gru.weight_ih_l0.grad.T, gru.weight_hh_l0.grad.T, gru.bias_ih_l0.grad,
+                gru.bias_hh_l0.grad]
+    for name, ours, theirs in zip(NAMES, grads, expected):
+        np.testing.assert_allclose(ours, theirs.numpy(), atol=1e-10, err_msg=f"d{name}")
+
+
+# ------------------------------------------------------------------ property
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(N=st.integers(1, 4), T=st.integers(1, 5), D=st.integers(1, 4), H=st.integers(1, 4),
+       seed=st.integers(0, 2**16), mask_seed=st.integers(0, 2**16))
+def test_property_any_shape_and_mask(backend, N, T, D, H, seed, mask_seed):
+    mask = np.random.default_rng(mask_seed).random((N, T)) < 0.7
+    case = build(gru_case, seed, N=N, T=T, D=D, H=H, mask=mask)
+    results = check_gradients(case.fn, case.params, max_full=0, n_samples=3, n_directions=1)
+    assert all(r.passed for r in results), format_table(results)
+    hs, hT, _ = gru_ops.gru_forward(*(case.params[k] for k in NAMES), asarray(mask))
+    assert hs.shape == (N, T, H) and hT.shape == (N, H)
+    assert np.all(to_numpy(hs)[~mask] == 0)
+    empty = ~mask.any(axis=1)
+    np.testing.assert_array_equal(to_numpy(hT)[empty], to_numpy(case.params["h0"])[empty])
