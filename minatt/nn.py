@@ -1,0 +1,388 @@
+"""Parameter holders over the ops: each creates its arrays, runs the op, and files its gradients.
+
+Dimensions: N batch, S source steps, T steps, D input, H hidden, Hq query, Hk key, A attention,
+V vocabulary.
+
+A holder owns no arrays itself. It writes its parameters into one shared ``params`` dict under
+dotted names (``"enc.fwd.Wx"``) and looks them up there on every call, so an optimiser that
+updates the dict's arrays in place, or a checkpoint that replaces them, is always seen. Its
+``backward`` adds parameter gradients into a ``grads`` dict keyed like ``params``
+(:func:`accumulate`), so a holder called at every time step sums its gradients over steps.
+
+Initialisation follows PyTorch, drawn on the host from one seeded generator (the same seed gives
+bit-identical weights on NumPy and CuPy), in the default dtype:
+
+    Embedding   W ~ N(0, 1)
+    Linear      W, b ~ U(-1/sqrt(D), 1/sqrt(D))          D = fan-in
+    RNN         every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))
+    Scorer      every weight ~ U(-1/sqrt(fan-in), 1/sqrt(fan-in))
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minatt.backend import array_module, randn, uniform
+from minatt.ops.embedding import embedding_backward, embedding_forward
+from minatt.ops.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from minatt.ops.linear import affine_backward, affine_forward
+from minatt.ops.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from minatt.ops.scores import (
+    additive_keys_backward,
+    additive_keys_forward,
+    additive_score_projected_backward,
+    additive_score_projected_forward,
+    dot_score_backward,
+    dot_score_forward,
+)
+
+Array = Any
+Params = dict  # name -> array, shared by every holder of a model
+Grads = dict  # name -> gradient array, keyed like Params
+Rng = Any  # a host numpy.random.Generator (minatt.backend.host_rng)
+
+CELLS = ("lstm", "gru")
+SCORES = ("additive", "dot", "general", "concat")  # the learned/parameter-free scorers ('none' has none)
+
+__all__ = [
+    "RNN",
+    "Embedding",
+    "Encoder",
+    "Linear",
+    "Module",
+    "Scorer",
+    "accumulate",
+    "reverse_index",
+]
+
+
+def accumulate(grads: Grads, name: str, g: Array) -> None:
+    """grads[name] += g, creating the entry on first use (later calls add in place)."""
+    if name in grads:
+        grads[name] += g
+    else:
+        grads[name] = g
+
+
+class Module:
+    """A named group of parameters inside a shared dict: ``prefix.name`` -> array."""
+
+    def __init__(self, params: Params, prefix: str) -> None:
+        self.params = params
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}"
+
+    def add(self, name: str, array: Array) -> None:
+        key = self.key(name)
+        if key in self.params:
+            raise ValueError(f"parameter {key!r} is created twice")
+        self.params[key] = array
+
+    def p(self, name: str) -> Array:
+        """The current array of parameter ``name``."""
+        return self.params[self.key(name)]
+
+
+class Embedding(Module):
+    """A lookup table W (V, D): ``prefix.W``."""
+
+    def __init__(self, params: Params, prefix: str, vocab: int, dim: int, rng: Rng) -> None:
+        super().__init__(params, prefix)
+        self.add("W", randn(rng, (vocab, dim), 1.0))
+
+    def forward(self, ids: Array) -> tuple[Array, Any]:
+        """ids (...) int -> out (..., D) = W[ids], cache."""
+        return embedding_forward(ids, self.p("W"))
+
+    def backward(self, dout: Array, cache: Any, grads: Grads) -> None:
+        """dout (..., D): adds dW (V, D) into grads (the input ids have no gradient)."""
+        accumulate(grads, self.key("W"), embedding_backward(dout, cache))
+
+
+class Linear(Module):
+    """out = x W + b over the last axis: ``prefix.W`` (D, M), ``prefix.b`` (M,)."""
+
+    def __init__(self, params: Params, prefix: str, d_in: int, d_out: int, rng: Rng) -> None:
+        super().__init__(params, prefix)
+        bound = 1.0 / d_in**0.5
+        self.add("W", uniform(rng, (d_in, d_out), bound))
+        self.add("b", uniform(rng, (d_out,), bound))
+
+    def forward(self, x: Array) -> tuple[Array, Any]:
+        """x (..., D) -> out (..., M), cache."""
+        return affine_forward(x, self.p("W"), self.p("b"))
+
+    def backward(self, dout: Array, cache: Any, grads: Grads) -> Array:
+        """dout (..., M) -> dx (..., D); adds dW, db into grads."""
+        dx, dW, db = affine_backward(dout, cache)
+        accumulate(grads, self.key("W"), dW)
+        accumulate(grads, self.key("b"), db)
+        return dx
+
+
+class RNN(Module):
+    """An LSTM or GRU layer: whole (masked) sequences, or one step at a time.
+
+    LSTM: ``prefix.Wx`` (D, 4H), ``prefix.Wh`` (H, 4H), ``prefix.b`` (4H,); the state is (h, c).
+    GRU:  ``prefix.Wx`` (D, 3H), ``prefix.Wh`` (H, 3H), ``prefix.bx``, ``prefix.bh`` (3H,); the
+    state is h alone, and every ``c`` / ``dc`` below is None.
+    """
+
+    def __init__(self, params: Params, prefix: str, cell: str, d_in: int, hidden: int, rng: Rng) -> None:
+        super().__init__(params, prefix)
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, not {cell!r}")
+        self.cell, self.hidden = cell, hidden
+        gates = 4 if cell == "lstm" else 3
+        bound = 1.0 / hidden**0.5
+        self.add("Wx", uniform(rng, (d_in, gates * hidden), bound))
+        self.add("Wh", uniform(rng, (hidden, gates * hidden), bound))
+        if cell == "lstm":
+            self.add("b", uniform(rng, (gates * hidden,), bound))
+        else:
+            self.add("bx", uniform(rng, (gates * hidden,), bound))
+            self.add("bh", uniform(rng, (gates * hidden,), bound))
+        self.bias_names = ("b",) if cell == "lstm" else ("bx", "bh")
+
+    def _weights(self) -> tuple[Array, ...]:
+        return (self.p("Wx"), self.p("Wh")) + tuple(self.p(n) for n in self.bias_names)
+
+    def _file(self, grads: Grads, dweights: tuple[Array, ...]) -> None:
+        for name, g in zip(("Wx", "Wh") + self.bias_names, dweights):
+            accumulate(grads, self.key(name), g)
+
+    def forward(self, x: Array, h0: Array, c0: Array | None, mask: Array | None = None) -> tuple:
+        """x (N, T, D), h0 (N, H), c0 (N, H) or None, mask (N, T) bool or None.
+
+        Returns hs (N, T, H) (zero rows at padding; read-only), hT (N, H), cT (N, H) or None
+        (the states after each row's last real step), cache.
+        """
+        if self.cell == "lstm":
+            hs, (hT, cT), cache = lstm_forward(x, h0, c0, *self._weights(), mask=mask)
+            return hs, hT, cT, cache
+        hs, hT, cache = gru_forward(x, h0, *self._weights(), mask=mask)
+        return hs, hT, None, cache
+
+    def backward(self, dhs: Array, dhT: Array | None, dcT: Array | None, cache: Any, grads: Grads) -> tuple:
+        """dhs (N, T, H), dhT, dcT (N, H) or None -> dx (N, T, D), dh0 (N, H), dc0 (N, H) or None."""
+        if self.cell == "lstm":
+            dx, dh0, dc0, *dweights = lstm_backward(dhs, dhT, dcT, cache)
+        else:
+            dx, dh0, *dweights = gru_backward(dhs, dhT, cache)
+            dc0 = None
+        self._file(grads, tuple(dweights))
+        return dx, dh0, dc0
+
+    def step(self, x: Array, h: Array, c: Array | None) -> tuple:
+        """One step: x (N, D), h (N, H), c (N, H) or None -> h_next, c_next (or None), cache."""
+        if self.cell == "lstm":
+            return lstm_step_forward(x, h, c, *self._weights())
+        h_next, cache = gru_step_forward(x, h, *self._weights())
+        return h_next, None, cache
+
+    def step_backward(self, dh: Array, dc: Array | None, cache: Any, grads: Grads) -> tuple:
+        """dh, dc (N, H) at the step's outputs -> dx (N, D), dh_prev (N, H), dc_prev (or None)."""
+        if self.cell == "lstm":
+            dx, dh_prev, dc_prev, *dweights = lstm_step_backward(dh, dc, cache)
+        else:
+            dx, dh_prev, *dweights = gru_step_backward(dh, cache)
+            dc_prev = None
+        self._file(grads, tuple(dweights))
+        return dx, dh_prev, dc_prev
+
+
+class _GeneralCache(NamedTuple):
+    keys: Array  # (N, S, Hk)
+
+
+class Scorer(Module):
+    """The attention score of a query against every key, split into a once-per-batch half.
+
+    ``prepare(keys)`` transforms the keys once per batch (the expensive half); ``score(q, prepared)``
+    scores one query per step against them. Backward mirrors it: ``score_backward`` per step
+    returns the gradient of the prepared keys, which the caller SUMS over steps and hands to
+    ``prepare_backward`` once.
+
+        dot       prepared = keys                         score = prepared @ q     (Hq = Hk)
+        general   prepared = keys @ Wa.T   (N, S, Hq)     score = prepared @ q     Wa (Hq, Hk)
+        additive  prepared = keys @ Wk     (N, S, A)      score = tanh(q Wq + prepared) @ v
+        concat    prepared = keys @ Wa[Hq:]               score = tanh(q Wa[:Hq] + prepared) @ v
+
+    ``general`` is the dot score against keys projected once (keys Wa^T) instead of a query
+    projected every step: the same number, q Wa k^T, for one matmul per batch. ``concat`` is
+    ``additive`` with Wq, Wk stored stacked as one Wa (Hq + Hk, A), as in minatt.ops.scores.
+    Parameters: general ``prefix.Wa``; additive ``prefix.Wq``, ``prefix.Wk``, ``prefix.v``;
+    concat ``prefix.Wa``, ``prefix.v``; dot none.
+    """
+
+    def __init__(self, params: Params, prefix: str, kind: str, q_dim: int, k_dim: int, attn_dim: int,
+                 rng: Rng) -> None:
+        super().__init__(params, prefix)
+        if kind not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, not {kind!r}")
+        if kind == "dot" and q_dim != k_dim:
+            raise ValueError(f"the dot score needs query size == key size, got {q_dim} and {k_dim}")
+        self.kind, self.q_dim = kind, q_dim
+        if kind == "general":
+            self.add("Wa", uniform(rng, (q_dim, k_dim), 1.0 / k_dim**0.5))
+        elif kind == "additive":
+            self.add("Wq", uniform(rng, (q_dim, attn_dim), 1.0 / q_dim**0.5))
+            self.add("Wk", uniform(rng, (k_dim, attn_dim), 1.0 / k_dim**0.5))
+            self.add("v", uniform(rng, (attn_dim,), 1.0 / attn_dim**0.5))
+        elif kind == "concat":
+            self.add("Wa", uniform(rng, (q_dim + k_dim, attn_dim), 1.0 / (q_dim + k_dim) ** 0.5))
+            self.add("v", uniform(rng, (attn_dim,), 1.0 / attn_dim**0.5))
+
+    def _Wq_Wk(self) -> tuple[Array, Array]:
+        if self.kind == "additive":
+            return self.p("Wq"), self.p("Wk")
+        Wa = self.p("Wa")
+        return Wa[:self.q_dim], Wa[self.q_dim:]
+
+    def prepare(self, keys: Array) -> tuple[Array, Any]:
+        """keys (N, S, Hk) -> prepared (N, S, Hk | Hq | A) (see the class docstring), cache."""
+        if self.kind == "dot":
+            return keys, None
+        if self.kind == "general":
+            return keys @ self.p("Wa").T, _GeneralCache(keys)  # (N, S, Hq)
+        return additive_keys_forward(keys, self._Wq_Wk()[1])
+
+    def prepare_backward(self, dprepared: Array, cache: Any, grads: Grads) -> Array:
+        """dprepared (summed over steps) -> dkeys (N, S, Hk); adds the key-side weight gradients.
+
+        general: dkeys = dprepared @ Wa;  dWa = dprepared2.T @ keys2  (rows N*S folded, one matmul).
+        """
+        if self.kind == "dot":
+            return dprepared
+        if self.kind == "general":
+            Wa = self.p("Wa")
+            Hq, Hk = Wa.shape
+            keys2 = cache.keys.reshape(-1, Hk)  # (N*S, Hk)
+            dprepared2 = dprepared.reshape(-1, Hq)  # (N*S, Hq)
+            accumulate(grads, self.key("Wa"), dprepared2.T @ keys2)
+            return dprepared @ Wa  # (N, S, Hk)
+        dkeys, dWk = additive_keys_backward(dprepared, cache)
+        if self.kind == "additive":
+            accumulate(grads, self.key("Wk"), dWk)
+        else:
+            self._rows_grad(grads)[self.q_dim:] += dWk
+        return dkeys
+
+    def score(self, q: Array, prepared: Array) -> tuple[Array, Any]:
+        """q (N, Hq), prepared (from :meth:`prepare`) -> scores (N, S), cache."""
+        if self.kind in ("dot", "general"):
+            return dot_score_forward(q, prepared)
+        v = self.p("v")
+        return additive_score_projected_forward(q, prepared, self._Wq_Wk()[0], v)
+
+    def score_backward(self, dscores: Array, cache: Any, grads: Grads) -> tuple[Array, Array]:
+        """dscores (N, S) -> dq (N, Hq), dprepared (like prepared); adds the query-side gradients."""
+        if self.kind in ("dot", "general"):
+            return dot_score_backward(dscores, cache)
+        dq, dprepared, dWq, dv = additive_score_projected_backward(dscores, cache)
+        if self.kind == "additive":
+            accumulate(grads, self.key("Wq"), dWq)
+        else:
+            self._rows_grad(grads)[:self.q_dim] += dWq
+        accumulate(grads, self.key("v"), dv)
+        return dq, dprepared
+
+    def _rows_grad(self, grads: Grads) -> Array:
+        """concat: the dWa accumulator (Hq + Hk, A), created as zeros on first use."""
+        key = self.key("Wa")
+        if key not in grads:
+            Wa = self.p("Wa")
+            grads[key] = array_module(Wa).zeros_like(Wa)
+        return grads[key]
+
+
+def reverse_index(mask: Array) -> Array:
+    """mask (N, S) bool, each row real positions then padding -> rev (N, S) int.
+
+    rev[n, s] = len_n - 1 - s for a real position s < len_n, and s itself at padding, so
+    x[arange(N)[:, None], rev] reverses every sequence within its own length and leaves the
+    padding where it is. The map is its own inverse: gathering twice gives x back.
+    """
+    xp = array_module(mask)
+    lengths = mask.sum(axis=1, keepdims=True)  # (N, 1)
+    s = xp.arange(mask.shape[1])[None, :]  # (1, S)
+    return xp.where(s < lengths, lengths - 1 - s, s)
+
+
+class EncoderCache(NamedTuple):
+    embed: Any  # the embedding cache ((2N, S) ids when bidirectional)
+    fwd: Any  # forward RNN cache
+    bwd: Any  # backward RNN cache, or None
+    rows: Array | None  # (N, 1) arange(N), for the reversing gather
+    rev: Array | None  # (N, S) reverse_index(mask)
+
+
+class Encoder(Module):
+    """Embedding + an LSTM or GRU over the padded source, one direction or two.
+
+    K = ``hidden`` is always the size of the outputs (the attention keys). One direction: an RNN
+    of size K. Bidirectional: two RNNs of size K/2 (K must be even); the backward one reads each
+    sequence reversed within its own length (:func:`reverse_index`) and its outputs are
+    un-reversed, so keys[n, s] = [fwd_s; bwd_s] both describe source position s:
+
+        ids  = [src; src[rows, rev]]                        (2N, S), one embedding lookup
+        fwd  = RNN_f(emb[:N], mask)        bwd_r = RNN_b(emb[N:], mask)
+        keys = [fwd; bwd_r[rows, rev]]                       (N, S, K)
+        final_h = [fwd_T; bwd_T]  (N, K)   final_c likewise (LSTM; None for GRU)
+
+    fwd_T is the state after each row's last real token, bwd_T after its first. Parameters:
+    ``prefix.embed.W``, ``prefix.fwd.*`` and (bidirectional) ``prefix.bwd.*``.
+    """
+
+    def __init__(self, params: Params, prefix: str, cell: str, vocab: int, embed: int, hidden: int,
+                 bidirectional: bool, rng: Rng) -> None:
+        super().__init__(params, prefix)
+        self.bidirectional = bidirectional
+        self.size = hidden
+        self.per = hidden // 2 if bidirectional else hidden
+        self.embed = Embedding(params, f"{prefix}.embed", vocab, embed, rng)
+        self.fwd = RNN(params, f"{prefix}.fwd", cell, embed, self.per, rng)
+        self.bwd = RNN(params, f"{prefix}.bwd", cell, embed, self.per, rng) if bidirectional else None
+
+    def _zeros(self, N: int) -> tuple[Array, Array | None]:
+        W = self.fwd.p("Wh")
+        h0 = array_module(W).zeros((N, self.per), dtype=W.dtype)
+        return h0, (h0 if self.fwd.cell == "lstm" else None)
+
+    def forward(self, src: Array, mask: Array) -> tuple[Array, Array, Array | None, EncoderCache]:
+        """src (N, S) int, mask (N, S) bool -> keys (N, S, K), final_h (N, K), final_c (N, K) or None,
+        cache."""
+        N = src.shape[0]
+        h0, c0 = self._zeros(N)
+        if not self.bidirectional:
+            emb, ecache = self.embed.forward(src)  # (N, S, E)
+            keys, hT, cT, fcache = self.fwd.forward(emb, h0, c0, mask)
+            return keys, hT, cT, EncoderCache(ecache, fcache, None, None, None)
+        xp = array_module(src)
+        rows = xp.arange(N)[:, None]  # (N, 1)
+        rev = reverse_index(mask)  # (N, S)
+        emb, ecache = self.embed.forward(xp.concatenate([src, src[rows, rev]], axis=0))  # (2N, S, E)
+        hs_f, hT_f, cT_f, fcache = self.fwd.forward(emb[:N], h0, c0, mask)
+        hs_r, hT_b, cT_b, bcache = self.bwd.forward(emb[N:], h0, c0, mask)
+        keys = xp.concatenate([hs_f, hs_r[rows, rev]], axis=2)  # (N, S, K)
+        final_h = xp.concatenate([hT_f, hT_b], axis=1)  # (N, K)
+        final_c = None if cT_f is None else xp.concatenate([cT_f, cT_b], axis=1)
+        return keys, final_h, final_c, EncoderCache(ecache, fcache, bcache, rows, rev)
+
+    def backward(self, dkeys: Array, dfinal_h: Array, dfinal_c: Array | None, cache: EncoderCache,
+                 grads: Grads) -> None:
+        """dkeys (N, S, K), dfinal_h (N, K), dfinal_c (N, K) or None: adds every encoder gradient."""
+        if not self.bidirectional:
+            dx, _, _ = self.fwd.backward(dkeys, dfinal_h, dfinal_c, cache.fwd, grads)
+            self.embed.backward(dx, cache.embed, grads)
+            return
+        xp = array_module(dkeys)
+        P = self.per
+        dc_f = None if dfinal_c is None else dfinal_c[:, :P]
+        dc_b = None if dfinal_c is None else dfinal_c[:, P:]
+        dhs_r = dkeys[:, :, P:][cache.rows, cache.rev]  # (N, S, K/2): the gather is its own inverse
+        dx_f, _, _ = self.fwd.backward(dkeys[:, :, :P], dfinal_h[:, :P], dc_f, cache.fwd, grads)
+        dx_r, _, _ = self.bwd.backward(dhs_r, dfinal_h[:, P:], dc_b, cache.bwd, grads)
+        self.embed.backward(xp.concatenate([dx_f, dx_r], axis=0), cache.embed, grads)  # (2N, S, E)

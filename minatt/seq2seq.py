@@ -1,0 +1,319 @@
+"""The attention seq2seq model: configuration, teacher-forced loss with its hand-written gradient, decoding.
+
+Dimensions: N batch, S source steps, T target steps, L decoded steps, E embedding, H hidden,
+K key size, A attention size, V vocabulary.
+
+    encoder   keys (N, S, K), final_h, final_c = Encoder(src, src_mask)          (minatt.nn)
+    bridge    h0, c0 = final_h, final_c                             (one direction)
+              h0 = tanh(final_h Wbh + bbh),  c0 = final_c Wbc + bbc (bidirectional)
+    decoder   logits (T, N, V) = Bahdanau- or Luong-style decoder over tgt_in     (minatt.decoders)
+    loss      mean cross-entropy of logits against tgt_out over the real target tokens
+
+Sizes. The keys always have size K = H, whatever the direction count: one direction runs an
+RNN of size H; bidirectional runs two of size H/2 (so ``hidden`` must be even) and
+concatenates them. The decoder's hidden size is H too, so every score works unchanged:
+dot needs query size == key size, and general/concat/additive weights are (H, H), (2H, A),
+(H, A). The cell state is bridged linearly (it is not bounded like h; GRU has none).
+
+Score 'none' is the plain encoder-decoder baseline of Cho et al. (2014): no attention; the
+context c_t is the encoder's final state final_h (N, K) = [fwd_T; bwd_T], the SAME vector at
+every step, used exactly where the attention context would be (Bahdanau: cell input and
+output layer; Luong: the combine layer), on top of initialising the decoder from it. Its
+attention maps are reported as zeros.
+
+Backward, in reverse: cross-entropy -> output matmul -> decoder steps (reverse time) -> the
+per-step key gradients summed once -> scorer's key projection (once) -> bridge -> encoder
+(both directions) -> embeddings. Decoding (greedy, beam) is in :mod:`minatt.search`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from minatt.backend import array_module, asarray, host_rng
+from minatt.decoders import Memory, make_decoder
+from minatt.errors import ConfigError, ShapeError
+from minatt.nn import Encoder, Linear
+from minatt.ops.activations import tanh_backward
+from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
+from minatt.search import Decoded, beam_search, greedy_search
+
+Array = Any
+
+__all__ = ["CELLS", "DECODERS", "SCORES", "SCORE_ALIASES", "Decoded", "Seq2Seq", "Seq2SeqConfig"]
+
+CELLS = ("lstm", "gru")
+SCORES = ("additive", "bahdanau", "dot", "general", "concat", "none")
+SCORE_ALIASES = {"bahdanau": "additive"}
+DECODERS = ("bahdanau", "luong")
+
+
+def _is_int(value: Any) -> bool:
+    """An integer (Python or NumPy), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _choices(values: tuple[str, ...]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+@dataclass
+class Seq2SeqConfig:
+    """Everything that fixes the model's shape. ``input_feeding`` applies to the Luong decoder only.
+
+    score: 'additive' (alias 'bahdanau'), 'dot', 'general', 'concat' or 'none' (no attention);
+    attn_dim: A for additive/concat (None -> hidden). Invalid values raise ConfigError.
+    """
+
+    src_vocab: int
+    tgt_vocab: int
+    embed: int = 32
+    hidden: int = 64
+    cell: str = "lstm"
+    score: str = "additive"
+    decoder: str = "bahdanau"
+    bidirectional: bool = False
+    input_feeding: bool = True
+    attn_dim: int | None = None
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+
+    def __post_init__(self) -> None:
+        sizes = ["src_vocab", "tgt_vocab", "embed", "hidden"]
+        sizes += [] if self.attn_dim is None else ["attn_dim"]
+        for name in sizes:
+            value = getattr(self, name)
+            if not _is_int(value) or value <= 0:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            setattr(self, name, int(value))  # numpy integers -> int (JSON-able)
+        for name, valid in (("cell", CELLS), ("score", SCORES), ("decoder", DECODERS)):
+            if getattr(self, name) not in valid:
+                raise ConfigError(f"{name} must be one of {_choices(valid)}, got {getattr(self, name)!r}")
+        for name in ("bidirectional", "input_feeding"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.bidirectional and self.hidden % 2:
+            raise ConfigError(
+                f"hidden must be even when bidirectional (each direction gets hidden/2), got {self.hidden}")
+        ids = {"pad_id": self.pad_id, "bos_id": self.bos_id, "eos_id": self.eos_id}
+        smallest = min(self.src_vocab, self.tgt_vocab)
+        for name, value in ids.items():
+            if not _is_int(value) or not 0 <= value < smallest:
+                raise ConfigError(
+                    f"{name} must be an integer in [0, {smallest}) (both vocabularies), got {value!r}")
+            setattr(self, name, int(value))
+        if len(set(ids.values())) < 3:
+            raise ConfigError(f"pad_id, bos_id and eos_id must differ, got {ids}")
+
+    @property
+    def score_kind(self) -> str:
+        """The canonical score name ('bahdanau' -> 'additive')."""
+        return SCORE_ALIASES.get(self.score, self.score)
+
+    @property
+    def attention_size(self) -> int:
+        """A: attn_dim, or hidden when unset."""
+        return self.attn_dim if self.attn_dim is not None else self.hidden
+
+    def to_dict(self) -> dict:
+        """A plain JSON-able dict; ``from_dict(to_dict())`` gives an equal config."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Seq2SeqConfig:
+        """The inverse of :meth:`to_dict`; unknown or missing keys raise ConfigError."""
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(d) - set(fields))
+        if unknown:
+            raise ConfigError(f"unknown model setting(s) {', '.join(unknown)}; valid: {', '.join(fields)}")
+        missing = [k for k in ("src_vocab", "tgt_vocab") if k not in d]
+        if missing:
+            raise ConfigError(f"model settings need {', '.join(missing)}")
+        return cls(**d)
+
+
+class EncodeCache(NamedTuple):
+    encoder: Any  # EncoderCache
+    prepare: Any  # Scorer.prepare cache, or None
+    bridge_h: Any  # Linear cache (bidirectional) or None
+    bridge_c: Any  # Linear cache (bidirectional LSTM) or None
+    h0: Array  # (N, H) the decoder's initial h (after the tanh when bridged)
+    keys_shape: tuple  # (N, S, K)
+
+
+class LossCache(NamedTuple):
+    encode: EncodeCache
+    decoder: Any  # DecoderCache
+    loss: Any  # CrossEntropyCache
+
+
+class Seq2Seq:
+    """An attention encoder-decoder whose every gradient is written by hand (see the module docstring).
+
+    ``params`` maps names to arrays on the current backend in the default dtype; an optimiser
+    updates them in place. Names: ``enc.embed.W``, ``enc.fwd.*``, ``enc.bwd.*`` (bidirectional),
+    ``bridge.h.W``/``.b`` and ``bridge.c.W``/``.b`` (bidirectional; c for LSTM), ``dec.embed.W``,
+    ``dec.rnn.*``, ``dec.attn.*`` (per score), ``dec.combine.W``/``.b`` (Luong), ``dec.out.W``/``.b``.
+    RNN parameters: LSTM ``Wx, Wh, b``; GRU ``Wx, Wh, bx, bh``.
+    """
+
+    def __init__(self, config: Seq2SeqConfig, seed: int = 0) -> None:
+        if not isinstance(config, Seq2SeqConfig):
+            raise ConfigError(
+                f"Seq2Seq needs a Seq2SeqConfig (or Seq2SeqConfig.from_dict(d)), got {type(config).__name__}")
+        self.config = config
+        cfg = config
+        rng = host_rng(seed)
+        self.params: dict[str, Array] = {}
+        H = cfg.hidden
+        self.encoder = Encoder(self.params, "enc", cfg.cell, cfg.src_vocab, cfg.embed, H, cfg.bidirectional,
+                               rng)
+        self.bridge_h = self.bridge_c = None
+        if cfg.bidirectional:
+            self.bridge_h = Linear(self.params, "bridge.h", H, H, rng)
+            if cfg.cell == "lstm":
+                self.bridge_c = Linear(self.params, "bridge.c", H, H, rng)
+        self.decoder = make_decoder(cfg.decoder, self.params, cfg.cell, cfg.tgt_vocab, cfg.embed, H, H,
+                                    cfg.score_kind, cfg.attention_size, rng, cfg.input_feeding)
+
+    @property
+    def dtype(self) -> Any:
+        """The parameters' (and so the activations') float dtype."""
+        return self.params["dec.out.W"].dtype
+
+    def num_params(self) -> int:
+        """The number of scalar parameters."""
+        return sum(int(p.size) for p in self.params.values())
+
+    # -- encoder + bridge ----------------------------------------------------------------
+    def encode(self, src: Array, src_mask: Array) -> tuple[Memory, Array, Array | None, EncodeCache]:
+        """src (N, S), src_mask (N, S) on the backend -> Memory, h0 (N, H), c0 (N, H) or None, cache."""
+        keys, final_h, final_c, enc_cache = self.encoder.forward(src, src_mask)
+        h0, c0, bh_cache, bc_cache = final_h, final_c, None, None
+        if self.bridge_h is not None:
+            pre, bh_cache = self.bridge_h.forward(final_h)
+            h0 = array_module(pre).tanh(pre)
+            if self.bridge_c is not None:
+                c0, bc_cache = self.bridge_c.forward(final_c)
+        scorer = self.decoder.scorer
+        prepared, prep_cache = scorer.prepare(keys) if scorer is not None else (None, None)
+        fixed = final_h if scorer is None else None
+        mem = Memory(keys, src_mask, prepared, fixed)
+        return mem, h0, c0, EncodeCache(enc_cache, prep_cache, bh_cache, bc_cache, h0, tuple(keys.shape))
+
+    def _encode_backward(self, mg, dh0: Array, dc0: Array | None, cache: EncodeCache, grads: dict) -> None:
+        xp = array_module(dh0)
+        scorer = self.decoder.scorer
+        if scorer is None:
+            dkeys = xp.zeros(cache.keys_shape, dtype=dh0.dtype)  # no attention: the keys get no gradient
+        else:
+            dkeys = mg.keys + scorer.prepare_backward(mg.prepared, cache.prepare, grads)  # (N, S, K)
+        dfinal_h, dfinal_c = dh0, dc0
+        if self.bridge_h is not None:
+            dfinal_h = self.bridge_h.backward(tanh_backward(dh0, cache.h0), cache.bridge_h, grads)
+            if self.bridge_c is not None:
+                dfinal_c = self.bridge_c.backward(dc0, cache.bridge_c, grads)
+        if mg.fixed is not None:
+            dfinal_h = dfinal_h + mg.fixed  # score 'none': the fixed context is final_h
+        self.encoder.backward(dkeys, dfinal_h, dfinal_c, cache.encoder, grads)
+
+    # -- training ------------------------------------------------------------------------
+    def _forward(self, batch: Any) -> tuple[float, LossCache]:
+        src, src_mask, tgt_in, tgt_out, tgt_mask = self._device_batch(batch)
+        xp = array_module(src)
+        mem, h0, c0, enc_cache = self.encode(src, src_mask)
+        logits, dec_cache = self.decoder.forward(tgt_in, mem, h0, c0)  # (T, N, V)
+        pad = self.config.pad_id
+        targets = xp.where(tgt_mask, tgt_out, pad).T  # (T, N) time-major like the logits
+        loss, loss_cache = cross_entropy_forward(logits, targets, ignore_index=pad)
+        return loss, LossCache(enc_cache, dec_cache, loss_cache)
+
+    def loss(self, batch: Any) -> float:
+        """Mean cross-entropy per real target token (tgt_mask True) of a Batch, teacher forced."""
+        return self._forward(batch)[0]
+
+    def loss_and_grads(self, batch: Any) -> tuple[float, dict[str, Array]]:
+        """The loss and d loss / d params (a dict keyed and ordered like ``params``)."""
+        loss, cache = self._forward(batch)
+        grads: dict[str, Array] = {}
+        dlogits = cross_entropy_backward(cache.loss)  # (T, N, V)
+        mg, dh0, dc0 = self.decoder.backward(dlogits, cache.decoder, grads)
+        self._encode_backward(mg, dh0, dc0, cache.encode, grads)
+        return loss, {name: grads[name] for name in self.params}
+
+    # -- decoding ------------------------------------------------------------------------
+    def greedy(self, src: Any, src_mask: Any, max_len: int) -> Decoded:
+        """Greedy decoding of up to max_len tokens (see :func:`minatt.search.greedy_search`)."""
+        max_len = _positive("max_len", max_len)
+        src, src_mask = self._device_source(src, src_mask)
+        mem, h0, c0, _ = self.encode(src, src_mask)
+        return greedy_search(self.decoder, mem, h0, c0, max_len, self.config)
+
+    def beam(self, src: Any, src_mask: Any, max_len: int, k: int) -> Decoded:
+        """Beam search with k beams per sequence (see :func:`minatt.search.beam_search`)."""
+        max_len, k = _positive("max_len", max_len), _positive("k", k)
+        src, src_mask = self._device_source(src, src_mask)
+        mem, h0, c0, _ = self.encode(src, src_mask)
+        return beam_search(self.decoder, mem, h0, c0, max_len, k, self.config)
+
+    # -- validation at the boundary ------------------------------------------------------
+    def _device_source(self, src: Any, src_mask: Any) -> tuple[Array, Array]:
+        _check_ids("src", src, "(N, S)", self.config.src_vocab, "src_vocab")
+        _check_mask("src_mask", src_mask, tuple(src.shape), "src")
+        return asarray(src, dtype="int64"), asarray(src_mask, dtype=bool)
+
+    def _device_batch(self, batch: Any) -> tuple[Array, ...]:
+        names = ("src", "src_mask", "tgt_in", "tgt_out", "tgt_mask")
+        if not all(hasattr(batch, n) for n in names):
+            raise ShapeError(f"batch: expected a minatt.tasks.Batch with fields {', '.join(names)}, "
+                             f"got {type(batch).__name__}")
+        src, src_mask = self._device_source(batch.src, batch.src_mask)
+        V = self.config.tgt_vocab
+        _check_ids("tgt_in", batch.tgt_in, "(N, T)", V, "tgt_vocab", rows=src.shape[0])
+        T = tuple(batch.tgt_in.shape)
+        _check_ids("tgt_out", batch.tgt_out, "(N, T)", V, "tgt_vocab", like=T, like_name="tgt_in")
+        _check_mask("tgt_mask", batch.tgt_mask, T, "tgt_in", prefix=False)
+        return (src, src_mask, asarray(batch.tgt_in, dtype="int64"), asarray(batch.tgt_out, dtype="int64"),
+                asarray(batch.tgt_mask, dtype=bool))
+
+
+def _describe(a: Any) -> str:
+    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        return type(a).__name__
+    return f"{a.dtype} array of shape {tuple(a.shape)}"
+
+
+def _check_ids(name: str, a: Any, dims: str, vocab: int, vocab_name: str, rows: int | None = None,
+               like: tuple | None = None, like_name: str = "") -> None:
+    """A 2-d non-empty integer array (of shape ``like`` / with ``rows`` rows) of ids in [0, vocab)."""
+    ok = hasattr(a, "shape") and hasattr(a, "dtype") and len(a.shape) == 2 and a.dtype.kind in "iu"
+    ok = ok and min(a.shape) > 0 and (like is None or tuple(a.shape) == like)
+    ok = ok and (rows is None or a.shape[0] == rows)
+    if not ok:
+        want = f"{dims} = {like} like {like_name}" if like else (f"{dims} with N = {rows}" if rows else dims)
+        raise ShapeError(f"{name}: expected a non-empty integer array of shape {want}, got {_describe(a)}")
+    lo, hi = int(a.min()), int(a.max())
+    if lo < 0 or hi >= vocab:
+        raise ShapeError(
+            f"{name}: expected ids in [0, {vocab}) ({vocab_name} = {vocab}), got ids from {lo} to {hi}")
+
+
+def _check_mask(name: str, m: Any, shape: tuple, like_name: str, prefix: bool = True) -> None:
+    """A bool array of ``shape``; with ``prefix``, each row True then False (right padding)."""
+    ok = hasattr(m, "shape") and hasattr(m, "dtype") and m.dtype.kind == "b" and tuple(m.shape) == shape
+    if not ok:
+        raise ShapeError(
+            f"{name}: expected a bool array of shape {shape} like {like_name}, got {_describe(m)}")
+    if prefix and shape[1] > 1 and bool((m[:, 1:] & ~m[:, :-1]).any()):
+        raise ShapeError(f"{name}: expected each row to be True on the real tokens then False on the "
+                         "padding (right-padded), got a True after a False")
+
+
+def _positive(name: str, value: Any) -> int:
+    if not _is_int(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,269 @@
+"""The command line end to end: train, predict, resume, gradcheck, Ctrl-C, and every error as one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minatt import checkpoint as ckpt
+from minatt import cli
+from minatt.train import blas_threads
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--embed", "8", "--hidden", "16", "--batch", "8", "--min-len", "2", "--max-len", "4", "--eval-every", "5",
+        "--test-size", "16", "--warmup", "2", "--lr", "0.01", "--target", "none"]
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with blas_threads(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """One tiny trained run shared by the read-only tests."""
+    d = tmp_path_factory.mktemp("cli") / "run"
+    with blas_threads(1):
+        assert cli.main(["train", *TINY, "--steps", "6", "--out", str(d), "--quiet"]) == 0
+    return d
+
+
+def _step(d) -> int:
+    return ckpt.load_checkpoint(Path(d) / "checkpoint.npz")[2]["step"]
+
+
+def test_train_writes_a_run_that_loads(run_dir):
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "attention.png", "checkpoint.npz", "config.json", "curves.png", "metrics.json"]
+    assert _step(run_dir) == 6
+
+
+def test_train_quiet_prints_log_lines(tmp_path, capsys):
+    assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "training into" in out and "step 5/10  loss" in out and "steps/s" in out
+    assert "finished all steps at step 10" in out and "python -m minatt predict" in out
+
+
+def test_train_shows_a_progress_bar(tmp_path, capsys):
+    assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "10/10" in err and "step/s" in err and "loss=" in err and "acc=" in err
+
+
+def test_predict_prints_a_sequence_and_plots(run_dir, tmp_path, capsys):
+    assert cli.main(["predict", str(run_dir), "3", "1", "4"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert all(tok in "0123456789" for tok in line.split())
+    png = tmp_path / "att.png"
+    assert cli.main(["predict", str(run_dir), "3 1 4 1", "--beam", "3", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "attention heatmap saved" in capsys.readouterr().err
+
+
+def test_resume_continues_and_matches_a_straight_run(tmp_path, capsys):
+    flat = ["--decay-to", "1"]  # warm-up then constant: the schedule does not depend on --steps
+    straight, split = str(tmp_path / "straight"), str(tmp_path / "split")
+    assert cli.main(["train", *TINY, *flat, "--steps", "12", "--out", straight, "--quiet"]) == 0
+    assert cli.main(["train", *TINY, *flat, "--steps", "6", "--out", split, "--quiet"]) == 0
+    assert cli.main(["train", "--resume", split, "--steps", "12", "--quiet"]) == 0
+    assert f"resuming {split} at step 6" in capsys.readouterr().out
+    p1, o1, _ = ckpt.load_checkpoint(Path(straight) / "checkpoint.npz")
+    p2, o2, m2 = ckpt.load_checkpoint(Path(split) / "checkpoint.npz")
+    assert m2["step"] == 12
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
+
+
+def test_gradcheck_subset_passes(capsys):
+    assert cli.main(["gradcheck", "--op", "affine", "--op", "softmax"]) == 0
+    out = capsys.readouterr().out
+    assert "affine" in out and "softmax" in out and "FAIL" not in out and "all" in out and "passed" in out
+    assert out.splitlines()[0].split() == ["op", "input", "method", "max", "rel", "error", "verdict"]
+
+
+def test_gradcheck_model_filters(capsys):
+    argv = ["gradcheck", "--op", "affine", "--model", "--cell", "gru", "--score", "bahdanau", "--decoder", "luong",
+            "--bidirectional", "yes", "--no-input-feeding"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    ops = {line.split()[0] for line in out.splitlines()[2:-1]}
+    assert ops == {"affine", "model[gru-additive-luong-bi]"}  # 'bahdanau' is the additive score's alias
+    assert "(2 cases, seed 0, numpy)" in out
+    assert cli.main(["gradcheck", "--model-only", "--cell", "lstm", "--score", "dot", "--bidirectional", "no"]) == 0
+    ops = {line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]}
+    assert ops == {"model[lstm-dot-bahdanau-uni]", "model[lstm-dot-luong-uni]"}
+
+
+def test_gradcheck_failure_exits_1(monkeypatch, capsys):
+    from minatt import gradcheck
+
+    def broken(rng):
+        x = np.ones(3)
+        return gradcheck.Case(lambda p: (float((p["x"] ** 2).sum()), {"x": 3 * p["x"]}), {"x": x})
+
+    monkeypatch.setitem(gradcheck.REGISTRY, "zz_broken", broken)
+    assert cli.main(["gradcheck", "--op", "zz_broken"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "gradient checks FAILED" in captured.err
+
+
+def test_gradcheck_list(capsys):
+    assert cli.main(["gradcheck", "--list"]) == 0
+    assert "affine" in capsys.readouterr().out.split()
+
+
+def test_help_shows_commands_and_defaults(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(c in out for c in ("train", "predict", "gradcheck"))
+    assert cli.main(["train", "--help"]) == 0
+    out = capsys.readouterr().out
+    for text in ("(default: reverse)", "(default: 64)", "(default: adam)", "(default: 0.99)", "--resume RUN_DIR",
+                 "--no-input-feeding", "--bidirectional", "--attn-dim"):
+        assert text in out, text
+
+
+def test_adding_a_command_is_one_line(monkeypatch, capsys):
+    module = types.ModuleType("minatt_fake_command")
+
+    def add_parser(subparsers):
+        p = subparsers.add_parser("hello", help="say hello")
+        p.add_argument("--name", default="world")
+        p.set_defaults(func=lambda args: print(f"hello {args.name}") or 0)
+        return p
+
+    module.add_parser = add_parser
+    monkeypatch.setitem(sys.modules, "minatt_fake_command", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["minatt_fake_command"])
+    assert cli.main(["hello", "--name", "minatt"]) == 0
+    assert capsys.readouterr().out == "hello minatt\n"
+
+
+def _error(argv, capsys) -> str:
+    rc = cli.main(argv)
+    captured = capsys.readouterr()
+    assert rc == 2, (argv, captured)
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minatt: error: "), captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--task", "rev"], "unknown task 'rev': choose one of copy, reverse, sort, dates, denoise"),
+    (["train", "--cell", "rnn"], "unknown cell 'rnn': choose one of lstm, gru"),
+    (["train", "--score", "bilinear"], "choose one of additive, bahdanau, dot, general, concat, none"),
+    (["train", "--decoder", "x"], "unknown decoder 'x': choose one of bahdanau, luong"),
+    (["train", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop': choose one of adam, sgd"),
+    (["train", "--backend", "jax"], "unknown backend 'jax': choose one of numpy, cupy"),
+    (["train", "--hidden", "0"], "argument --hidden: must be a positive integer, got 0"),
+    (["train", "--batch", "-3"], "argument --batch: must be a positive integer, got -3"),
+    (["train", "--steps", "x"], "argument --steps: expected a positive integer, got 'x'"),
+    (["train", "--min-len", "5", "--max-len", "3"], "--min-len 5 is greater than --max-len 3"),
+    (["train", "--target", "2"], "argument --target: must be in (0, 1] or 'none', got 2"),
+    (["train", "--lr", "0"], "argument --lr: must be a positive number, got 0"),
+    (["train", "--optimizer", "sgd", "--momentum", "1.5"], "momentum must be in [0, 1), got 1.5"),
+    (["train", "--bidirectional", "--hidden", "15"], "hidden must be even when bidirectional"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    ([], "choose a command: train, predict, gradcheck"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["gradcheck", "--op", "nope"], "no gradient case named 'nope'; known: "),
+    (["predict"], "the following arguments are required: RUN_DIR, TOKEN"),
+])
+def test_errors_are_one_line_with_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may be created, not even the default runs/ directory
+    assert message in _error(argv, capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_directory_errors(run_dir, tmp_path, capsys):
+    missing = str(tmp_path / "missing")
+    assert f"run directory {missing} does not exist" in _error(["train", "--resume", missing], capsys)
+    assert "is not a minatt run (no config.json or checkpoint.npz)" in _error(["train", "--resume", str(tmp_path)],
+                                                                              capsys)
+    assert "does not exist" in _error(["predict", missing, "1"], capsys)
+    msg = _error(["train", "--resume", str(run_dir), "--hidden", "32", "--lr", "0.1"], capsys)
+    assert "--hidden, --lr cannot change when resuming" in msg
+    msg = _error(["train", "--resume", str(run_dir), "--out", str(tmp_path / "x")], capsys)
+    assert "--out cannot be combined with --resume" in msg
+    msg = _error(["train", "--out", str(run_dir)], capsys)
+    assert f"{run_dir} already holds a run: continue it with --resume {run_dir}" in msg
+    msg = _error(["train", "--resume", str(run_dir)], capsys)
+    assert "already trained 6 of steps=6: pass a larger --steps" in msg
+
+
+def test_predict_errors(run_dir, capsys):
+    msg = _error(["predict", str(run_dir), "3", "x"], capsys)
+    assert "unknown token 'x' at position 1 for task 'reverse'; valid tokens: 0 1 2 3 4 5 6 7 8 9" in msg
+    assert "argument --beam: must be a positive integer, got 0" in _error(["predict", str(run_dir), "1", "--beam", "0"],
+                                                                           capsys)
+
+
+def test_refused_checkpoint_is_one_line(run_dir, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(run_dir, broken)
+    data = (broken / "checkpoint.npz").read_bytes()
+    (broken / "checkpoint.npz").write_bytes(data[: len(data) // 2])
+    assert "truncated or corrupted" in _error(["predict", str(broken), "1", "2"], capsys)
+
+
+def test_cupy_without_gpu_is_a_backend_error(tmp_path, capsys):
+    from tests.conftest import GPU
+
+    if GPU:
+        pytest.skip("a GPU is present: --backend cupy works here")
+    msg = _error(["train", *TINY, "--steps", "2", "--backend", "cupy", "--out", str(tmp_path / "r")], capsys)
+    assert "cupy" in msg.lower() and "use --backend numpy" in msg
+    assert not (tmp_path / "r").exists()
+
+
+def test_divergence_is_one_line_and_keeps_the_checkpoint(tmp_path, capsys):
+    d = tmp_path / "r"
+    argv = ["train", *TINY, "--steps", "200", "--optimizer", "sgd", "--momentum", "0", "--lr", "1e30", "--clip", "0",
+            "--warmup", "0", "--out", str(d), "--quiet"]
+    msg = _error(argv, capsys)
+    assert "training diverged at step" in msg and f"the last good checkpoint {d / 'checkpoint.npz'}" in msg
+    assert _step(d) % 5 == 0
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path):
+    d = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minatt", "train", *TINY, "--steps", "100000", "--out", str(d), "--quiet"],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait for the first evaluation line
+            line = proc.stdout.readline()
+            if line.startswith("step 10/"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and f"resume with: python -m minatt train --resume {d}" in err
+    assert "Traceback" not in err
+    assert _step(d) >= 10
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "minatt", "train", "--hidden", "0"], cwd=tmp_path, env=ENV,
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("minatt: error: argument --hidden: must be a positive integer, got 0 "
+                                   "(see: minatt train --help)")

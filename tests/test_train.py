@@ -1,0 +1,294 @@
+"""The trainer: run directories, exact resume, Ctrl-C, divergence, evaluation, and every task learning."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from minatt import checkpoint as ckpt
+from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
+from minatt.tasks import collate, make_task
+from minatt.train import (
+    TrainConfig,
+    Trainer,
+    blas_threads,
+    evaluate,
+    load_run,
+    predict,
+    read_run_config,
+    resume,
+    train,
+)
+
+TINY = {"embed": 8, "hidden": 16, "batch": 8, "min_len": 2, "max_len": 4, "eval_every": 5,
+        "test_size": 16, "warmup": 2, "lr": 0.01, "target": None}
+
+
+def tiny(**changes) -> TrainConfig:
+    """A config that trains in a fraction of a second."""
+    return TrainConfig(**{**TINY, "steps": 10, **changes})
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with blas_threads(1):
+        yield
+
+
+def _arrays(run_dir):
+    params, optim, meta = ckpt.load_checkpoint(ckpt.run_paths(run_dir)["checkpoint"])
+    return params, optim, meta
+
+
+def test_run_directory_has_every_file(tmp_path):
+    result = train(tiny(), tmp_path / "run")
+    run = tmp_path / "run"
+    assert result.status == "done" and result.step == 10
+    assert sorted(p.name for p in run.iterdir()) == [
+        "attention.png", "checkpoint.npz", "config.json", "curves.png", "metrics.json"]
+    doc = json.loads((run / "config.json").read_text())
+    assert doc["train"] == tiny().to_dict() and doc["model"]["hidden"] == 16 and doc["model"]["src_vocab"] == 14
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["steps"] == 10 and metrics["seconds"] > 0 and len(metrics["loss"]["value"]) == 10
+    assert metrics["loss"]["step"] == list(range(1, 11)) and metrics["eval"]["step"] == [5, 10]
+    assert set(metrics["test"]) == {"token_accuracy", "sequence_accuracy", "loss", "n"}
+    lengths = [row["length"] for row in metrics["by_length"]]
+    assert lengths == list(range(2, 4 + 5 + 1))  # 2..4 trained, 5..9 longer than training
+    assert [row["trained"] for row in metrics["by_length"]] == [True] * 3 + [False] * 5
+    params, optim, meta = _arrays(run)
+    assert meta["step"] == 10 and "t" in optim and int(optim["t"]) == 10
+    assert all(a.dtype == np.float32 for a in params.values())
+    config, _, model, _ = load_run(run)
+    assert config == tiny() and set(model.params) == set(params)
+    for png in ("attention.png", "curves.png"):
+        assert (run / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_straight_and_resumed_runs_are_bit_identical(tmp_path):
+    cfg = tiny(steps=12, eval_every=4)
+    train(cfg, tmp_path / "straight")
+    first = train(cfg, tmp_path / "split", until=6)
+    assert first.status == "paused" and first.step == 6
+    assert _arrays(tmp_path / "split")[2]["step"] == 6
+    second = resume(tmp_path / "split")
+    assert second.status == "done" and second.step == 12
+    (p1, o1, m1), (p2, o2, m2) = _arrays(tmp_path / "straight"), _arrays(tmp_path / "split")
+    assert set(p1) == set(p2) and set(o1) == set(o2)
+    for name in p1:
+        assert np.array_equal(p1[name], p2[name]), name
+    for name in o1:
+        assert np.array_equal(o1[name], o2[name]), name
+    assert m1["data_rng"] == m2["data_rng"] and m1["loss_history"] == m2["loss_history"]
+
+
+def test_sigint_saves_a_checkpoint_and_resume_finishes_identically(tmp_path):
+    cfg = tiny(steps=12, eval_every=5)
+
+    def interrupt_at_7(trainer):
+        if trainer.step == 7:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C: the handler turns it into a flag
+
+    result = train(cfg, tmp_path / "int", on_step=interrupt_at_7)
+    assert result.interrupted and result.step == 7
+    assert _arrays(tmp_path / "int")[2]["step"] == 7  # saved at the step it stopped, not the last eval
+    assert json.loads((tmp_path / "int" / "metrics.json").read_text())["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler was given back
+    assert resume(tmp_path / "int").step == 12
+    train(cfg, tmp_path / "straight")
+    p1, p2 = _arrays(tmp_path / "straight")[0], _arrays(tmp_path / "int")[0]
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1)
+
+
+def test_keyboard_interrupt_mid_update_keeps_the_last_consistent_checkpoint(tmp_path, monkeypatch):
+    trainer = Trainer.create(tiny(steps=12, eval_every=5), tmp_path / "run")
+    calls = {"n": 0}
+    real_step = trainer.optimizer.step
+
+    def step_then_break(grads, lr=None):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt  # the update of step 8 is half done: never save that state
+        real_step(grads, lr=lr)
+
+    monkeypatch.setattr(trainer.optimizer, "step", step_then_break)
+    result = trainer.run(progress="none")
+    assert result.interrupted and result.step == 5
+    assert _arrays(tmp_path / "run")[2]["step"] == 5
+
+
+def test_keyboard_interrupt_mid_forward_saves_the_step_before_and_resumes_exactly(tmp_path):
+    cfg = tiny(steps=12, eval_every=5)
+    trainer = Trainer.create(cfg, tmp_path / "run")
+    real = trainer.model.loss_and_grads
+    calls = {"n": 0}
+
+    def forward_then_break(batch):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt  # during step 8's forward pass: its batch is drawn, nothing updated
+        return real(batch)
+
+    trainer.model.loss_and_grads = forward_then_break
+    result = trainer.run(progress="none")
+    assert result.interrupted and result.step == 7
+    assert resume(tmp_path / "run").step == 12
+    train(cfg, tmp_path / "straight")
+    p1, p2 = _arrays(tmp_path / "straight")[0], _arrays(tmp_path / "run")[0]
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1)  # the half-drawn batch was given back
+
+
+def test_divergence_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
+    def poison_after_7(trainer):
+        if trainer.step == 7:
+            real = trainer.model.loss_and_grads
+
+            def nan_loss(batch):
+                _, grads = real(batch)
+                return float("nan"), grads
+
+            trainer.model.loss_and_grads = nan_loss
+
+    with pytest.raises(TrainingDiverged) as info:
+        train(tiny(steps=20), tmp_path / "run", on_step=poison_after_7)
+    msg = str(info.value)
+    assert "diverged at step 8" in msg and "loss is nan" in msg
+    assert str(tmp_path / "run" / "checkpoint.npz") in msg and "(step 5)" in msg
+    params, _, meta = _arrays(tmp_path / "run")
+    assert meta["step"] == 5 and all(np.isfinite(a).all() for a in params.values())
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "diverged at step 8"
+
+
+def test_huge_learning_rate_diverges_cleanly(tmp_path):
+    cfg = tiny(steps=200, optimizer="sgd", momentum=0.0, lr=1e30, clip=0.0, warmup=0, eval_every=50)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: the (loss|gradient norm) is (nan|inf)"):
+        train(cfg, tmp_path / "run")
+    _, _, meta = _arrays(tmp_path / "run")
+    assert meta["step"] % 50 == 0  # the last good checkpoint, from an evaluation step (or step 0)
+
+
+def test_early_stopping_needs_patience_evaluations_in_a_row(tmp_path, monkeypatch):
+    import minatt.train as train_module
+
+    script = iter([0.5, 0.995, 0.8, 0.995, 0.999])  # reached, missed, reached, reached -> stop at eval 5
+
+    def scripted(model, batch, extra=2):
+        acc = next(script, 1.0)
+        return {"token_accuracy": acc, "sequence_accuracy": acc, "loss": 1.0 - acc, "n": 1}
+
+    monkeypatch.setattr(train_module, "evaluate", scripted)
+    result = train(tiny(steps=100, target=0.99, patience=2), tmp_path / "run")
+    assert result.status == "target reached" and result.step == 25
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "target reached" and metrics["eval"]["step"] == [5, 10, 15, 20, 25]
+    assert _arrays(tmp_path / "run")[2]["step"] == 25
+
+
+def test_resume_rejects_fixed_settings_and_finished_runs(tmp_path):
+    train(tiny(), tmp_path / "run")
+    with pytest.raises(ConfigError, match="cannot change hidden, lr when resuming"):
+        resume(tmp_path / "run", hidden=32, lr=0.1)
+    with pytest.raises(ConfigError, match=r"already trained 10 of steps=10: pass a larger --steps"):
+        resume(tmp_path / "run")
+    assert resume(tmp_path / "run", steps=15).step == 15
+    assert read_run_config(tmp_path / "run")[0].steps == 15  # the new total is recorded
+
+
+def test_existing_run_directory_is_not_overwritten(tmp_path):
+    train(tiny(), tmp_path / "run")
+    with pytest.raises(ConfigError, match="already holds a run: continue it with --resume"):
+        train(tiny(), tmp_path / "run")
+
+
+def test_checkpoint_that_disagrees_with_config_is_refused(tmp_path):
+    train(tiny(), tmp_path / "run")
+    path = tmp_path / "run" / "config.json"
+    doc = json.loads(path.read_text())
+    doc["train"]["hidden"] = 24
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"different model than config.json says \(hidden: checkpoint 16, "
+                                              r"config 24\)"):
+        load_run(tmp_path / "run")
+    # Arrays alone: a checkpoint without the model record is still checked name by name.
+    params, optim, meta = _arrays(tmp_path / "run")
+    meta.pop("model")
+    meta.pop("format"), meta.pop("version")
+    ckpt.save_checkpoint(tmp_path / "run" / "checkpoint.npz", params, optim, meta)
+    with pytest.raises(CheckpointError, match=r"parameters in .* do not match the config: .* has shape "
+                                              r"\(\d+, 16\), config expects \(\d+, 24\)"):
+        load_run(tmp_path / "run")
+
+
+def test_config_validation_lists_valid_choices():
+    with pytest.raises(ConfigError, match="unknown task 'rev': choose one of copy, reverse, sort, dates, denoise"):
+        TrainConfig(task="rev").validate()
+    with pytest.raises(ConfigError, match="unknown cell 'rnn': choose one of lstm, gru"):
+        TrainConfig(cell="rnn").validate()
+    with pytest.raises(ConfigError, match="hidden must be a positive integer, got 0"):
+        TrainConfig(hidden=0).validate()
+    with pytest.raises(ConfigError, match="need min_len <= max_len"):
+        TrainConfig(min_len=5, max_len=3).validate()
+    with pytest.raises(ConfigError, match="unknown training settings colour"):
+        TrainConfig.from_dict({"colour": "red"})
+    TrainConfig(task="dates", min_len=50, max_len=1).validate()  # lengths do not apply to dates
+
+
+class _FakeModel:
+    """greedy returns fixed tokens, so the accuracy arithmetic can be checked by hand."""
+
+    def __init__(self, tokens):
+        self.tokens = np.asarray(tokens)
+
+    def greedy(self, src, src_mask, max_len):
+        class D:
+            tokens = self.tokens
+            attention = None
+
+        return D()
+
+    def loss(self, batch):
+        return 0.5
+
+
+def test_evaluate_counts_tokens_and_exact_sequences():
+    task = make_task("reverse", min_len=2, max_len=4)
+    batch = collate([(["1", "2"], ["2", "1"]), (["3", "4", "5"], ["5", "4", "3"])], task.src_vocab, task.tgt_vocab)
+    ids = task.tgt_vocab.index
+    eos = 2
+    right = [[ids["2"], ids["1"], eos, 0, 0], [ids["5"], ids["4"], ids["3"], eos, 0]]
+    assert evaluate(_FakeModel(right), batch) == {"token_accuracy": 1.0, "sequence_accuracy": 1.0, "loss": 0.5, "n": 2}
+    no_eos = [[ids["2"], ids["1"], ids["1"], eos, 0], [ids["5"], ids["4"], ids["3"], eos, 0]]
+    scores = evaluate(_FakeModel(no_eos), batch)  # row 0 misses its EOS: 6 of 7 tokens, 1 of 2 rows
+    assert scores["sequence_accuracy"] == 0.5 and math.isclose(scores["token_accuracy"], 6 / 7)
+    short = [[eos], [eos]]  # stops at once: nothing right but nothing crashes
+    assert evaluate(_FakeModel(short), batch)["sequence_accuracy"] == 0.0
+
+
+def test_predict_decodes_and_rejects_unknown_tokens(tmp_path):
+    train(tiny(), tmp_path / "run")
+    _, task, model, _ = load_run(tmp_path / "run")
+    pred = predict(task, model, "3 1 4")
+    assert pred.src_tokens == ["3", "1", "4"]
+    assert pred.attention.shape == (len(pred.out_tokens), 3)
+    assert all(t in task.tgt_vocab.symbols for t in pred.out_tokens[:-1])
+    assert pred.text == " ".join(t for t in pred.out_tokens if t != "<eos>")
+    assert predict(task, model, ["3", "1", "4"], beam=3).src_tokens == ["3", "1", "4"]
+    with pytest.raises(ConfigError, match="unknown token 'x' at position 1"):
+        predict(task, model, "3 x")
+
+
+@pytest.mark.parametrize("task", ["copy", "reverse", "sort", "denoise", "dates"])
+def test_every_task_learns(tmp_path, task):
+    """About a second of training: the loss halves and held-out token accuracy is far above chance."""
+    cfg = TrainConfig(task=task, min_len=3, max_len=6, embed=16, hidden=32, batch=32, steps=120, lr=0.01,
+                      warmup=10, eval_every=60, test_size=100, target=None)
+    result = train(cfg, tmp_path / task)
+    losses = result.metrics["loss"]["value"]
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+    chance = 1.0 / (len(make_task(task).tgt_vocab.symbols) + 1)  # uniform over the symbols and EOS
+    # (measured: 0.81 for dates, 0.94-1.0 for the others; chance is 0.08-0.09)
+    assert result.metrics["test"]["token_accuracy"] > max(0.5, 5 * chance), result.metrics["test"]
