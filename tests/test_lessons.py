@@ -63,3 +63,29 @@ def test_every_py_block_is_a_checked_quotation(lesson):
     blocks = len(re.findall(r"^```py$", text, re.M))
     quoted = len(QUOTE.findall(text))
     assert blocks == quoted, f"{lesson.name}: a ```py block without a quote marker is neither run nor checked"
+
+
+def sync(paths: list[Path]) -> list[Path]:
+    """Refill every quotation in the given lessons from the current source; return the changed files.
+
+    Run ``python tests/test_lessons.py`` after changing a quoted function, then reread the prose
+    around each changed quotation: the words may need to change too.
+    """
+    changed = []
+    for path in paths:
+        text = path.read_text()
+        new = QUOTE.sub(
+            lambda m: f"<!-- quote: {m['path']} {m['name']} -->\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
+            text,
+        )
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
+
+
+if __name__ == "__main__":
+    import sys
+
+    for changed_path in sync([Path(p) for p in sys.argv[1:]] or LESSONS):
+        print(f"updated {changed_path.relative_to(ROOT)}: reread the prose around its quotations")
