@@ -39,6 +39,7 @@ __all__ = [
     "asarray",
     "to_numpy",
     "is_device_array",
+    "synchronize",
     "get_default_dtype",
     "set_default_dtype",
     "default_dtype",
@@ -177,6 +178,14 @@ def to_numpy(a: Any) -> numpy.ndarray:
     if is_device_array(a):
         return a.get()
     return numpy.asarray(a)
+
+
+def synchronize() -> None:
+    """Wait until the GPU has finished all queued work (a no-op on NumPy). Call it before
+    reading a clock: CuPy launches kernels asynchronously, so without it a timer measures
+    only the launches."""
+    if current() == "cupy" and _cupy is not None:
+        _cupy.cuda.get_current_stream().synchronize()
 
 
 def get_default_dtype() -> Any:

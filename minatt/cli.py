@@ -314,7 +314,8 @@ def add_predict_parser(subparsers: Any) -> argparse.ArgumentParser:
         "predict",
         help="decode one input with a trained run",
         description=(
-            "Decode one source sequence with the model in RUN_DIR and print the output.\n\n"
+            "Decode one source sequence with the model in RUN_DIR and print the output. Sources longer\n"
+            "than 4 x the run's longest training source are refused (minatt.train.LENGTH_FACTOR).\n\n"
             "examples:\n"
             "  python -m minatt predict runs/reverse-20250101-120000 3 1 4 1 5\n"
             "  python -m minatt predict runs/dates-20250101-120000 \"tuesday, november 24, 2026\" --plot att.png"

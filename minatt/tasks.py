@@ -206,6 +206,11 @@ class Task:
     def __repr__(self) -> str:
         return f"make_task({self.name!r}, min_len={self.min_len}, max_len={self.max_len}, seed={self.seed})"
 
+    @property
+    def longest_source(self) -> int:
+        """The most source tokens a training example can have (``max_len``; longer for dates' formats)."""
+        return self.max_len
+
     # -- subclass hooks -------------------------------------------------------------------
     def _draw(self, rng: np.random.Generator, length: int) -> Pair:
         raise NotImplementedError
@@ -441,6 +446,14 @@ class DatesTask(Task):
         self.days = datetime.date(last_year, 12, 31).toordinal() - self.first + 1
         chars = set("0123456789 ,./-") | set("".join(MONTHS + WEEKDAYS))
         super().__init__(Vocab(sorted(chars)), Vocab("0123456789-"), min_len, max_len, seed, 0)
+
+    @property
+    def longest_source(self) -> int:
+        """The longest date string any format can write (the longest month and weekday names, day 30)."""
+        last = datetime.date.fromordinal(self.first + self.days - 1)
+        day = datetime.date(last.year, 9, 30)
+        month, weekday = max(MONTHS, key=len), max(WEEKDAYS, key=len)
+        return max(len(fmt(day, month, weekday)) for fmt in DATE_FORMATS)
 
     def _keys(self, src: Sequence[str], tgt: Sequence[str]) -> list[Sequence[str]]:
         return [tgt]

@@ -74,12 +74,16 @@ __all__ = [
     "load_run",
     "predict",
     "resume",
+    "source_limit",
     "train",
 ]
 
 OPTIMIZERS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
 LONGER = 5  # the per-length evaluation goes this many lengths beyond the training range
+# predict refuses a source longer than LENGTH_FACTOR times the longest training source: far past
+# what the run was trained on, an RNN's attention gives no meaningful answer (and decoding slows).
+LENGTH_FACTOR = 4
 CONFIG_FORMAT = "minatt-run"
 
 MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim")
@@ -798,15 +802,28 @@ def _decode(model: Any, task: Task, src: numpy.ndarray, src_mask: numpy.ndarray,
     return Prediction(src_tokens, out_tokens, attention, sep.join(words), sep.join(src_tokens))
 
 
+def source_limit(task: Task) -> int:
+    """The longest source :func:`predict` accepts: ``LENGTH_FACTOR`` times the task's longest training source."""
+    return LENGTH_FACTOR * task.longest_source
+
+
 def predict(task: Task, model: Any, text: str | list[str], beam: int | None = None) -> Prediction:
     """Decode one source given as text or tokens (``"3 1 4"``, or a date string for ``dates``).
 
-    Unknown tokens raise :class:`ConfigError` listing the valid ones; ``beam`` > 1 uses beam search.
+    Unknown tokens, and a source longer than :func:`source_limit`, raise :class:`ConfigError`
+    (naming the valid tokens, or the limit); ``beam`` > 1 uses beam search.
     """
     try:
         tokens = task.parse(text)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    limit = source_limit(task)
+    if len(tokens) > limit:
+        unit = "characters" if task.name == "dates" else "tokens"
+        raise ConfigError(
+            f"the input has {len(tokens)} {unit}, more than this run's limit of {limit} ({LENGTH_FACTOR} x the "
+            f"longest training source, {task.longest_source}): shorten it, or train a run with a larger --max-len"
+        )
     batch = collate([(tokens, [])], task.src_vocab, task.tgt_vocab)
     return _decode(model, task, batch.src, batch.src_mask, beam)
 

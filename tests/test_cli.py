@@ -170,6 +170,19 @@ def _error(argv, capsys) -> str:
     (["train", "--batch", "-3"], "argument --batch: must be a positive integer, got -3"),
     (["train", "--steps", "x"], "argument --steps: expected a positive integer, got 'x'"),
     (["train", "--min-len", "5", "--max-len", "3"], "--min-len 5 is greater than --max-len 3"),
+    (["train", "--embed", "0"], "argument --embed: must be a positive integer, got 0"),
+    (["train", "--attn-dim", "-4"], "argument --attn-dim: must be a positive integer, got -4"),
+    (["train", "--steps", "0"], "argument --steps: must be a positive integer, got 0"),
+    (["train", "--min-len", "0"], "argument --min-len: must be a positive integer, got 0"),
+    (["train", "--max-len", "1", "--min-len", "1"], "max_len=1 leaves no held-out sequences to evaluate on"),
+    (["train", "--eval-every", "0"], "argument --eval-every: must be a positive integer, got 0"),
+    (["train", "--test-size", "-1"], "argument --test-size: must be a positive integer, got -1"),
+    (["train", "--patience", "0"], "argument --patience: must be a positive integer, got 0"),
+    (["train", "--threads", "0"], "argument --threads: must be a positive integer, got 0"),
+    (["train", "--warmup", "-1"], "argument --warmup: must be >= 0, got -1"),
+    (["train", "--clip", "-1"], "argument --clip: must be a number >= 0, got -1"),
+    (["train", "--decay-to", "2"], "decay_to must be in [0, 1] (1 = no decay), got 2.0"),
+    (["predict", "nowhere", "1", "--backend", "tpu"], "unknown backend 'tpu': choose one of numpy, cupy"),
     (["train", "--target", "2"], "argument --target: must be in (0, 1] or 'none', got 2"),
     (["train", "--lr", "0"], "argument --lr: must be a positive number, got 0"),
     (["train", "--optimizer", "sgd", "--momentum", "1.5"], "momentum must be in [0, 1), got 1.5"),
@@ -205,8 +218,58 @@ def test_run_directory_errors(run_dir, tmp_path, capsys):
 def test_predict_errors(run_dir, capsys):
     msg = _error(["predict", str(run_dir), "3", "x"], capsys)
     assert "unknown token 'x' at position 1 for task 'reverse'; valid tokens: 0 1 2 3 4 5 6 7 8 9" in msg
+    msg = _error(["predict", str(run_dir), "3", "<eos>"], capsys)  # special tokens are not input
+    assert "unknown token '<eos>' at position 1" in msg
+    # the run trained on lengths 2..4: 4 x 4 = 16 tokens is the most predict accepts
+    assert cli.main(["predict", str(run_dir), *["1"] * 16]) == 0
+    capsys.readouterr()
+    msg = _error(["predict", str(run_dir), *["1"] * 17], capsys)
+    assert ("the input has 17 tokens, more than this run's limit of 16 (4 x the longest training source, 4): "
+            "shorten it, or train a run with a larger --max-len") in msg
     assert "argument --beam: must be a positive integer, got 0" in _error(["predict", str(run_dir), "1", "--beam", "0"],
                                                                            capsys)
+
+
+def test_predict_run_directory_errors(run_dir, tmp_path, capsys):
+    assert "is not a minatt run (no config.json or checkpoint.npz)" in _error(["predict", str(tmp_path), "1"],
+                                                                              capsys)
+    (tmp_path / "file").write_text("x")
+    assert "is a file, not a run directory" in _error(["predict", str(tmp_path / "file"), "1"], capsys)
+
+
+def test_damaged_run_files_are_one_line(run_dir, tmp_path, capsys):
+    import json
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(run_dir, bad)
+    text = (bad / "config.json").read_text()
+    (bad / "config.json").write_text(text[: len(text) // 2])
+    msg = _error(["predict", str(bad), "1"], capsys)
+    assert f"config {bad / 'config.json'} is truncated or corrupted (invalid JSON at line" in msg
+    doc = json.loads(text)
+    doc["train"]["cell"] = "rnn"
+    (bad / "config.json").write_text(json.dumps(doc))
+    msg = _error(["train", "--resume", str(bad), "--steps", "9"], capsys)
+    assert "has invalid settings: unknown cell 'rnn': choose one of lstm, gru" in msg
+    doc["train"]["cell"], doc["train"]["hidden"] = "lstm", 32
+    (bad / "config.json").write_text(json.dumps(doc))
+    msg = _error(["predict", str(bad), "1"], capsys)
+    assert "was written for a different model than config.json says (hidden: checkpoint 16, config 32)" in msg
+
+
+def test_pickled_checkpoint_is_refused_by_the_cli(run_dir, tmp_path, capsys):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(run_dir, bad)
+    evil = np.empty(1, dtype=object)
+    evil[0] = {"payload": 1}
+    with np.load(bad / "checkpoint.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    np.savez(bad / "checkpoint.npz", **{**arrays, "param/enc.embed.W": evil})
+    msg = _error(["predict", str(bad), "1"], capsys)
+    assert "refusing to load object arrays" in msg and "param/enc.embed.W" in msg
 
 
 def test_refused_checkpoint_is_one_line(run_dir, tmp_path, capsys):
@@ -227,6 +290,26 @@ def test_cupy_without_gpu_is_a_backend_error(tmp_path, capsys):
     msg = _error(["train", *TINY, "--steps", "2", "--backend", "cupy", "--out", str(tmp_path / "r")], capsys)
     assert "cupy" in msg.lower() and "use --backend numpy" in msg
     assert not (tmp_path / "r").exists()
+
+
+def test_cupy_without_gpu_or_without_cupy_for_predict(run_dir, capsys, monkeypatch):
+    from minatt import backend
+
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # as if CuPy were not installed
+    msg = _error(["predict", str(run_dir), "1", "--backend", "cupy"], capsys)
+    assert msg == ("minatt: error: backend 'cupy' needs CuPy, which is not installed: pip install 'minatt[gpu]' "
+                   "(CuPy for CUDA 12), or use --backend numpy")
+    monkeypatch.delitem(sys.modules, "cupy")
+    cupy = pytest.importorskip("cupy")
+
+    def no_driver():
+        raise cupy.cuda.runtime.CUDARuntimeError(35)  # cudaErrorInsufficientDriver
+
+    monkeypatch.setattr(cupy.cuda.runtime, "getDeviceCount", no_driver)
+    msg = _error(["predict", str(run_dir), "1", "--backend", "cupy"], capsys)
+    assert "CuPy is installed but no usable CUDA device or driver was found (" in msg
+    assert "check `nvidia-smi`, or use --backend numpy" in msg
 
 
 def test_divergence_is_one_line_and_keeps_the_checkpoint(tmp_path, capsys):

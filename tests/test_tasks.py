@@ -278,3 +278,13 @@ def test_parse_dates():
         task.parse("q1 2026")
     src, _ = task.sample(np.random.default_rng(0))
     assert task.parse("".join(src)) == src
+
+
+def test_longest_source_bounds_every_training_source():
+    for name in ("copy", "reverse", "sort", "denoise"):
+        task = make_task(name, min_len=2, max_len=7)
+        assert task.longest_source == 7
+        assert task.batch(np.random.default_rng(0), 64).src.shape[1] <= 7
+    dates = make_task("dates")
+    assert dates.longest_source == len("wednesday, september 30, 2049") == 29
+    assert dates.batch(np.random.default_rng(0), 500).src.shape[1] <= 29

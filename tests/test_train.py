@@ -163,6 +163,44 @@ def test_divergence_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "diverged at step 8"
 
 
+def test_infinite_gradient_diverges_naming_the_gradient_norm(tmp_path):
+    def poison_after_5(trainer):
+        if trainer.step == 5:
+            real = trainer.model.loss_and_grads
+
+            def inf_grad(batch):
+                loss, grads = real(batch)
+                next(iter(grads.values()))[...] = np.inf
+                return loss, grads
+
+            trainer.model.loss_and_grads = inf_grad
+
+    with pytest.raises(TrainingDiverged) as info:
+        train(tiny(steps=20, clip=0.0), tmp_path / "run", on_step=poison_after_5)
+    msg = str(info.value)
+    assert "training diverged at step 6: the gradient norm is inf" in msg and "(step 5) is kept intact" in msg
+    assert "start a new run with a smaller --lr (now 0.01) or a --clip (now 0.0)" in msg
+    assert _arrays(tmp_path / "run")[2]["step"] == 5
+    _config, _, _, meta = load_run(tmp_path / "run")  # the kept checkpoint loads
+    assert meta["step"] == 5
+
+
+def test_predict_refuses_sources_over_the_length_limit(tmp_path):
+    from minatt.train import LENGTH_FACTOR, source_limit
+
+    train(tiny(), tmp_path / "run")
+    _, task, model, _ = load_run(tmp_path / "run")
+    assert source_limit(task) == LENGTH_FACTOR * 4 == 16
+    assert len(predict(task, model, ["1"] * 16).src_tokens) == 16
+    with pytest.raises(ConfigError, match=r"^the input has 17 tokens, more than this run's limit of 16 \(4 x the "
+                                          r"longest training source, 4\): shorten it, or train a run with a larger "
+                                          r"--max-len$"):
+        predict(task, model, ["1"] * 17)
+    dates = make_task("dates")
+    with pytest.raises(ConfigError, match=r"the input has 117 characters, more than this run's limit of 116"):
+        predict(dates, None, "1" * 117)
+
+
 def test_huge_learning_rate_diverges_cleanly(tmp_path):
     cfg = tiny(steps=200, optimizer="sgd", momentum=0.0, lr=1e30, clip=0.0, warmup=0, eval_every=50)
     with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: the (loss|gradient norm) is (nan|inf)"):
