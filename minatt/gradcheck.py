@@ -15,11 +15,18 @@ fourth-order stencil, whose error shrinks like h^4 instead of h^2:
 
 The relative error between an analytic value a and a numeric value n is
 
-    rel(a, n) = |a - n| / max(|a| + |n|, floor)          floor = 1e-10
+    rel(a, n) = |a - n| / max(|a| + |n|, floor)
 
 so two values that agree to k significant digits have rel ~ 10^-k whatever their scale, and
 two exact zeros (a masked position) have rel = 0. An array passes when its largest rel is at
-most ``tol`` (1e-7 by default for float64).
+most ``tol`` (1e-7 by default for float64). The floor is what the finite difference itself can
+resolve: a loss L is computed with a round-off of about eps |L| (eps = 2.2e-16), which the
+difference quotient divides by h, so
+
+    floor = max(1e-10, resolution / tol),     resolution = eps * max(|L|, 1) / h
+
+A gradient element smaller than the floor is therefore judged by its absolute error, which
+must stay below the round-off (resolution); larger ones by their relative error.
 
 Every array is checked one of three ways:
 
@@ -32,8 +39,9 @@ Every array is checked one of three ways:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy
 
@@ -43,6 +51,7 @@ Array = Any
 LossFn = Callable[[dict[str, Array]], tuple[float, dict[str, Array]]]
 
 FLOOR = 1e-10
+EPS = float(numpy.finfo(numpy.float64).eps)
 DEFAULT_STEP = {2: 1e-6, 4: 1e-3}
 
 
@@ -51,6 +60,11 @@ def rel_error(analytic: Any, numeric: Any, floor: float = FLOOR) -> numpy.ndarra
     a = numpy.asarray(to_numpy(analytic), dtype=numpy.float64)
     n = numpy.asarray(to_numpy(numeric), dtype=numpy.float64)
     return numpy.abs(a - n) / numpy.maximum(numpy.abs(a) + numpy.abs(n), floor)
+
+
+def resolution(loss: float, h: float) -> float:
+    """The round-off error of a centred difference of a loss this size: eps * max(|loss|, 1) / h."""
+    return EPS * max(abs(float(loss)), 1.0) / h
 
 
 def centred_difference(f: Callable[[float], float], h: float, order: int = 4) -> float:
@@ -159,7 +173,8 @@ def check_gradients(
             larger ones on ``n_samples`` random elements.
         n_directions: random-direction checks per array, in addition to the above.
         h, order: step and stencil of the centred difference (see the module docstring).
-        tol: the largest relative error that passes.
+        tol: the largest relative error that passes (elements below the floor
+            ``resolution(loss, h) / tol`` are judged absolutely; see the module docstring).
         seed: seeds the choice of sampled elements and directions.
 
     Returns:
@@ -172,7 +187,8 @@ def check_gradients(
                 f"gradient checks need float64, but {name!r} is {x.dtype}: "
                 "build the inputs inside minatt.backend.default_dtype('float64')"
             )
-    _, grads = fn(params)
+    loss0, grads = fn(params)
+    floor = max(FLOOR, resolution(loss0, h) / tol)
     grads = {k: numpy.asarray(to_numpy(g), dtype=numpy.float64) for k, g in grads.items()}
     loss = (lambda: loss_only(params)) if loss_only else (lambda: fn(params)[0])
     rng = numpy.random.default_rng(seed)
@@ -191,7 +207,7 @@ def check_gradients(
         if indices:
             numeric = numpy.array([_partial(loss, x, i, h, order) for i in indices])
             analytic = numpy.array([g[i] for i in indices])
-            errors = rel_error(analytic, numeric)
+            errors = rel_error(analytic, numeric, floor)
             worst = int(numpy.argmax(errors))
             idx = tuple(int(j) for j in indices[worst])
             results.append(
@@ -203,7 +219,7 @@ def check_gradients(
             v = array_module(x).asarray(v_host)
             numeric_d = _directional(loss, x, v, h, order)
             analytic_d = float(numpy.sum(g * v_host))
-            err = float(rel_error(analytic_d, numeric_d))
+            err = float(rel_error(analytic_d, numeric_d, floor))
             results.append(GradResult(name, "direction", err, None, analytic_d, numeric_d, tol, op))
     return results
 

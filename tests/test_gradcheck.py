@@ -164,3 +164,16 @@ def test_checks_run_on_the_current_backend(backend):
         return float((p["x"] ** 2).sum()), {"x": 2 * p["x"]}
 
     assert all(r.passed for r in check_gradients(fn, {"x": x}))
+
+
+def test_tiny_gradients_are_judged_by_their_absolute_error():
+    """A gradient of 1e-9 sits below what the difference can resolve relatively, but not absolutely."""
+    params = {"x": np.array([0.3, -1.1, 2.0])}
+
+    def fn(p, scale=1.0):
+        return 1.0 + 1e-9 * float(np.sin(p["x"]).sum()), {"x": scale * 1e-9 * np.cos(p["x"])}
+
+    assert gradcheck.resolution(1.0, 1e-3) < 1e-12  # so an absolute error of 1e-9 is resolvable
+    assert all(r.passed for r in check_gradients(fn, params))
+    wrong = check_gradients(lambda p: fn(p, scale=2.0), params)  # off by 1e-9, absolutely
+    assert not any(r.passed for r in wrong)
