@@ -34,9 +34,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng, Scorer
+from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng, RNNRun, Scorer
 from minatt.ops.activations import tanh_backward
-from minatt.ops.attention import attention_backward, attention_forward
+from minatt.ops.attention import attention_forward, attention_scores_backward
 
 Array = Any
 
@@ -61,12 +61,34 @@ class Memory(NamedTuple):
 
 
 class MemoryGrads:
-    """Gradients of the Memory fields, summed over decoder steps (None until a step adds one)."""
+    """Gradients of the Memory fields, summed over decoder steps (None until a step adds one).
+
+    The keys' gradient as attention values, sum_t weights_t[:, :, None] * dcontext_t[:, None, :],
+    is not built step by step: :meth:`add_values` keeps each step's weights (N, S) and dcontext
+    (N, K), and :meth:`finish` sums them in ONE batched matmul, (N, S, T) @ (N, T, K).
+    """
 
     def __init__(self) -> None:
         self.keys: Array | None = None
         self.prepared: Array | None = None
         self.fixed: Array | None = None
+        self._weights: list = []
+        self._dcontexts: list = []
+
+    def add_values(self, weights: Array, dcontext: Array) -> None:
+        """One step's attention weights (N, S) and context gradient (N, K)."""
+        self._weights.append(weights)
+        self._dcontexts.append(dcontext)
+
+    def finish(self) -> None:
+        """Add the summed value gradient into ``keys``."""
+        if not self._weights:
+            return
+        xp = array_module(self._weights[0])
+        W = xp.stack(self._weights, axis=2)  # (N, S, T)
+        dC = xp.stack(self._dcontexts, axis=1)  # (N, T, K)
+        self.add("keys", xp.matmul(W, dC))  # (N, S, K)
+        self._weights, self._dcontexts = [], []
 
     def add(self, field: str, g: Array) -> None:
         total = getattr(self, field)
@@ -95,6 +117,7 @@ class LuongStep(NamedTuple):
 
 class DecoderCache(NamedTuple):
     embed: Any  # the (T, N) target-id lookup
+    run: Any  # the RNNRun: precomputed input projections, per-step buffers
     steps: list  # one BahdanauStep / LuongStep per step
     out: Any  # Linear cache of the output projection over (T, N, out_dim)
 
@@ -112,7 +135,7 @@ class Decoder:
 
     def __init__(self, params: Params, cell: str, vocab: int, embed: int, hidden: int, key_size: int,
                  score: str, attn_dim: int, rng: Rng, rnn_extra: int) -> None:
-        self.E, self.H, self.K = embed, hidden, key_size
+        self.E, self.H, self.K, self.rnn_extra = embed, hidden, key_size, rnn_extra
         self.embed = Embedding(params, "dec.embed", vocab, embed, rng)
         self.rnn = RNN(params, "dec.rnn", cell, embed + rnn_extra, hidden, rng)
         self.scorer = None
@@ -137,8 +160,8 @@ class Decoder:
         if cache is None:
             mg.add("fixed", dcontext)
             return None
-        dscores, dvalues = attention_backward(dcontext, None, cache.attention)
-        mg.add("keys", dvalues)
+        dscores = attention_scores_backward(dcontext, None, cache.attention)  # dvalues: see MemoryGrads
+        mg.add_values(cache.attention.softmax.p, dcontext)
         dq, dprepared = self.scorer.score_backward(dscores, cache.score, grads)
         mg.add("prepared", dprepared)
         return dq
@@ -155,12 +178,14 @@ class Decoder:
         emb, embed_cache = self.embed.forward(tgt_in.T)  # (T, N, E)
         T, N = emb.shape[:2]
         outs = xp.empty((T, N, self.out_dim), dtype=emb.dtype)  # every o_t, for one output matmul
+        run = self.rnn.start(emb, self.rnn_extra)  # every y_{t-1} projected in one matmul
         state, steps = self.initial_state(h0, c0), []
         for t in range(T):
-            state, outs[t], _, step_cache = self.step(emb[t], state, mem)
+            state, outs[t], _, step_cache = self.step(emb[t], state, mem, run, t)
             steps.append(step_cache)
+        run.end_forward()
         logits, out_cache = self.out.forward(outs)  # (T, N, V)
-        return logits, DecoderCache(embed_cache, steps, out_cache)
+        return logits, DecoderCache(embed_cache, run, steps, out_cache)
 
     def backward(self, dlogits: Array, cache: DecoderCache,
                  grads: Grads) -> tuple[MemoryGrads, Array, Array | None]:
@@ -171,24 +196,31 @@ class Decoder:
         zeros = xp.zeros((N, self.H), dtype=douts.dtype)
         dc = zeros if self.rnn.cell == "lstm" else None
         dstate = DecState(zeros, dc, zeros if self.input_feeding else None)
-        demb = xp.empty((T, N, self.E), dtype=douts.dtype)  # (T, N, E)
         mg = MemoryGrads()
         for t in range(T - 1, -1, -1):
-            demb[t], dstate = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads)
-        self.embed.backward(demb, cache.embed, grads)
+            dstate = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads, cache.run, t)
+        mg.finish()
+        self.embed.backward(cache.run.finish(grads), cache.embed, grads)  # dy_emb (T, N, E)
         return mg, dstate.h, dstate.c
 
     def logits(self, o: Array) -> Array:
         """One step's output o (N, out_dim) -> logits (N, V) (inference; no cache kept)."""
         return self.out.forward(o)[0]
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory) -> tuple:
-        """y_emb (N, E), state -> (next state, o_t (N, out_dim), weights (N, S) or None, cache)."""
+    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
+        """y_emb (N, E), state -> (next state, o_t (N, out_dim), weights (N, S) or None, cache).
+
+        run, t: step t of a teacher-forced RNNRun (y_emb already projected there); None starts a
+        one-step run (decoding).
+        """
         raise NotImplementedError
 
-    def step_backward(self, do: Array, dstate: DecState, cache: Any, mg: MemoryGrads,
-                      grads: Grads) -> tuple[Array, DecState]:
-        """do (N, out_dim), dstate (gradient at the next state) -> (dy_emb (N, E), gradient at the state)."""
+    def step_backward(self, do: Array, dstate: DecState, cache: Any, mg: MemoryGrads, grads: Grads,
+                      run: RNNRun, t: int) -> DecState:
+        """do (N, out_dim), dstate (gradient at the next state) -> the gradient at the state.
+
+        dy_emb is left in ``run`` (all steps' in one matmul by RNNRun.finish).
+        """
         raise NotImplementedError
 
 
@@ -202,24 +234,24 @@ class BahdanauDecoder(Decoder):
         self.out_dim = hidden + key_size
         self._make_tail(params, vocab, rng)
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory) -> tuple:
+    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
         xp = array_module(y_emb)
+        run = self.rnn.start(y_emb[None], self.rnn_extra) if run is None else run
         c_t, weights, attend_cache = self.attend(state.h, mem)  # (N, K)
-        x = xp.concatenate([y_emb, c_t], axis=1)  # (N, E + K)
-        s_t, cell, rnn_cache = self.rnn.step(x, state.h, state.c)
+        s_t, cell, rnn_cache = run.step(t, c_t, state.h, state.c)  # the cell's input is [y_emb; c_t]
         o_t = xp.concatenate([s_t, c_t], axis=1)  # (N, H + K)
         return DecState(s_t, cell, None), o_t, weights, BahdanauStep(attend_cache, rnn_cache)
 
-    def step_backward(self, do: Array, dstate: DecState, cache: BahdanauStep, mg: MemoryGrads,
-                      grads: Grads) -> tuple[Array, DecState]:
-        H, E = self.H, self.E
+    def step_backward(self, do: Array, dstate: DecState, cache: BahdanauStep, mg: MemoryGrads, grads: Grads,
+                      run: RNNRun, t: int) -> DecState:
+        H = self.H
         ds_t = dstate.h + do[:, :H]  # o_t = [s_t; c_t]
-        dx, ds_prev, dcell_prev = self.rnn.step_backward(ds_t, dstate.c, cache.rnn, grads)
-        dc_t = do[:, H:] + dx[:, E:]  # c_t enters both o_t and x = [y_emb; c_t]
+        dz, ds_prev, dcell_prev = run.step_backward(t, ds_t, dstate.c, cache.rnn)
+        dc_t = do[:, H:] + dz  # c_t enters both o_t and the cell's input [y_emb; c_t]
         dq = self.attend_backward(dc_t, cache.attend, mg, grads)
         if dq is not None:
             ds_prev = ds_prev + dq  # the query was s_{t-1}
-        return dx[:, :E], DecState(ds_prev, dcell_prev, None)
+        return DecState(ds_prev, dcell_prev, None)
 
 
 class LuongDecoder(Decoder):
@@ -234,28 +266,27 @@ class LuongDecoder(Decoder):
         self.out_dim = hidden
         self._make_tail(params, vocab, rng)
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory) -> tuple:
+    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
         xp = array_module(y_emb)
-        x = xp.concatenate([y_emb, state.feed], axis=1) if self.input_feeding else y_emb  # (N, E [+ H])
-        h_t, cell, rnn_cache = self.rnn.step(x, state.h, state.c)
+        run = self.rnn.start(y_emb[None], self.rnn_extra) if run is None else run
+        h_t, cell, rnn_cache = run.step(t, state.feed, state.h, state.c)  # input [y_emb; h~_{t-1}] or y_emb
         c_t, weights, attend_cache = self.attend(h_t, mem)  # (N, K)
         pre, combine_cache = self.combine.forward(xp.concatenate([c_t, h_t], axis=1))  # (N, H)
         ht = xp.tanh(pre)  # h~_t
         new_state = DecState(h_t, cell, ht if self.input_feeding else None)
         return new_state, ht, weights, LuongStep(rnn_cache, attend_cache, combine_cache, ht)
 
-    def step_backward(self, do: Array, dstate: DecState, cache: LuongStep, mg: MemoryGrads,
-                      grads: Grads) -> tuple[Array, DecState]:
-        K, E = self.K, self.E
+    def step_backward(self, do: Array, dstate: DecState, cache: LuongStep, mg: MemoryGrads, grads: Grads,
+                      run: RNNRun, t: int) -> DecState:
+        K = self.K
         dht = do + dstate.feed if self.input_feeding else do  # h~_t is the output and the next input
         dcat = self.combine.backward(tanh_backward(dht, cache.ht), cache.combine, grads)  # (N, K + H)
         dh_t = dstate.h + dcat[:, K:]
         dq = self.attend_backward(dcat[:, :K], cache.attend, mg, grads)
         if dq is not None:
             dh_t = dh_t + dq  # the query was h_t
-        dx, dh_prev, dcell_prev = self.rnn.step_backward(dh_t, dstate.c, cache.rnn, grads)
-        dfeed = dx[:, E:] if self.input_feeding else None  # d h~_{t-1}
-        return dx[:, :E], DecState(dh_prev, dcell_prev, dfeed)
+        dfeed, dh_prev, dcell_prev = run.step_backward(t, dh_t, dstate.c, cache.rnn)  # dfeed = d h~_{t-1}
+        return DecState(dh_prev, dcell_prev, dfeed)
 
 
 def make_decoder(kind: str, params: Params, cell: str, vocab: int, embed: int, hidden: int, key_size: int,

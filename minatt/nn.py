@@ -24,9 +24,26 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module, randn, uniform
 from minatt.ops.embedding import embedding_backward, embedding_forward
-from minatt.ops.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from minatt.ops.gru import (
+    gru_backward,
+    gru_cell_backward,
+    gru_cell_forward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+)
 from minatt.ops.linear import affine_backward, affine_forward
-from minatt.ops.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from minatt.ops.lstm import (
+    IFOG,
+    blocks,
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    unblocks,
+)
 from minatt.ops.scores import (
     additive_keys_backward,
     additive_keys_forward,
@@ -50,6 +67,7 @@ __all__ = [
     "Encoder",
     "Linear",
     "Module",
+    "RNNRun",
     "Scorer",
     "accumulate",
     "reverse_index",
@@ -181,6 +199,10 @@ class RNN(Module):
             return lstm_step_forward(x, h, c, *self._weights())
         h_next, cache = gru_step_forward(x, h, *self._weights())
         return h_next, None, cache
+
+    def start(self, y: Array, dz: int) -> RNNRun:
+        """A teacher-forced pass over inputs [y_t; z_t] with y (T, N, E) known now (see RNNRun)."""
+        return RNNRun(self, y, dz)
 
     def step_backward(self, dh: Array, dc: Array | None, cache: Any, grads: Grads) -> tuple:
         """dh, dc (N, H) at the step's outputs -> dx (N, D), dh_prev (N, H), dc_prev (or None)."""
@@ -386,3 +408,108 @@ class Encoder(Module):
         dx_f, _, _ = self.fwd.backward(dkeys[:, :, :P], dfinal_h[:, :P], dc_f, cache.fwd, grads)
         dx_r, _, _ = self.bwd.backward(dhs_r, dfinal_h[:, P:], dc_b, cache.bwd, grads)
         self.embed.backward(xp.concatenate([dx_f, dx_r], axis=0), cache.embed, grads)  # (2N, S, E)
+
+
+class RNNRun:
+    """One teacher-forced pass of an RNN whose step input is [y_t; z_t]: y (T, N, E) is known before
+    the loop, z_t (N, Dz) only at step t (a decoder's context or fed-back output). Dz may be 0.
+
+    Before the loop, ONE matmul projects every y_t: Gy = y @ Wx[:E] + b (T, N, GH). Each step
+    then adds z_t @ Wx[E:] + h @ Wh (LSTM: one matmul of [z_t; h] against [Wx[E:]; Wh]) and runs
+    the cell op (:func:`lstm_cell_forward` / :func:`gru_cell_forward`). The step inputs z_t and
+    h_{t-1} are kept in (T, N, .) buffers and the pre-activation gradients of every step in
+    another, so :meth:`finish` computes dWx, dWh, db and every dy with ONE matmul (or sum) each:
+
+        dWx = [y; z]^T dA,   dWh = h_prev^T dA,   db = sum of rows of dA,   dy = dA @ Wx[:E]^T
+
+    (GRU: dA splits into dAx for Wx, bx and dAh for Wh, bh.) LSTM columns are permuted once to
+    the gate-major order i, f, o, g of :mod:`minatt.ops.lstm` and permuted back in :meth:`finish`.
+    """
+
+    def __init__(self, rnn: RNN, y: Array, dz: int) -> None:
+        xp = array_module(y)
+        self.rnn, self.xp, self.y = rnn, xp, y
+        T, N, E = y.shape
+        H, self.lstm = rnn.hidden, rnn.cell == "lstm"
+        G = 4 if self.lstm else 3
+        self.T, self.N, self.E, self.H, self.G, self.Dz = T, N, E, H, G, dz
+        self.order = IFOG if self.lstm else (0, 1, 2)
+        Wx, Wh = (self._permute(rnn.p(n)) for n in ("Wx", "Wh"))  # (D, GH), (H, GH)
+        self.Wy = Wx[:E]  # (E, GH)
+        bias = self._permute(rnn.p("b" if self.lstm else "bx"))
+        self.Gy = xp.matmul(y.reshape(T * N, E), self.Wy).reshape(T, N, G * H)  # (T, N, GH)
+        self.Gy += bias
+        if self.lstm:
+            self.Wzh = xp.concatenate([Wx[E:], Wh], axis=0)  # (Dz + H, 4H)
+            self.WzhT = xp.ascontiguousarray(self.Wzh.T)  # (4H, Dz + H): per-step matmuls run faster on
+            # contiguous operands than on transposed views
+            self.Z = xp.empty((T, N, dz + H), dtype=y.dtype)  # [z_t; h_{t-1}] per step
+        else:
+            self.Wz, self.Wh, self.bh = Wx[E:], Wh, rnn.p("bh")
+            self.WzT, self.WhT = xp.ascontiguousarray(self.Wz.T), xp.ascontiguousarray(Wh.T)  # (3H, Dz), (3H, H)
+            self.Z = xp.empty((T, N, dz), dtype=y.dtype)  # z_t per step
+            self.Hp = xp.empty((T, N, H), dtype=y.dtype)  # h_{t-1} per step
+        self.dA = self.dAh = None
+
+    def end_forward(self) -> None:
+        """Drop the input projections Gy once every step has run: backward never reads them."""
+        self.Gy = None
+
+    def _permute(self, w: Array) -> Array:
+        """(..., GH) columns in PyTorch's gate order -> the internal order (a copy for LSTM)."""
+        return unblocks(blocks(w, self.order, self.H), tuple(range(self.G))) if self.lstm else w
+
+    def _gate_major(self, a: Array) -> Array:
+        """(N, GH) -> (G, N, H), a view."""
+        return a.reshape(self.N, self.G, self.H).transpose(1, 0, 2)  # (G, N, H)
+
+    def step(self, t: int, z: Array | None, h: Array, c: Array | None) -> tuple:
+        """Step t: z (N, Dz) or None (Dz = 0), h, c (N, H) -> h_next, c_next (None for GRU), cell cache."""
+        xp, Dz = self.xp, self.Dz
+        if Dz:
+            self.Z[t, :, :Dz] = z
+        a = self.Gy[t]  # (N, GH) view, used once: accumulated in place
+        if self.lstm:
+            self.Z[t, :, Dz:] = h
+            a += xp.matmul(self.Z[t], self.Wzh)
+            return lstm_cell_forward(self._gate_major(a), c)
+        self.Hp[t] = h
+        if Dz:
+            a += xp.matmul(z, self.Wz)
+        ah = xp.matmul(h, self.Wh)  # (N, 3H)
+        ah += self.bh
+        h_next, cache = gru_cell_forward(self._gate_major(a), self._gate_major(ah), h)
+        return h_next, None, cache
+
+    def step_backward(self, t: int, dh: Array, dc: Array | None, cache: Any) -> tuple:
+        """Step t's backward: dh, dc (N, H) at its outputs -> dz (N, Dz) or None, dh_prev, dc_prev (or None)."""
+        xp, Dz = self.xp, self.Dz
+        if self.dA is None:
+            self.dA = xp.empty((self.T, self.N, self.G * self.H), dtype=dh.dtype)  # (T, N, GH)
+            if not self.lstm:
+                self.dAh = xp.empty_like(self.dA)
+        if self.lstm:
+            _, dc_prev = lstm_cell_backward(dh, dc, cache, out=self._gate_major(self.dA[t]))
+            dZ = xp.matmul(self.dA[t], self.WzhT)  # (N, Dz + H)
+            return (dZ[:, :Dz] if Dz else None), dZ[:, Dz:], dc_prev
+        _, _, dh_prev = gru_cell_backward(dh, cache, self._gate_major(self.dA[t]), self._gate_major(self.dAh[t]))
+        dh_prev += xp.matmul(self.dAh[t], self.WhT)
+        return (xp.matmul(self.dA[t], self.WzT) if Dz else None), dh_prev, None
+
+    def finish(self, grads: Grads) -> Array:
+        """After the reverse loop: adds dWx, dWh and the biases' gradients; returns dy (T, N, E)."""
+        xp, T, N, E, H, Dz = self.xp, self.T, self.N, self.E, self.H, self.Dz
+        dA = self.dA.reshape(T * N, -1)  # (T*N, GH)
+        y2 = self.y.reshape(T * N, E)  # (T*N, E)
+        dWy = y2.T @ dA  # (E, GH)
+        if self.lstm:
+            dWzh = self.Z.reshape(T * N, Dz + H).T @ dA  # (Dz + H, 4H)
+            dWx = xp.concatenate([dWy, dWzh[:Dz]], axis=0)
+            unpermute = [unblocks(blocks(w, tuple(range(4)), H), IFOG) for w in (dWx, dWzh[Dz:], dA.sum(axis=0))]
+            self.rnn._file(grads, tuple(unpermute))
+        else:
+            dAh = self.dAh.reshape(T * N, 3 * H)  # (T*N, 3H)
+            dWx = xp.concatenate([dWy, self.Z.reshape(T * N, Dz).T @ dA], axis=0) if Dz else dWy
+            dWh = self.Hp.reshape(T * N, H).T @ dAh
+            self.rnn._file(grads, (dWx, dWh, dA.sum(axis=0), dAh.sum(axis=0)))
+        return xp.matmul(dA, self.Wy.T).reshape(T, N, E)  # (T, N, E)

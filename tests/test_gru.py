@@ -247,3 +247,26 @@ def test_property_any_shape_and_mask(backend, N, T, D, H, seed, mask_seed):
     assert np.all(to_numpy(hs)[~mask] == 0)
     empty = ~mask.any(axis=1)
     np.testing.assert_array_equal(to_numpy(hT)[empty], to_numpy(case.params["h0"])[empty])
+
+
+# ------------------------------------------------------------------ the cell alone (gru_cell_*)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cell_case_passes(backend, seed):
+    results = run_case("gru_cell", seed)
+    assert all(r.passed for r in results), format_table(results)
+
+
+@pytest.mark.parametrize("target, plant, expected", [
+    pytest.param(*SIGN_Z, {"ax", "ah"}, id="sign-of-z-gate"),
+    pytest.param(*DROP_AH_N, {"ah"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param(*DROP_DIRECT, {"h_prev"}, id="drop-z*h-path"),
+    pytest.param("gru_cell_backward", lambda f: mutated(f, "dah[:2] = dax[:2]", "dah[:2] = 0.0"), {"ah"},
+                 id="ah-misses-r-and-z"),
+])
+def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
+    from minatt.checks.rnn import gru_cell_case
+
+    monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
+    assert failures(build(gru_cell_case, 1)) == expected

@@ -262,3 +262,26 @@ def test_property_any_shape_and_mask(backend, N, T, D, H, seed, mask_seed):
     assert hs.shape == (N, T, H) and hT.shape == cT.shape == (N, H)
     assert np.all(to_numpy(hs)[~mask] == 0)
     np.testing.assert_array_equal(to_numpy(hT)[~mask.any(axis=1)], to_numpy(h0)[~mask.any(axis=1)])
+
+
+# ------------------------------------------------------------------ the cell alone (lstm_cell_*)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cell_case_passes(backend, seed):
+    results = run_case("lstm_cell", seed)
+    assert all(r.passed for r in results), format_table(results)
+
+
+@pytest.mark.parametrize("target, plant, expected", [
+    pytest.param(*DROP_FORGET, {"c_prev"}, id="drop-forget-path"),
+    pytest.param(*SIGN_G, {"a"}, id="sign-of-g-gate"),
+    pytest.param("lstm_cell_backward", lambda f: scaled(f, 1, 1.001), {"c_prev"}, id="scale-dc_prev"),
+    pytest.param("lstm_cell_forward", lambda f: mutated(f, "(0.5, 0.5, 0.5, 1.0)", "(0.5, 0.5, 1.0, 1.0)"),
+                 {"a"}, id="o-gate-not-halved"),
+])
+def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
+    from minatt.checks.rnn import lstm_cell_case
+
+    monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
+    assert failures(build(lstm_cell_case, 1)) == expected

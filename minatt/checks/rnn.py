@@ -111,3 +111,44 @@ def gru_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = 
         return project((hs, hT), (dhs, dhT)), dict(zip(("x", "h0", "Wx", "Wh", "bx", "bh"), grads))
 
     return Case(fn, params)
+
+
+@register("lstm_cell")
+def lstm_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | None = None) -> Case:
+    """lstm_cell_forward/backward (the cell without its matmuls): loss = h . dh + c . dc.
+
+    The pre-activations are handed over as a gate-major VIEW of an (N, 4H) array, the way
+    :class:`minatt.nn.RNNRun` passes them, and the backward writes into a view of a buffer."""
+    n = _dims(rng, N=N, H=H)
+    N, H = n["N"], n["H"]
+    params = {"a": randn(rng, (N, 4 * H)), "c_prev": randn(rng, (N, H), 0.5)}
+    dh, dc = randn(rng, (N, H)), randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        a4 = p["a"].reshape(N, 4, H).transpose(1, 0, 2)  # (4, N, H) view
+        h, c, cache = lstm_ops.lstm_cell_forward(a4, p["c_prev"])
+        da = p["a"].copy()  # (N, 4H) a buffer to write into
+        _, dc_prev = lstm_ops.lstm_cell_backward(dh, dc, cache, da.reshape(N, 4, H).transpose(1, 0, 2))
+        return project((h, c), (dh, dc)), {"a": da, "c_prev": dc_prev}
+
+    return Case(fn, params)
+
+
+@register("gru_cell")
+def gru_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | None = None) -> Case:
+    """gru_cell_forward/backward (the cell without its matmuls): loss = h . dh."""
+    n = _dims(rng, N=N, H=H)
+    N, H = n["N"], n["H"]
+    params = {"ax": randn(rng, (N, 3 * H)), "ah": randn(rng, (N, 3 * H)), "h_prev": randn(rng, (N, H), 0.5)}
+    dh = randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        def gate_major(a: Any) -> Any:
+            return a.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) view
+
+        h, cache = gru_ops.gru_cell_forward(gate_major(p["ax"]), gate_major(p["ah"]), p["h_prev"])
+        dax, dah = p["ax"].copy(), p["ah"].copy()  # (N, 3H) buffers to write into
+        _, _, dh_prev = gru_ops.gru_cell_backward(dh, cache, gate_major(dax), gate_major(dah))
+        return project(h, dh), {"ax": dax, "ah": dah, "h_prev": dh_prev}
+
+    return Case(fn, params)

@@ -60,11 +60,22 @@ def attention_backward(
     Math:
         dw = dweights + values @ dcontext;  dvalues = weights * dcontext;  dscores = softmax_backward(dw)
     """
-    xp = array_module(dcontext)
     weights = cache.softmax.p  # (N, S)
+    dvalues = weights[:, :, None] * dcontext[:, None, :]  # (N, S, Hv)
+    return attention_scores_backward(dcontext, dweights, cache), dvalues
+
+
+def attention_scores_backward(dcontext: Array, dweights: Array | None, cache: AttentionCache) -> Array:
+    """The dscores (N, S) half of :func:`attention_backward`, without dvalues.
+
+    A decoder attends to the same values at every step; it sums the values' gradient
+    sum_t weights_t^T dcontext_t over all steps itself, in one batched matmul, instead of
+    building an (N, S, Hv) outer product per step.
+
+        dw = dweights + values @ dcontext;  dscores = softmax_backward(dw)
+    """
+    xp = array_module(dcontext)
     dw = xp.matmul(cache.values, dcontext[:, :, None])[:, :, 0]  # (N, S, 1) -> (N, S)
     if dweights is not None:
         dw = dw + dweights
-    dvalues = weights[:, :, None] * dcontext[:, None, :]  # (N, S, Hv)
-    dscores = softmax_backward(dw, cache.softmax)
-    return dscores, dvalues
+    return softmax_backward(dw, cache.softmax)

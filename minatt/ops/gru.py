@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.lstm import blocks, time_major_padding, unblocks
 
-__all__ = ["GRUCache", "GRUStepCache", "gru_backward", "gru_forward", "gru_step_backward", "gru_step_forward"]
+__all__ = ["GRUCache", "GRUCellCache", "GRUStepCache", "gru_backward", "gru_cell_backward", "gru_cell_forward",
+           "gru_forward", "gru_step_backward", "gru_step_forward"]
 
 Array = Any
 RZN = (0, 1, 2)  # the gates keep PyTorch's order
@@ -201,7 +202,7 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
     if dhT is not None:
         dh[...] = dhT
     dG = xp.empty((4, T, N, H), dtype=G.dtype)  # [da_nx, da_r, da_z, da_nh] per step
-    WhT3 = blocks(Wh, RZN, H).transpose(0, 2, 1)  # (3, H, H)
+    WhT3 = xp.ascontiguousarray(blocks(Wh, RZN, H).transpose(0, 2, 1))  # (3, H, H), contiguous: faster
     tmp3 = xp.empty((3, N, H), dtype=G.dtype)
     for t in range(T - 1, -1, -1):
         dh += dhs[t]
@@ -221,3 +222,49 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
     dx = xp.ascontiguousarray((dax @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))  # (N, T, D)
     dWh = Hs[:-1].reshape(T * N, H).T @ dah
     return dx, dh, x_tm.T @ dax, dWh, dax.sum(axis=0), dah.sum(axis=0)
+
+
+# ---------------------------------------------------------------------------------------
+# The cell alone: the caller owns the matrix products (a decoder with precomputed projections)
+
+
+class GRUCellCache(NamedTuple):
+    gates: Array  # (3, N, H) r, z, n
+    ah_n: Array  # (N, H)
+    h_prev: Array  # (N, H)
+
+
+def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCellCache]:
+    """The GRU nonlinearity of one step, given both projections; N batch, H hidden.
+
+    Inputs: ax (3, N, H) = x @ Wx + bx and ah (3, N, H) = h_prev @ Wh + bh, GATE-MAJOR r, z, n
+    (any strides), h_prev (N, H). Returns h (N, H), cache; ax and ah are not modified.
+
+        r, z = sigmoid(ax[0] + ah[0]), sigmoid(ax[1] + ah[1]);  n = tanh(ax[2] + r * ah[2])
+        h = n + z * (h_prev - n)
+    """
+    xp = array_module(ax, ah, h_prev)
+    g = xp.empty(ax.shape, dtype=ax.dtype)  # (3, N, H)
+    xp.add(ax[:2], ah[:2], out=g[:2])
+    g[:2] *= 0.5
+    g[2] = ax[2]
+    ah_n = ah[2].copy()  # (N, H) ours: ah may be a caller's scratch buffer
+    h = xp.empty_like(h_prev)
+    _cell_forward(g, ah_n, h_prev, h, xp.empty_like(h))
+    return h, GRUCellCache(g, ah_n, h_prev)
+
+
+def gru_cell_backward(dh: Array, cache: GRUCellCache, out_x: Array | None = None,
+                      out_h: Array | None = None) -> tuple[Array, Array, Array]:
+    """Backward of :func:`gru_cell_forward`: dh (N, H) -> dax (3, N, H), dah (3, N, H), dh_prev (N, H)
+    (dax, dah written into ``out_x``, ``out_h`` when given). dh_prev is the direct part dh * z;
+    the caller adds dah @ Wh^T. dax and dah share their r and z blocks (da_r, da_z)."""
+    xp = array_module(cache.gates)
+    dax = xp.empty_like(cache.gates) if out_x is None else out_x
+    dah = xp.empty_like(cache.gates) if out_h is None else out_h
+    dh_prev = xp.empty_like(dh)
+    # _cell_backward unpacks its da argument as (da_nx, da_r, da_z, da_nh): hand it the blocks directly
+    _cell_backward(dh, cache.gates, cache.ah_n, cache.h_prev, (dax[2], dax[0], dax[1], dah[2]), dh_prev,
+                   xp.empty_like(dh))
+    dah[:2] = dax[:2]
+    return dax, dah, dh_prev

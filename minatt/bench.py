@@ -1,0 +1,424 @@
+"""``python -m minatt bench``: time full training steps, against PyTorch if asked.
+
+One step is what :func:`minatt.train.train` does per batch: forward, loss, hand-written
+backward, global-norm clipping (5.0), an Adam update. The bench builds a model of the given
+size, a fixed random batch of full-length sequences (every position real), runs ``--warmup``
+steps, then times ``--steps`` steps one by one and reports the median (and the spread).
+
+    GFLOP/step   the analytic matrix-product count of :mod:`minatt.flops` (forward + backward)
+    GFLOP/s      GFLOP/step / median seconds
+    % of peak    that over this machine's float32 matmul peak, measured here by
+                 :func:`matmul_peak` (the best of several square float32 products)
+    memory       the growth of peak resident memory (VmHWM) over the first training step of a
+                 fresh process, after the model, optimiser and batch exist (``--memory``);
+                 for NumPy also the exact peak of NumPy's own allocations (tracemalloc)
+
+``--vs-torch`` builds the PyTorch twin (:mod:`minatt.torch_reference`: same parameters,
+same FLOPs, the same loss on the same weights), and times the two in the SAME process,
+alternating blocks of ``--block`` steps with a ``--pause`` before each (see :func:`time_steps`),
+so both see the same machine load; it prints the ratio of the medians (minatt / PyTorch:
+below 1.0 minatt is faster).
+
+Threads: ``--threads N`` sets NumPy's OpenBLAS and ``torch.set_num_threads`` to N (default:
+OpenBLAS's current count), so the two libraries always use the same number of threads.
+On ``--backend cupy`` every timed step ends with a stream synchronisation (and PyTorch runs
+on CUDA when it has it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+from minatt.flops import step_flops
+
+__all__ = ["add_parser", "main", "matmul_peak", "run", "time_steps"]
+
+
+# ---------------------------------------------------------------------------------------
+# Building the two steps
+
+
+def make_config(args: Any) -> Any:
+    from minatt.seq2seq import Seq2SeqConfig
+
+    return Seq2SeqConfig(args.vocab, args.vocab, embed=args.embed, hidden=args.hidden, cell=args.cell,
+                         score=args.score, decoder=args.decoder, attn_dim=args.attn_dim)
+
+
+def make_batch(N: int, S: int, T: int, V: int, seed: int = 0) -> Any:
+    """A host Batch of full-length random sequences (ids 4..V-1: no PAD/BOS/EOS/UNK)."""
+    from minatt.tasks import Batch
+
+    rng = numpy.random.default_rng(seed)
+    lo = 4 if V > 4 else 0
+    src = rng.integers(lo, V, (N, S))
+    tgt_in, tgt_out = rng.integers(lo, V, (N, T)), rng.integers(lo, V, (N, T))
+    return Batch(src, numpy.ones((N, S), bool), tgt_in, tgt_out, numpy.ones((N, T), bool))
+
+
+class MinattTrainer:
+    """One minatt training step on a fixed batch (as :mod:`minatt.train` does per batch)."""
+
+    def __init__(self, config: Any, batch: Any, lr: float = 1e-3, clip: float = 5.0, seed: int = 0) -> None:
+        from minatt.optim import Adam
+        from minatt.seq2seq import Seq2Seq
+
+        self.model = Seq2Seq(config, seed=seed)
+        self.opt = Adam(self.model.params, lr=lr)
+        self.batch, self.clip = batch, clip
+
+    def step(self) -> float:
+        from minatt.optim import clip_grad_norm
+
+        loss, grads = self.model.loss_and_grads(self.batch)
+        clip_grad_norm(grads, self.clip)  # returns a host float: this synchronises the device
+        self.opt.step(grads)
+        return loss
+
+    def synchronize(self) -> None:
+        from minatt.backend import synchronize
+
+        synchronize()
+
+
+def time_steps(steps: dict[str, Callable[[], Any]], syncs: dict[str, Callable[[], None]], n: int,
+               warmup: int, block: int = 5, pause: float = 0.25) -> dict[str, list[float]]:
+    """Time ``n`` steps of each library, alternating in blocks; returns name -> list of seconds.
+
+    Each library runs ``warmup`` untimed steps, then the libraries take turns: ``block`` timed
+    steps of one, then ``block`` of the next, until each has ``n``. Before every turn the
+    process sleeps ``pause`` seconds. That pause matters on a small machine. After a call,
+    OpenBLAS's worker threads spin for a while (up to ~0.1 s) before they sleep, and so do
+    PyTorch's OpenMP threads. With steps alternating one by one, the idle library's spinning
+    threads took the cores from the other: on 2 cores and 2 threads, PyTorch measured 81 ms per
+    step alternating against 40 ms alone. The pause lets them park first.
+    """
+    for name, fn in steps.items():
+        for _ in range(warmup):
+            fn()
+        syncs[name]()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    while any(len(ts) < n for ts in times.values()):
+        for name, fn in steps.items():
+            time.sleep(pause)
+            for _ in range(min(block, n - len(times[name]))):
+                syncs[name]()
+                t0 = time.perf_counter()
+                fn()
+                syncs[name]()
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
+    """The float32 matrix-product rate in GFLOP/s: the best of ``repeats`` (size x size) products."""
+    rng = numpy.random.default_rng(0)
+    a = xp.asarray(rng.standard_normal((size, size), dtype=numpy.float32))
+    b = xp.asarray(rng.standard_normal((size, size), dtype=numpy.float32))
+    out = xp.empty((size, size), dtype=xp.float32)
+    from minatt.backend import synchronize as sync
+    xp.matmul(a, b, out=out)
+    sync()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        xp.matmul(a, b, out=out)
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size**3 / best / 1e9
+
+
+# ---------------------------------------------------------------------------------------
+# Threads and memory
+
+
+def blas_thread_count() -> int | None:
+    """OpenBLAS's current thread count (None when NumPy's BLAS is not the bundled OpenBLAS)."""
+    from minatt.train import _openblas
+
+    found = _openblas()
+    return None if found is None else int(found[1]())
+
+
+def set_threads(n: int | None, torch: Any = None) -> int | None:
+    """Set OpenBLAS (and torch, if given) to ``n`` threads (None: OpenBLAS's count); returns it."""
+    from minatt.train import _openblas
+
+    found = _openblas()
+    if n is None:
+        n = None if found is None else int(found[1]())
+    elif found is not None:
+        found[0](int(n))
+    if torch is not None and n is not None:
+        torch.set_num_threads(int(n))
+    return n
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_child(spec: dict) -> dict:
+    """In a fresh process: peak RSS growth (MiB) over the first training step of one side."""
+    args = argparse.Namespace(**spec["args"])
+    set_threads(args.threads)
+    from minatt.backend import use
+
+    batch = make_batch(args.batch, args.src_len, args.tgt_len, args.vocab)
+    out: dict[str, Any] = {}
+    if spec["side"] == "minatt":
+        with use(args.backend):
+            trainer = MinattTrainer(make_config(args), batch)
+            base = _status_kib("VmRSS")
+            trainer.step()
+            out["rss_mib"] = (_status_kib("VmHWM") - base) / 1024
+            import tracemalloc
+
+            tracemalloc.start()
+            trainer.step()
+            out["traced_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            out["cache_mib"] = cache_bytes(trainer.model, batch) / 2**20
+    else:
+        from minatt.torch_reference import TorchTrainer, build_twin, import_torch
+
+        torch = import_torch()
+        set_threads(args.threads, torch)
+        device = "cuda" if args.backend == "cupy" and torch.cuda.is_available() else "cpu"
+        trainer = TorchTrainer(build_twin(make_config(args), device=device), batch, device=device)
+        base = _status_kib("VmRSS")
+        trainer.step()
+        out["rss_mib"] = (_status_kib("VmHWM") - base) / 1024
+    return out
+
+
+def cache_bytes(model: Any, batch: Any) -> int:
+    """Bytes of the arrays a minatt forward keeps for its backward (parameters excluded).
+
+    Walks the loss cache (NamedTuples, lists, dicts, helper objects such as the decoder's
+    RNNRun) and counts each underlying buffer once, views included in their base.
+    """
+    from minatt.nn import Module
+
+    params = {id(_base(p)) for p in model.params.values()}
+    seen: set[int] = set()
+    total = 0
+    stack = [model._forward(batch)[1]]
+    while stack:
+        obj = stack.pop()
+        if hasattr(obj, "nbytes") and hasattr(obj, "dtype") and hasattr(obj, "shape"):
+            base = _base(obj)
+            if id(base) not in seen and id(base) not in params:
+                seen.add(id(base))
+                total += int(base.nbytes)
+        elif isinstance(obj, (tuple, list)):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif hasattr(obj, "__dict__") and not isinstance(obj, Module) and id(obj) not in seen:
+            seen.add(id(obj))
+            stack.extend(v for k, v in vars(obj).items() if k != "xp")
+    return total
+
+
+def _base(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def measure_memory(args: argparse.Namespace, side: str) -> dict:
+    """Run :func:`memory_child` for ``side`` ('minatt' or 'torch') in a fresh Python process."""
+    spec = {"side": side, "args": {k: v for k, v in vars(args).items() if k != "func"}}
+    code = "import json, sys; from minatt.bench import memory_child; print(json.dumps(memory_child(json.loads(sys.argv[1]))))"
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True, env=env,
+                          check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+
+
+def bench(args: argparse.Namespace) -> dict:
+    """Everything ``bench`` measures, as one dict (what ``--json`` prints)."""
+    from minatt.backend import get_xp, use
+
+    config = make_config(args)
+    batch = make_batch(args.batch, args.src_len, args.tgt_len, args.vocab)
+    torch = None
+    if args.vs_torch:
+        from minatt.torch_reference import import_torch
+
+        torch = import_torch()
+    threads = set_threads(args.threads, torch)
+    flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
+    result: dict[str, Any] = {
+        "config": {k: getattr(args, k) for k in ("cell", "score", "decoder", "batch", "src_len", "tgt_len",
+                                                    "embed", "hidden", "vocab", "attn_dim")},
+        "backend": args.backend, "threads": threads, "steps": args.steps, "warmup": args.warmup,
+        "block": args.block, "pause": args.pause,
+        "gflop_per_step": flops / 1e9,
+        "machine": f"{platform.machine()} {_cpu_name()}, {os.cpu_count()} cores",
+        "versions": {"python": platform.python_version(), "numpy": numpy.__version__},
+    }
+    with use(args.backend):
+        xp = get_xp()
+        if xp.__name__ == "cupy":
+            result["versions"]["cupy"] = xp.__version__
+        result["peak_gflops"] = matmul_peak(xp, size=args.peak_size)
+        trainer = MinattTrainer(config, batch)
+        result["params"] = trainer.model.num_params()
+        steps, syncs = {"minatt": trainer.step}, {"minatt": trainer.synchronize}
+        if torch is not None:
+            from minatt.torch_reference import TorchTrainer, build_twin, trainable_count
+
+            device = "cuda" if xp.__name__ == "cupy" and torch.cuda.is_available() else "cpu"
+            twin = build_twin(config, device=device)
+            result["versions"]["torch"] = torch.__version__
+            result["torch_device"], result["torch_params"] = device, trainable_count(twin)
+            tt = TorchTrainer(twin, batch, device=device)
+            steps["torch"], syncs["torch"] = tt.step, tt.synchronize
+        times = time_steps(steps, syncs, args.steps, args.warmup, args.block, args.pause)
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        result[name] = {"median_ms": 1e3 * med, "min_ms": 1e3 * min(ts),
+                        "p90_ms": 1e3 * sorted(ts)[int(0.9 * (len(ts) - 1))],
+                        "gflops": flops / med / 1e9, "peak_share": flops / med / 1e9 / result["peak_gflops"]}
+    result["median_ms"] = result["minatt"]["median_ms"]
+    if torch is not None:
+        result["ratio"] = result["minatt"]["median_ms"] / result["torch"]["median_ms"]
+    if args.memory:
+        for name in times:
+            result[name]["memory"] = measure_memory(args, name)
+    return result
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def format_result(r: dict) -> str:
+    c = r["config"]
+    lines = [
+        (f"{c['cell']} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
+        f"embed {c['embed']}, hidden {c['hidden']}, vocab {c['vocab']}: {r['params']:,} parameters"),
+        (f"{r['backend']}, {r['threads']} threads; {r['steps']} timed steps after {r['warmup']} warm-up; "
+        f"{r['gflop_per_step']:.3f} GFLOP/step; float32 matmul peak {r['peak_gflops']:.0f} GFLOP/s"),
+    ]
+    for name in ("minatt", "torch"):
+        if name in r:
+            s = r[name]
+            mem = s.get("memory", {})
+            extra = ""
+            if "rss_mib" in mem:
+                extra = f", peak memory +{mem['rss_mib']:.1f} MiB"
+                if "traced_mib" in mem:
+                    extra += f" (numpy arrays {mem['traced_mib']:.1f} MiB, kept for backward {mem['cache_mib']:.1f})"
+            lines.append(f"  {name:7s} median {s['median_ms']:8.2f} ms  (min {s['min_ms']:.2f}, p90 {s['p90_ms']:.2f})"
+                         f"  {s['gflops']:6.1f} GFLOP/s  {100 * s['peak_share']:5.1f}% of peak{extra}")
+    if "ratio" in r:
+        lines.append(f"  minatt / torch = {r['ratio']:.3f}")
+    return "\n".join(lines)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    from minatt.seq2seq import CELLS, DECODERS, SCORES
+
+    p.add_argument("--cell", choices=CELLS, default="lstm")
+    p.add_argument("--score", choices=SCORES, default="additive")
+    p.add_argument("--decoder", choices=DECODERS, default="bahdanau")
+    for name, default in (("batch", 64), ("src-len", 20), ("tgt-len", 20), ("embed", 64), ("hidden", 128),
+                          ("vocab", 32), ("steps", 30), ("warmup", 3)):
+        p.add_argument(f"--{name}", type=_positive_int, default=default, help=f"(default: {default})")
+    p.add_argument("--attn-dim", type=_positive_int, default=None, help="attention size A (default: hidden)")
+    p.add_argument("--block", type=_positive_int, default=5,
+                   help="timed steps per turn when alternating with --vs-torch (default: 5)")
+    p.add_argument("--pause", type=float, default=0.25,
+                   help="seconds to sleep before each turn, so idle BLAS/OpenMP threads park (default: 0.25)")
+    p.add_argument("--peak-size", type=_positive_int, default=2048,
+                   help="side of the square float32 matmul that measures the peak (default: 2048)")
+    p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="BLAS threads for NumPy and torch alike (default: OpenBLAS's current count)")
+    p.add_argument("--vs-torch", action="store_true", help="also time the PyTorch twin, alternating steps")
+    p.add_argument("--memory", action="store_true", help="measure peak memory per step (fresh processes)")
+    p.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``bench`` on an argparse subparsers object; dispatch with ``args.func(args)``."""
+    parser = subparsers.add_parser(
+        "bench", help="time training steps (optionally against PyTorch)",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        epilog="example: python -m minatt bench --cell lstm --score additive --vs-torch --threads 2",
+    )
+    _add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ``bench`` command; prints the table (or one JSON line) and returns 0.
+
+    The thread counts it sets (OpenBLAS, torch) are restored afterwards.
+    """
+    previous = blas_thread_count()
+    torch_threads = None
+    if args.vs_torch:
+        from minatt.torch_reference import import_torch
+
+        torch_threads = import_torch().get_num_threads()
+    try:
+        result = bench(args)
+    finally:
+        set_threads(previous)
+        if torch_threads is not None:
+            import_torch().set_num_threads(torch_threads)
+    print(json.dumps(result) if args.json else format_result(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m minatt.bench ...``: the command without the rest of the CLI."""
+    parser = argparse.ArgumentParser(prog="python -m minatt.bench", description=__doc__.splitlines()[0])
+    _add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

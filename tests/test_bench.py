@@ -1,0 +1,135 @@
+"""The bench command: it runs and reports, its FLOP count is the hand count, the PyTorch twin is the same model.
+
+No timing is asserted anywhere: only that the numbers exist and are consistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from minatt import bench
+from minatt.backend import default_dtype
+from minatt.flops import flop_terms, step_flops
+from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.tasks import Batch
+from minatt.torch_reference import build_twin, copy_weights, trainable_count
+
+TINY = ["--batch", "2", "--src-len", "3", "--tgt-len", "4", "--embed", "5", "--hidden", "6", "--vocab", "7",
+        "--steps", "2", "--warmup", "1", "--peak-size", "64",
+        "--pause", "0"]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bench._add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_json_line_has_the_median_and_consistent_rates(capsys):
+    assert bench.run(parse([*TINY, "--json", "--threads", "1"])) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["median_ms"] > 0 and out["median_ms"] == out["minatt"]["median_ms"]
+    assert out["gflop_per_step"] == pytest.approx(37872 / 1e9)
+    assert out["minatt"]["gflops"] == pytest.approx(out["gflop_per_step"] / (out["median_ms"] / 1e3))
+    assert out["minatt"]["peak_share"] == pytest.approx(out["minatt"]["gflops"] / out["peak_gflops"])
+    assert out["threads"] == 1 and out["params"] > 0
+
+
+def test_the_table_is_printed(capsys):
+    assert bench.run(parse([*TINY, "--cell", "gru", "--score", "general", "--decoder", "luong"])) == 0
+    text = capsys.readouterr().out
+    assert "gru + general (luong)" in text and "GFLOP/s" in text and "% of peak" in text
+
+
+def test_memory_is_measured_in_a_fresh_process(capsys):
+    assert bench.run(parse([*TINY, "--json", "--memory"])) == 0
+    mem = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["minatt"]["memory"]
+    assert "error" not in mem, mem
+    assert mem["rss_mib"] >= 0 and mem["traced_mib"] > 0
+
+
+def test_the_cli_dispatches_to_bench(monkeypatch, capsys):
+    from minatt import cli
+
+    if "minatt.bench" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "minatt.bench"])
+    args = cli.build_parser().parse_args(["bench", *TINY, "--json"])
+    assert args.func(args) == 0
+    assert "median_ms" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ the FLOP count
+
+
+def test_flops_equal_a_hand_count():
+    # N=2, S=3, T=4, E=5, H=K=A=6, V=7, G=4 (LSTM), additive, Bahdanau (decoder input E + K = 11):
+    # encoder 2*3*(5+6)*24 = 1584; keys 2*3*6*6 = 216; decoder 2*4*(11+6)*24 = 3264;
+    # query 2*4*6*6 = 288; scores 2*4*3*6 = 144; context 144; output 2*4*(6+6)*7 = 672 -> 6312 MACs
+    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="lstm", score="additive", decoder="bahdanau")
+    assert sum(flop_terms(cfg, 2, 3, 4).values()) == 6312
+    assert step_flops(cfg, 2, 3, 4) == 6 * 6312
+    # GRU (G=3), general, Luong with input feeding (decoder input E + H = 11):
+    # encoder 2*3*11*18 = 1188; keys 2*3*6*6 = 216; decoder 2*4*17*18 = 2448; scores 144; context 144;
+    # combine 2*4*12*6 = 576; output 2*4*6*7 = 336 -> 5052 MACs
+    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="gru", score="general", decoder="luong")
+    assert step_flops(cfg, 2, 3, 4) == 6 * 5052
+
+
+def test_flops_grow_with_each_size():
+    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6)
+    base = step_flops(cfg, 2, 3, 4)
+    assert step_flops(cfg, 4, 3, 4) == 2 * base  # linear in the batch
+    assert step_flops(cfg, 2, 4, 4) > base and step_flops(cfg, 2, 3, 5) > base
+
+
+# ------------------------------------------------------------------ the PyTorch twin
+
+
+
+def padded_batch(rng: np.random.Generator, N: int, S: int, T: int, V: int) -> Batch:
+    src_len, tgt_len = rng.integers(1, S + 1, N), rng.integers(1, T + 1, N)
+    src_len[0], tgt_len[0] = S, T
+    sm, tm = np.arange(S) < src_len[:, None], np.arange(T) < tgt_len[:, None]
+    ids = [rng.integers(4, V, shape) for shape in ((N, S), (N, T), (N, T))]
+    return Batch(np.where(sm, ids[0], 0), sm, np.where(tm, ids[1], 0), np.where(tm, ids[2], 0), tm)
+
+
+@pytest.mark.parametrize("cell, score, decoder, feeding", [
+    ("lstm", "additive", "bahdanau", True),
+    ("gru", "additive", "bahdanau", True),
+    ("lstm", "general", "luong", True),
+    ("gru", "dot", "luong", False),
+    ("lstm", "concat", "luong", True),
+    ("gru", "none", "bahdanau", True),
+])
+def test_the_twin_is_the_same_model(cell, score, decoder, feeding):
+    """Same weights (copied across), float64, padded batch: same parameter count, same loss, same gradients."""
+    torch = pytest.importorskip("torch")
+    with default_dtype("float64"):
+        cfg = Seq2SeqConfig(11, 13, embed=4, hidden=6, cell=cell, score=score, decoder=decoder,
+                            input_feeding=feeding, attn_dim=5)
+        model = Seq2Seq(cfg, seed=3)
+    twin = build_twin(cfg, dtype="float64")
+    copy_weights(model, twin)
+    assert trainable_count(twin) == model.num_params()
+    batch = padded_batch(np.random.default_rng(0), 5, 7, 6, 11)
+    loss, grads = model.loss_and_grads(batch)
+    theirs = twin(*(torch.as_tensor(a) for a in batch))
+    assert theirs.item() == pytest.approx(loss, rel=1e-12, abs=1e-12)
+    theirs.backward()
+    assert np.allclose(twin.out.weight.grad.numpy().T, grads["dec.out.W"], rtol=1e-9, atol=1e-12)
+    assert np.allclose(twin.enc_rnn.weight_hh_l0.grad.numpy().T, grads["enc.fwd.Wh"], rtol=1e-9, atol=1e-12)
+    assert np.allclose(twin.enc_embed.weight.grad.numpy(), grads["enc.embed.W"], rtol=1e-9, atol=1e-12)
+
+
+def test_vs_torch_reports_both_and_the_ratio(capsys):
+    pytest.importorskip("torch")
+    assert bench.run(parse([*TINY, "--json", "--vs-torch", "--threads", "1"])) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["torch_params"] == out["params"]
+    assert out["ratio"] == pytest.approx(out["minatt"]["median_ms"] / out["torch"]["median_ms"])
+    assert out["torch"]["gflops"] > 0 and out["torch_device"] == "cpu"
