@@ -464,7 +464,7 @@ def _model_results(args: argparse.Namespace) -> list[Any]:
 COMMANDS: list[Callable[[Any], argparse.ArgumentParser]] = [add_train_parser, add_predict_parser, add_gradcheck_parser]
 
 #: Modules elsewhere that each expose ``add_parser(subparsers)``: add one line to add a command.
-COMMAND_MODULES: list[str] = ["minatt.exercise"]
+COMMAND_MODULES: list[str] = ["minatt.exercise", "minatt.bench", "minatt.experiment"]
 
 
 def build_parser() -> MinattParser:

@@ -264,6 +264,10 @@ class Seq2Seq:
     def _device_source(self, src: Any, src_mask: Any) -> tuple[Array, Array]:
         _check_ids("src", src, "(N, S)", self.config.src_vocab, "src_vocab")
         _check_mask("src_mask", src_mask, tuple(src.shape), "src")
+        empty = (~src_mask[:, 0]).nonzero()[0]  # right-padded, so column 0 False = an empty row
+        if len(empty):
+            raise ShapeError(f"src_mask: row {int(empty[0])} has no real token (a zero-length source): "
+                             "every source needs at least one token")
         return asarray(src, dtype="int64"), asarray(src_mask, dtype=bool)
 
     def _device_batch(self, batch: Any) -> tuple[Array, ...]:

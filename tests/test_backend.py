@@ -20,11 +20,16 @@ def test_default_backend_is_numpy():
         assert backend.get_xp() is np
 
 
-def test_context_manager_restores_previous_backend_on_error():
+def test_context_manager_switches_and_restores_even_on_error(monkeypatch):
+    # Stand NumPy in for CuPy so the switch itself can be tested on any machine.
+    monkeypatch.setattr(backend, "_module_for", lambda name: np)
     minatt.use("numpy")
-    with pytest.raises(ZeroDivisionError):
-        with minatt.use("numpy"):
-            1 / 0
+    with minatt.use("cupy"):
+        assert minatt.current() == "cupy"
+    assert minatt.current() == "numpy"
+    with pytest.raises(ZeroDivisionError), minatt.use("cupy"):
+        assert minatt.current() == "cupy"
+        raise ZeroDivisionError
     assert minatt.current() == "numpy"
 
 

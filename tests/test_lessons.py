@@ -87,5 +87,5 @@ def sync(paths: list[Path]) -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    for changed_path in sync([Path(p) for p in sys.argv[1:]] or LESSONS):
+    for changed_path in sync([Path(p).resolve() for p in sys.argv[1:]] or LESSONS):
         print(f"updated {changed_path.relative_to(ROOT)}: reread the prose around its quotations")
