@@ -1,6 +1,6 @@
 """``python -m minatt bench``: time full training steps, against PyTorch if asked.
 
-One step is what :func:`minatt.train.train` does per batch: forward, loss, hand-written
+One step is what `python -m minatt train` does per batch: forward, loss, hand-written
 backward, global-norm clipping (5.0), an Adam update. The bench builds a model of the given
 size, a fixed random batch of full-length sequences (every position real), runs ``--warmup``
 steps, then times ``--steps`` steps one by one and reports the median (and the spread).
@@ -414,10 +414,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m minatt.bench ...``: the command without the rest of the CLI."""
-    parser = argparse.ArgumentParser(prog="python -m minatt.bench", description=__doc__.splitlines()[0])
-    _add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """``python -m minatt.bench ...``: the same as ``python -m minatt bench ...``."""
+    from minatt.cli import main as cli_main
+
+    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

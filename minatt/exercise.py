@@ -34,7 +34,7 @@ from typing import Any
 import numpy
 
 from minatt.backend import default_dtype, randn, to_numpy, use
-from minatt.errors import ConfigError, MinattError
+from minatt.errors import ConfigError
 from minatt.gradcheck import GradResult, check_gradients, project, rel_error
 
 Array = Any
@@ -606,15 +606,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m minatt.exercise NAME``: the command without the rest of the CLI."""
-    parser = argparse.ArgumentParser(prog="python -m minatt.exercise", description=__doc__.splitlines()[0])
-    _add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MinattError as exc:
-        print(f"minatt: error: {exc}", file=sys.stderr)
-        return 2
+    """``python -m minatt.exercise ...``: the same as ``python -m minatt exercise ...``."""
+    from minatt.cli import main as cli_main
+
+    return cli_main(["exercise", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 
 from minatt.backend import array_module, default_dtype, randn, synchronize, use
 from minatt.checkpoint import atomic_write_json
-from minatt.errors import ConfigError, MinattError
+from minatt.errors import ConfigError
 from minatt.plot import save_figure
 
 __all__ = ["SMALL_COST", "SMALL_LENGTHS", "VARIANTS", "CostConfig", "LengthsConfig", "add_parser", "cache_bytes", "cost_figure",
@@ -560,15 +560,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m minatt.experiment NAME``: the command without the rest of the CLI."""
-    parser = argparse.ArgumentParser(prog="python -m minatt.experiment", description=__doc__.splitlines()[0])
-    _add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MinattError as exc:
-        print(f"minatt: error: {exc}", file=sys.stderr)
-        return 2
+    """``python -m minatt.experiment ...``: the same as ``python -m minatt experiment ...``."""
+    from minatt.cli import main as cli_main
+
+    return cli_main(["experiment", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
-import textwrap
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minatt.ops.gru as gru_ops
-from minatt.backend import asarray, default_dtype, to_numpy
+from minatt.backend import asarray, to_numpy
 from minatt.checks.rnn import gru_case, gru_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
+from tests.planting import build, failures, mutated, scaled
 
 NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
 ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
-
-
-def build(factory, seed=0, **kwargs):
-    with default_dtype("float64"):
-        return factory(np.random.default_rng(seed), **kwargs)
-
-
-def failures(case, **kwargs):
-    return {r.name for r in check_gradients(case.fn, case.params, **kwargs) if not r.passed}
-
-
-def mutated(func, old, new):
-    """A copy of func whose source has the one occurrence of ``old`` replaced by ``new``."""
-    source = textwrap.dedent(inspect.getsource(func))
-    assert source.count(old) == 1, f"{old!r} should occur once in {func.__name__}"
-    namespace = dict(func.__globals__)
-    flags = annotations.compiler_flag  # the __future__ feature imported above: keep annotations lazy
-    code = compile(source.replace(old, new), f"<planted bug in {func.__name__}>", "exec", flags, True)
-    exec(code, namespace)  # noqa: S102 - a test planting a bug in our own source
-    return namespace[func.__name__]
-
-
-def scaled(func, index, factor):
-    """func with its gradient number ``index`` multiplied by factor."""
-    def wrapper(*args):
-        grads = list(func(*args))
-        grads[index] = grads[index] * factor
-        return tuple(grads)
-    return wrapper
 
 
 def arrays(seed, N, T, D, H, dtype=np.float64):
