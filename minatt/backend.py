@@ -115,8 +115,8 @@ def _ensure_resolved() -> None:
 class use:
     """Switch the backend: ``use("cupy")`` for good, or ``with use("cupy"):`` for a block.
 
-    The switch happens at the call; as a context manager it restores the previous backend
-    (and default dtype) on exit.
+    The switch happens at the call; as a context manager it restores the previous backend on
+    exit (the default dtype is untouched: see :class:`default_dtype`).
     """
 
     def __init__(self, name: str) -> None:

@@ -91,6 +91,7 @@ class MemoryGrads:
         self._weights, self._dcontexts = [], []
 
     def add(self, field: str, g: Array) -> None:
+        """``self.<field> += g``; the first gradient is copied, so later in-place adds leave g alone."""
         total = getattr(self, field)
         if total is None:
             setattr(self, field, g.copy())

@@ -170,12 +170,13 @@ def check_gradients(
         names: which arrays to check (default: every key of ``grads``).
         loss_only: optional cheaper ``f(params) -> loss`` for the perturbed evaluations.
         max_full: arrays with at most this many elements are checked element by element;
-            larger ones on ``n_samples`` random elements.
+            larger ones on ``n_samples`` random elements (0 skips the element check).
         n_directions: random-direction checks per array, in addition to the above.
         h, order: step and stencil of the centred difference (see the module docstring).
         tol: the largest relative error that passes (elements below the floor
             ``resolution(loss, h) / tol`` are judged absolutely; see the module docstring).
         seed: seeds the choice of sampled elements and directions.
+        op: a label copied into every result (the case's name).
 
     Returns:
         One :class:`GradResult` per array and method.

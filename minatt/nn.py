@@ -90,9 +90,11 @@ class Module:
         self.prefix = prefix
 
     def key(self, name: str) -> str:
+        """The dotted name ``prefix.name`` of parameter ``name`` in the shared dict."""
         return f"{self.prefix}.{name}"
 
     def add(self, name: str, array: Array) -> None:
+        """Register a new parameter ``prefix.name``; a name used twice is an error."""
         key = self.key(name)
         if key in self.params:
             raise ValueError(f"parameter {key!r} is created twice")
@@ -362,7 +364,6 @@ class Encoder(Module):
                  bidirectional: bool, rng: Rng) -> None:
         super().__init__(params, prefix)
         self.bidirectional = bidirectional
-        self.size = hidden
         self.per = hidden // 2 if bidirectional else hidden
         self.embed = Embedding(params, f"{prefix}.embed", vocab, embed, rng)
         self.fwd = RNN(params, f"{prefix}.fwd", cell, embed, self.per, rng)

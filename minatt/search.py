@@ -71,7 +71,7 @@ def greedy_search(decoder, mem, h0: Array, c0: Array | None, max_len: int, confi
         tokens.append(y)
         attention.append(weights * ~finished[:, None])
         finished = finished | (y == eos)
-        if bool(finished.all()):
+        if bool(finished.all()):  # the one host sync per step: the price of stopping early
             break
     return _done(tokens, attention)
 
@@ -122,7 +122,7 @@ def beam_search(decoder, mem, h0: Array, c0: Array | None, max_len: int, k: int,
         attention = attention * ~was_finished[:, :, None]
         history.append((token, parent, attention))
         y = token.reshape(-1)  # (N*k,)
-        if bool(finished.all()):
+        if bool(finished.all()):  # the one host sync per step: the price of stopping early
             break
     best = xp.argmax(score / length.astype(score.dtype), axis=1)  # (N,)
     tokens, attention = [], []

@@ -16,7 +16,7 @@ The check samples a few elements of every array and one random direction through
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy
 
@@ -29,8 +29,17 @@ CELLS = ("lstm", "gru")
 SCORES = ("additive", "dot", "general", "concat", "none")  # aliases ('bahdanau') excluded
 DECODERS = ("bahdanau", "luong")
 
-Combo = tuple  # (cell, score, decoder, bidirectional)
-COMBOS: list[Combo] = list(itertools.product(CELLS, SCORES, DECODERS, (False, True)))
+
+class Combo(NamedTuple):
+    """One model configuration to check (a plain 4-tuple in this order works too)."""
+
+    cell: str
+    score: str
+    decoder: str
+    bidirectional: bool
+
+
+COMBOS: list[Combo] = [Combo(*c) for c in itertools.product(CELLS, SCORES, DECODERS, (False, True))]
 
 SRC_VOCAB, TGT_VOCAB = 7, 6
 SRC_LENGTHS = (5, 1, 3)

@@ -9,20 +9,24 @@ and both derivatives need only the forward output, which is all an RNN cache kee
 
 from __future__ import annotations
 
+from typing import Any
+
 from minatt.backend import array_module
 
+Array = Any
 
-def sigmoid(x):
+
+def sigmoid(x: Array) -> Array:
     """Logistic sigmoid, elementwise, stable for any x. Same shape and dtype as x."""
     xp = array_module(x)
     return 0.5 * (1.0 + xp.tanh(0.5 * x))
 
 
-def sigmoid_backward(ds, s):
+def sigmoid_backward(ds: Array, s: Array) -> Array:
     """Gradient through s = sigmoid(x) given the output s: dx = ds * s * (1 - s)."""
     return ds * s * (1.0 - s)
 
 
-def tanh_backward(dt, t):
+def tanh_backward(dt: Array, t: Array) -> Array:
     """Gradient through t = tanh(x) given the output t: dx = dt * (1 - t^2)."""
     return dt * (1.0 - t * t)

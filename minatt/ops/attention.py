@@ -24,6 +24,8 @@ Array = Any
 
 
 class AttentionCache(NamedTuple):
+    """What attention_backward needs: the softmax cache (the weights) and the values."""
+
     softmax: SoftmaxCache  # holds the weights (N, S)
     values: Array  # (N, S, Hv)
 

@@ -64,9 +64,10 @@ def _cell_forward(g: Array, ah_n: Array, h_prev: Array, h: Array, tmp: Array) ->
 
 def _cell_backward(dh: Array, g: Array, ah_n: Array, h_prev: Array, da: Array, dh_prev: Array,
                    tmp: Array) -> None:
-    """One step's gradients in place: writes da (4, N, H) = [da_nx, da_r, da_z, da_nh] and the
-    direct part dh * z of dh_prev (N, H) (the caller adds dah @ Wh^T). dh is read only."""
-    xp = array_module(da)
+    """One step's gradients in place: writes da (4, N, H) = [da_nx, da_r, da_z, da_nh] (an array or
+    any four (N, H) arrays) and the direct part dh * z of dh_prev (N, H) (the caller adds
+    dah @ Wh^T). dh is read only."""
+    xp = array_module(dh)
     r, z, n = g
     da_nx, da_r, da_z, da_nh = da
     xp.subtract(h_prev, n, out=da_z)
@@ -87,6 +88,8 @@ def _cell_backward(dh: Array, g: Array, ah_n: Array, h_prev: Array, da: Array, d
 
 
 class GRUStepCache(NamedTuple):
+    """What gru_step_backward needs: the step's inputs, weights, gates and ah_n."""
+
     x: Array  # (N, D)
     h_prev: Array  # (N, H)
     Wx: Array  # (D, 3H)
@@ -133,6 +136,8 @@ def gru_step_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, ...]:
 
 
 class GRUCache(NamedTuple):
+    """What gru_backward needs: time-major gates, ah_n and states, the padding, references to x and the weights."""
+
     x: Array  # (N, T, D)
     Wx: Array  # (D, 3H)
     Wh: Array  # (H, 3H)
@@ -191,7 +196,8 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
     Returns dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,).
     A padded step passes dh straight to the step before and gives zero dx.
     """
-    x, Wx, Wh, G, AHN, Hs, pad, padded_steps = cache
+    x, Wx, Wh, G, AHN, Hs = cache.x, cache.Wx, cache.Wh, cache.gates, cache.ah_n, cache.h
+    pad, padded_steps = cache.pad, cache.padded_steps
     xp = array_module(G)
     N, T, D = x.shape
     H = Wh.shape[0]
@@ -229,6 +235,8 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
 
 
 class GRUCellCache(NamedTuple):
+    """What gru_cell_backward needs: the gates, ah_n and the previous state."""
+
     gates: Array  # (3, N, H) r, z, n
     ah_n: Array  # (N, H)
     h_prev: Array  # (N, H)

@@ -19,7 +19,7 @@ Array = Any
 
 
 class AffineCache(NamedTuple):
-    """What affine_backward needs: the flattened input and the weight."""
+    """What affine_backward needs: the flattened input, the weight and the input's shape."""
 
     x2: Array  # (K, D) the input with its leading axes folded into K
     W: Array  # (D, M)

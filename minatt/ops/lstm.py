@@ -109,6 +109,8 @@ def _cell_backward(dh: Array, dc: Array, gates: Array, c_prev: Array, tc: Array,
 
 
 class LSTMStepCache(NamedTuple):
+    """What lstm_step_backward needs: the step's inputs, weights, gates and tanh(c)."""
+
     x: Array  # (N, D)
     h_prev: Array  # (N, H)
     c_prev: Array  # (N, H)
@@ -153,6 +155,8 @@ def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTM
 
 
 class LSTMCache(NamedTuple):
+    """What lstm_backward needs: time-major gates and states, the padding, references to x, c0 and the weights."""
+
     x: Array  # (N, T, D)
     c0: Array  # (N, H)
     Wx: Array  # (D, 4H)
@@ -225,7 +229,8 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
     Returns dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     A padded step passes dh and dc straight to the step before and gives zero dx.
     """
-    x, c0, Wx, Wh, G, C, TC, Hs, pad, padded_steps = cache
+    x, c0, Wx, Wh, G = cache.x, cache.c0, cache.Wx, cache.Wh, cache.gates
+    C, TC, Hs, pad, padded_steps = cache.c, cache.tc, cache.h, cache.pad, cache.padded_steps
     xp = array_module(G)
     N, T, D = x.shape
     H = Wh.shape[0]
@@ -266,6 +271,8 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
 
 
 class LSTMCellCache(NamedTuple):
+    """What lstm_cell_backward needs: the gates, the previous cell and tanh(c)."""
+
     gates: Array  # (4, N, H) i, f, o, g
     c_prev: Array  # (N, H)
     tc: Array  # (N, H) tanh(c)

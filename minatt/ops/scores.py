@@ -36,6 +36,8 @@ Array = Any
 
 
 class DotCache(NamedTuple):
+    """What dot_score_backward needs: references to q and keys."""
+
     q: Array  # (N, H)
     keys: Array  # (N, S, H)
 
@@ -66,6 +68,8 @@ def dot_score_backward(dscores: Array, cache: DotCache) -> tuple[Array, Array]:
 
 
 class GeneralCache(NamedTuple):
+    """What general_score_backward needs: q, Wa and the inner dot score's cache."""
+
     q: Array  # (N, Hq)
     Wa: Array  # (Hq, Hk)
     dot: DotCache  # the dot score of qW (N, Hk) against keys
@@ -99,6 +103,8 @@ def general_score_backward(dscores: Array, cache: GeneralCache) -> tuple[Array, 
 
 
 class KeysCache(NamedTuple):
+    """What additive_keys_backward needs: references to keys and Wk."""
+
     keys: Array  # (N, S, Hk)
     Wk: Array  # (Hk, A)
 
@@ -125,6 +131,8 @@ def additive_keys_backward(dkproj: Array, cache: KeysCache) -> tuple[Array, Arra
 
 
 class ProjectedCache(NamedTuple):
+    """What additive_score_projected_backward needs: q, Wq, v and the tanh t."""
+
     q: Array  # (N, Hq)
     Wq: Array  # (Hq, A)
     v: Array  # (A,)
@@ -164,6 +172,8 @@ def additive_score_projected_backward(
 
 
 class AdditiveCache(NamedTuple):
+    """The two halves' caches: the key projection and the projected score."""
+
     keys: KeysCache
     score: ProjectedCache
 
@@ -197,6 +207,8 @@ def additive_score_backward(
 
 
 class ConcatCache(NamedTuple):
+    """The additive cache of Wa's two row blocks."""
+
     additive: AdditiveCache
 
 
