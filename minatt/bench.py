@@ -349,31 +349,32 @@ def format_result(r: dict) -> str:
     return "\n".join(lines)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
 def _add_arguments(p: argparse.ArgumentParser) -> None:
+    from minatt.cli import nonneg_float, positive_int
     from minatt.seq2seq import CELLS, DECODERS, SCORES
 
-    p.add_argument("--cell", choices=CELLS, default="lstm")
-    p.add_argument("--score", choices=SCORES, default="additive")
-    p.add_argument("--decoder", choices=DECODERS, default="bahdanau")
-    for name, default in (("batch", 64), ("src-len", 20), ("tgt-len", 20), ("embed", 64), ("hidden", 128),
-                          ("vocab", 32), ("steps", 30), ("warmup", 3)):
-        p.add_argument(f"--{name}", type=_positive_int, default=default, help=f"(default: {default})")
-    p.add_argument("--attn-dim", type=_positive_int, default=None, help="attention size A (default: hidden)")
-    p.add_argument("--block", type=_positive_int, default=5,
+    p.add_argument("--cell", choices=CELLS, default="lstm", metavar="NAME",
+                   help=f"recurrent cell: {', '.join(CELLS)} (default: lstm)")
+    p.add_argument("--score", choices=SCORES, default="additive", metavar="NAME",
+                   help=f"attention score: {', '.join(SCORES)} (default: additive)")
+    p.add_argument("--decoder", choices=DECODERS, default="bahdanau", metavar="NAME",
+                   help=f"decoder style: {', '.join(DECODERS)} (default: bahdanau)")
+    for name, default, what in (("batch", 64, "batch size N"), ("src-len", 20, "source length S"),
+                                ("tgt-len", 20, "target length T"), ("embed", 64, "embedding size"),
+                                ("hidden", 128, "hidden size H"), ("vocab", 32, "vocabulary size V"),
+                                ("steps", 30, "timed steps"), ("warmup", 3, "untimed warm-up steps")):
+        p.add_argument(f"--{name}", type=positive_int, default=default, metavar="N", help=f"{what} (default: {default})")
+    p.add_argument("--attn-dim", type=positive_int, default=None, metavar="N",
+                   help="attention size A (default: --hidden)")
+    p.add_argument("--block", type=positive_int, default=5, metavar="N",
                    help="timed steps per turn when alternating with --vs-torch (default: 5)")
-    p.add_argument("--pause", type=float, default=0.25,
+    p.add_argument("--pause", type=nonneg_float, default=0.25, metavar="SECONDS",
                    help="seconds to sleep before each turn, so idle BLAS/OpenMP threads park (default: 0.25)")
-    p.add_argument("--peak-size", type=_positive_int, default=2048,
+    p.add_argument("--peak-size", type=positive_int, default=2048, metavar="N",
                    help="side of the square float32 matmul that measures the peak (default: 2048)")
-    p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", metavar="NAME",
+                   help="numpy, cupy (default: numpy)")
+    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="BLAS threads for NumPy and torch alike (default: OpenBLAS's current count)")
     p.add_argument("--vs-torch", action="store_true", help="also time the PyTorch twin, alternating steps")
     p.add_argument("--memory", action="store_true", help="measure peak memory per step (fresh processes)")

@@ -263,7 +263,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, numpy.ndarray], 
         meta = json.loads(str(meta_array))
     except json.JSONDecodeError as exc:
         raise _corrupted(path, exc) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} is not a minatt checkpoint (its meta is a JSON {type(meta).__name__}, not an object)")
+    if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a minatt checkpoint (meta format {meta.get('format')!r})")
     if meta.get("version") != VERSION:
         raise CheckpointError(
@@ -341,6 +343,11 @@ def require_run_dir(run_dir: str | os.PathLike) -> dict[str, Path]:
     if not root.is_dir():
         raise CheckpointError(f"{root} is a file, not a run directory: pass the directory that holds config.json")
     paths = run_paths(root)
+    if paths["config"].is_file() and not paths["checkpoint"].is_file():
+        raise CheckpointError(
+            f"{root} has a config.json but no checkpoint.npz (removed, or the run was stopped before its first "
+            "checkpoint): train a new run with another --out"
+        )
     missing = [p.name for role, p in paths.items() if role in ("config", "checkpoint") and not p.is_file()]
     if missing:
         raise CheckpointError(

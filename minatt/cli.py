@@ -281,10 +281,11 @@ def _print_summary(trainer: Any, result: Any) -> None:
     m, cfg = result.metrics, trainer.config
     test = m.get("test", {})
     reached = {"target reached": f"reached the target {cfg.target}", "done": "finished all steps"}[result.status]
+    reached += f" at step {result.step} in {result.seconds:.1f} s"
     if result.status == "done" and cfg.target is not None:
         reached += f" without reaching the target {cfg.target}"
     print(
-        f"minatt: {reached} at step {result.step} in {result.seconds:.1f} s; held-out test: sequence accuracy "
+        f"minatt: {reached}; held-out test: sequence accuracy "
         f"{test.get('sequence_accuracy', float('nan')):.4f}, token accuracy {test.get('token_accuracy', float('nan')):.4f} "
         f"({test.get('n', 0)} examples)"
     )
@@ -340,6 +341,12 @@ def run_predict(args: argparse.Namespace) -> int:
     from minatt.train import blas_threads, load_run, predict, read_run_config
 
     config, _ = read_run_config(args.run_dir)
+    if args.plot:
+        plot = Path(args.plot)
+        if plot.suffix.lower() != ".png":
+            raise ConfigError(f"--plot {plot}: the heatmap is a PNG, so the file name must end in .png")
+        if plot.is_dir():
+            raise ConfigError(f"--plot {plot} is a directory: give a file name ending in .png")
     with use(args.backend or config.backend), default_dtype(config.dtype), blas_threads(1):
         config, task, model, _ = load_run(args.run_dir)
         pred = predict(task, model, " ".join(args.tokens), beam=args.beam)
@@ -348,7 +355,10 @@ def run_predict(args: argparse.Namespace) -> int:
         from minatt.plot import save_attention
 
         title = pred.title() if config.score != "none" else "no attention (score='none')"
-        save_attention(args.plot, pred.attention, pred.src_tokens, pred.out_tokens, title=title)
+        try:
+            save_attention(args.plot, pred.attention, pred.src_tokens, pred.out_tokens, title=title)
+        except OSError as exc:
+            raise ConfigError(f"cannot write --plot {args.plot}: {exc.strerror or exc}") from None
         print(f"minatt: attention heatmap saved to {args.plot}", file=sys.stderr)
     return 0
 
@@ -388,7 +398,7 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--bidirectional", choices=("yes", "no"), help="with --model: only (uni|bi)directional encoders")
     p.add_argument("--no-input-feeding", action="store_true",
                    help="with --model: Luong decoders without input feeding")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random inputs (default: 0)")
     p.add_argument("--backend", type=_choice(BACKENDS, "backend"), metavar="NAME", default="numpy",
                    help=f"{', '.join(BACKENDS)} (default: numpy)")
     p.set_defaults(func=run_gradcheck)
@@ -401,6 +411,14 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     from minatt.gradcheck import format_table, registry, run_case
     from minatt.train import blas_threads
 
+    if not (args.model or args.model_only or args.list):
+        filters = [flag for flag, value in (("--cell", args.cell), ("--score", args.score), ("--decoder", args.decoder),
+                                            ("--bidirectional", args.bidirectional),
+                                            ("--no-input-feeding", args.no_input_feeding or None))
+                   if value is not None]
+        if filters:
+            verb = "narrows" if len(filters) == 1 else "narrow"
+            raise ConfigError(f"{', '.join(filters)} {verb} the whole-model checks: add --model (or --model-only)")
     with use(args.backend), blas_threads(1):
         cases = registry()
         if args.list:
@@ -492,15 +510,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extras = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help and --version exit through argparse
             return int(exc.code or 0)
+        if extras:  # name the subcommand's --help, not the top-level one
+            prog = f"minatt {args.command}" if args.command else "minatt"
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see: {prog} --help)")
         if args.command is None:
             raise UsageError(f"choose a command: {', '.join(parser.command_names)} (see: minatt --help)")
         return int(args.func(args) or 0)
     except MinattError as exc:
         message = " ".join(str(exc).split())
         print(f"minatt: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the disk, not minatt: full, read-only, permissions
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"minatt: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("minatt: interrupted", file=sys.stderr)

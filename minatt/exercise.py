@@ -577,7 +577,7 @@ def list_exercises() -> str:
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help=f"the exercise: {', '.join(EXERCISES)}")
+    parser.add_argument("name", nargs="?", metavar="NAME", help=f"the exercise: {', '.join(EXERCISES)}")
     parser.add_argument("--file", metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
     parser.add_argument("--list", action="store_true", help="list the exercises and exit")
 

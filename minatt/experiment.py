@@ -122,15 +122,19 @@ def _spread(runs: list[dict], key: str) -> dict[str, list[float]]:
             "max": a.max(axis=0).tolist()}
 
 
+def _check_variants(variants: tuple[str, ...]) -> None:
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ConfigError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
+
+
 def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
                 log: Callable[[str], None] = _log) -> dict[str, Any]:
     """Train every variant with every seed, evaluate per length; write 10_lengths.json and .png."""
     from minatt.tasks import make_task
     from minatt.train import blas_threads
 
-    unknown = [v for v in cfg.variants if v not in VARIANTS]
-    if unknown:
-        raise ConfigError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
+    _check_variants(cfg.variants)
     task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=0)
     lengths = list(range(cfg.test_min_len, cfg.test_max_len + 1))
     # one fixed held-out set per length, shared by every variant and seed (paired comparison)
@@ -468,12 +472,17 @@ def cost_figure(result: dict[str, Any]) -> Figure:
 # files and command line
 
 
-def _write(result: dict[str, Any], fig: Figure, out: str | Path, stem: str) -> None:
-    out = Path(out)
+def _make_out(out: Path) -> None:
+    """Create the --out directory (a :class:`ConfigError` if that is impossible)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+
+
+def _write(result: dict[str, Any], fig: Figure, out: str | Path, stem: str) -> None:
+    out = Path(out)
+    _make_out(out)
     atomic_write_json(out / f"{stem}.json", result)
     save_figure(fig, out / f"{stem}.png", dpi=110)
 
@@ -548,6 +557,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``experiment`` command; 0 on success."""
     out = Path(args.out) if args.out else (SMALL_OUT if args.small else FIGURES)
     plan = _plan(args)
+    _check_variants(plan.lengths.variants)
+    _make_out(out)  # before the experiments run, not after
     command = _command(args)
     if args.name in ("lengths", "all"):
         r = run_lengths(plan.lengths, out, command)

@@ -462,11 +462,8 @@ class Trainer:
         """Restore the state from checkpoint.npz, checking it against the config."""
         path = self.paths["checkpoint"]
         params, optim, meta = ckpt.load_checkpoint(path)
-        _check_model_meta(meta, self.model.config.to_dict(), path)
-        ckpt.check_arrays(params, ckpt.spec_of(self.model.params), "parameters", str(path))
+        _load_params(self.model, params, meta, path)  # (on an error below, the half-loaded trainer is discarded)
         ckpt.check_arrays(optim, ckpt.spec_of(self.optimizer.state_dict()), "optimizer state", str(path))
-        for name, value in params.items():
-            self.model.params[name][...] = asarray(value)
         self.optimizer.load_state_dict(optim)
         try:
             self.step = int(meta["step"])
@@ -680,7 +677,16 @@ class _Reporter:
             self.bar = None
 
 
+def _load_params(model: Any, params: dict[str, numpy.ndarray], meta: dict, path: Path) -> None:
+    """Copy checkpoint ``params`` into ``model.params`` in place, after checking them against the model."""
+    _check_model_meta(meta, model.config.to_dict(), path)
+    ckpt.check_arrays(params, ckpt.spec_of(model.params), "parameters", str(path))
+    for name, value in params.items():
+        model.params[name][...] = asarray(value)
+
+
 def _check_model_meta(meta: dict, expected: dict, path: Path) -> None:
+    """Raise :class:`CheckpointError` listing every model setting where the checkpoint and config.json differ."""
     saved = meta.get("model")
     if not isinstance(saved, dict):
         return
@@ -766,8 +772,8 @@ class Prediction(NamedTuple):
         return f"{self.source} -> {self.text}"
 
 
-def load_run(run_dir: str | Path, backend: str | None = None) -> tuple[TrainConfig, Task, Any, dict]:
-    """``(config, task, model, meta)`` of a run at its checkpoint, the model on ``backend`` (default: the run's).
+def load_run(run_dir: str | Path) -> tuple[TrainConfig, Task, Any, dict]:
+    """``(config, task, model, meta)`` of a run at its checkpoint, the model on the current backend.
 
     The caller selects the backend first (``with minatt.use(...)``); the model's params are
     checked against config.json before they are loaded.
@@ -778,10 +784,7 @@ def load_run(run_dir: str | Path, backend: str | None = None) -> tuple[TrainConf
         task = build_task(config)
         model = build_model(config, task)
     params, _, meta = ckpt.load_checkpoint(paths["checkpoint"])
-    _check_model_meta(meta, model.config.to_dict(), paths["checkpoint"])
-    ckpt.check_arrays(params, ckpt.spec_of(model.params), "parameters", str(paths["checkpoint"]))
-    for name, value in params.items():
-        model.params[name][...] = asarray(value)
+    _load_params(model, params, meta, paths["checkpoint"])
     return config, task, model, meta
 
 
