@@ -198,7 +198,7 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")
-    g.add_argument("--quiet", action="store_true", help="plain log lines instead of a progress bar")
+    g.add_argument("--quiet", action="store_true", help="plain log lines instead of a progress bar (the default when stderr is not a terminal)")
     p.set_defaults(func=run_train)
     return p
 
@@ -242,7 +242,7 @@ def run_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--min-len {config.min_len} is greater than --max-len {config.max_len}")
         config.validate()
         backend, dtype = config.backend, config.dtype
-    progress = "log" if args.quiet else "bar"
+    progress = "log" if args.quiet or not sys.stderr.isatty() else "bar"  # no bar in logs and pipes
     with use(backend), default_dtype(dtype), blas_threads(args.threads):
         if args.resume:
             trainer = Trainer.open(args.resume, **given)

@@ -55,10 +55,18 @@ def test_train_quiet_prints_log_lines(tmp_path, capsys):
     assert "finished all steps at step 10" in out and "python -m minatt predict" in out
 
 
-def test_train_shows_a_progress_bar(tmp_path, capsys):
+def test_train_shows_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     assert "10/10" in err and "step/s" in err and "loss=" in err and "acc=" in err
+
+
+def test_train_logs_plain_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert cli.main(["train", *TINY, "--steps", "10", "--eval-every", "5", "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    assert "step 10/10  loss" in captured.out and "\r" not in captured.out + captured.err
 
 
 def test_predict_prints_a_sequence_and_plots(run_dir, tmp_path, capsys):
