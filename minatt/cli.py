@@ -198,7 +198,8 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")
-    g.add_argument("--quiet", action="store_true", help="plain log lines instead of a progress bar (the default when stderr is not a terminal)")
+    g.add_argument("--quiet", action="store_true",
+                   help="plain log lines instead of a progress bar (the default when stderr is not a terminal)")
     p.set_defaults(func=run_train)
     return p
 
