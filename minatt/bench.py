@@ -40,7 +40,9 @@ from typing import Any
 
 import numpy
 
+from minatt.errors import ConfigError
 from minatt.flops import step_flops
+from minatt.runtime import tune_malloc
 
 __all__ = ["add_parser", "main", "matmul_peak", "run", "time_steps"]
 
@@ -68,20 +70,29 @@ def make_batch(N: int, S: int, T: int, V: int, seed: int = 0) -> Any:
 
 
 class MinattTrainer:
-    """One minatt training step on a fixed batch (as :mod:`minatt.train` does per batch)."""
+    """One minatt training step on a fixed batch (as :mod:`minatt.train` does per batch).
 
-    def __init__(self, config: Any, batch: Any, lr: float = 1e-3, clip: float = 5.0, seed: int = 0) -> None:
+    With ``workers > 1`` the gradient comes from :class:`minatt.parallel.DataParallel` (the
+    batch's rows split over that many processes, each on ``threads`` BLAS threads); call
+    :meth:`close` to stop them.
+    """
+
+    def __init__(self, config: Any, batch: Any, lr: float = 1e-3, clip: float = 5.0, seed: int = 0,
+                 workers: int = 1, threads: int = 1) -> None:
         from minatt.optim import Adam
+        from minatt.parallel import DataParallel
         from minatt.seq2seq import Seq2Seq
 
         self.model = Seq2Seq(config, seed=seed)
         self.opt = Adam(self.model.params, lr=lr)
         self.batch, self.clip = batch, clip
+        self.parallel = DataParallel(self.model, workers, threads=threads) if workers > 1 else None
 
     def step(self) -> float:
         from minatt.optim import clip_grad_norm
 
-        loss, grads = self.model.loss_and_grads(self.batch)
+        source = self.model if self.parallel is None else self.parallel
+        loss, grads = source.loss_and_grads(self.batch)
         clip_grad_norm(grads, self.clip)  # returns a host float: this synchronises the device
         self.opt.step(grads)
         return loss
@@ -90,6 +101,10 @@ class MinattTrainer:
         from minatt.backend import synchronize
 
         synchronize()
+
+    def close(self) -> None:
+        if self.parallel is not None:
+            self.parallel.close()
 
 
 def time_steps(steps: dict[str, Callable[[], Any]], syncs: dict[str, Callable[[], None]], n: int,
@@ -145,21 +160,19 @@ def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
 
 def blas_thread_count() -> int | None:
     """OpenBLAS's current thread count (None when NumPy's BLAS is not the bundled OpenBLAS)."""
-    from minatt.train import _openblas
+    from minatt.runtime import get_blas_threads
 
-    found = _openblas()
-    return None if found is None else int(found[1]())
+    return get_blas_threads()
 
 
 def set_threads(n: int | None, torch: Any = None) -> int | None:
     """Set OpenBLAS (and torch, if given) to ``n`` threads (None: OpenBLAS's count); returns it."""
-    from minatt.train import _openblas
+    from minatt.runtime import get_blas_threads, set_blas_threads
 
-    found = _openblas()
     if n is None:
-        n = None if found is None else int(found[1]())
-    elif found is not None:
-        found[0](int(n))
+        n = get_blas_threads()
+    else:
+        set_blas_threads(n)
     if torch is not None and n is not None:
         torch.set_num_threads(int(n))
     return n
@@ -176,6 +189,7 @@ def _status_kib(field: str) -> int:
 def memory_child(spec: dict) -> dict:
     """In a fresh process: peak RSS growth (MiB) over the first training step of one side."""
     args = argparse.Namespace(**spec["args"])
+    tune_malloc()
     set_threads(args.threads)
     from minatt.backend import use
 
@@ -271,12 +285,18 @@ def bench(args: argparse.Namespace) -> dict:
         from minatt.torch_reference import import_torch
 
         torch = import_torch()
+    tune_malloc()  # process-wide, so the PyTorch twin runs with the same heap settings
     threads = set_threads(args.threads, torch)
+    workers = args.workers
+    per_worker = max(1, (threads or 1) // workers)
+    if workers > 1 and args.backend != "numpy":
+        raise ConfigError("--workers splits a batch over CPU processes: use it with --backend numpy")
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
     result: dict[str, Any] = {
         "config": {k: getattr(args, k) for k in ("cell", "score", "decoder", "batch", "src_len", "tgt_len",
                                                     "embed", "hidden", "vocab", "attn_dim")},
-        "backend": args.backend, "threads": threads, "steps": args.steps, "warmup": args.warmup,
+        "backend": args.backend, "threads": threads, "workers": workers,
+        "worker_threads": per_worker if workers > 1 else threads, "steps": args.steps, "warmup": args.warmup,
         "block": args.block, "pause": args.pause,
         "gflop_per_step": flops / 1e9,
         "machine": f"{platform.machine()} {_cpu_name()}, {os.cpu_count()} cores",
@@ -287,7 +307,7 @@ def bench(args: argparse.Namespace) -> dict:
         if xp.__name__ == "cupy":
             result["versions"]["cupy"] = xp.__version__
         result["peak_gflops"] = matmul_peak(xp, size=args.peak_size)
-        trainer = MinattTrainer(config, batch)
+        trainer = MinattTrainer(config, batch, workers=workers, threads=per_worker)
         result["params"] = trainer.model.num_params()
         steps, syncs = {"minatt": trainer.step}, {"minatt": trainer.synchronize}
         if torch is not None:
@@ -299,7 +319,12 @@ def bench(args: argparse.Namespace) -> dict:
             result["torch_device"], result["torch_params"] = device, trainable_count(twin)
             tt = TorchTrainer(twin, batch, device=device)
             steps["torch"], syncs["torch"] = tt.step, tt.synchronize
-        times = time_steps(steps, syncs, args.steps, args.warmup, args.block, args.pause)
+        try:
+            if workers > 1:
+                set_threads(per_worker)  # minatt's own process is one of its workers; torch keeps its count
+            times = time_steps(steps, syncs, args.steps, args.warmup, args.block, args.pause)
+        finally:
+            trainer.close()
     for name, ts in times.items():
         med = statistics.median(ts)
         result[name] = {"median_ms": 1e3 * med, "min_ms": 1e3 * min(ts),
@@ -325,12 +350,18 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def _workers_note(r: dict) -> str:
+    if r.get("workers", 1) == 1:
+        return ""
+    return f" (minatt: {r['workers']} worker processes x {r['worker_threads']} BLAS thread(s))"
+
+
 def format_result(r: dict) -> str:
     c = r["config"]
     lines = [
         (f"{c['cell']} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
         f"embed {c['embed']}, hidden {c['hidden']}, vocab {c['vocab']}: {r['params']:,} parameters"),
-        (f"{r['backend']}, {r['threads']} threads; {r['steps']} timed steps after {r['warmup']} warm-up; "
+        (f"{r['backend']}, {r['threads']} threads{_workers_note(r)}; {r['steps']} timed steps after {r['warmup']} warm-up; "
         f"{r['gflop_per_step']:.3f} GFLOP/step; float32 matmul peak {r['peak_gflops']:.0f} GFLOP/s"),
     ]
     for name in ("minatt", "torch"):
@@ -376,8 +407,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="numpy, cupy (default: numpy)")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="BLAS threads for NumPy and torch alike (default: OpenBLAS's current count)")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="split minatt's batch over N processes (minatt.parallel), each on threads/N BLAS "
+                        "threads; torch keeps --threads intra-op threads (default: 1, one process)")
     p.add_argument("--vs-torch", action="store_true", help="also time the PyTorch twin, alternating steps")
-    p.add_argument("--memory", action="store_true", help="measure peak memory per step (fresh processes)")
+    p.add_argument("--memory", action="store_true",
+                   help="measure peak memory per step (fresh processes, one process per library: --workers is ignored)")
     p.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
 
 

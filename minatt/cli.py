@@ -198,13 +198,16 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="split every batch over N processes, one per core (NumPy only; the same gradients "
+                        "up to float rounding; default: 1)")
     g.add_argument("--quiet", action="store_true",
                    help="plain log lines instead of a progress bar (the default when stderr is not a terminal)")
     p.set_defaults(func=run_train)
     return p
 
 
-_RUN_FLAGS = ("out", "resume", "quiet", "threads", "func", "command")
+_RUN_FLAGS = ("out", "resume", "quiet", "threads", "workers", "func", "command")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
@@ -253,7 +256,7 @@ def run_train(args: argparse.Namespace) -> int:
             trainer = Trainer.create(config, run_dir)
             verb = f"training into {trainer.run_dir}"
         _print_header(trainer, verb)
-        result = trainer.run(progress=progress)
+        result = trainer.run(progress=progress, workers=args.workers)
     if result.interrupted:
         print(
             f"minatt: interrupted; checkpoint at step {result.step} is in {result.run_dir / 'checkpoint.npz'}; "
@@ -505,6 +508,9 @@ def build_parser() -> MinattParser:
     return parser
 
 
+_TRAINING_COMMANDS = ("train", "bench", "experiment")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 an error, 130 Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -519,6 +525,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see: {prog} --help)")
         if args.command is None:
             raise UsageError(f"choose a command: {', '.join(parser.command_names)} (see: minatt --help)")
+        if args.command in _TRAINING_COMMANDS:
+            from minatt.runtime import tune_malloc
+
+            tune_malloc()  # keep the step's freed memory for the next step (see minatt.runtime)
         return int(args.func(args) or 0)
     except MinattError as exc:
         message = " ".join(str(exc).split())

@@ -236,6 +236,10 @@ class Seq2Seq:
         """Mean cross-entropy per real target token (tgt_mask True) of a Batch, teacher forced."""
         return self._forward(batch)[0]
 
+    def check_batch(self, batch: Any) -> None:
+        """Raise the ShapeError that loss_and_grads would raise for ``batch``, or return None."""
+        self._device_batch(batch)
+
     def loss_and_grads(self, batch: Any) -> tuple[float, dict[str, Array]]:
         """The loss and d loss / d params (a dict keyed and ordered like ``params``)."""
         loss, cache = self._forward(batch)

@@ -43,8 +43,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +54,8 @@ import numpy
 from minatt import checkpoint as ckpt
 from minatt.backend import BACKENDS, asarray, default_dtype, to_numpy, use
 from minatt.errors import CheckpointError, ConfigError, MinattError, TrainingDiverged
+from minatt.parallel import DataParallel
+from minatt.runtime import blas_threads
 from minatt.seq2seq import CELLS, DECODERS, SCORES, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import TASKS, Batch, Task, collate, make_task
 
@@ -241,47 +242,6 @@ def default_run_dir(task: str, root: str | Path = "runs") -> Path:
     return path
 
 
-def _openblas() -> tuple[Any, Any] | None:
-    """(set_num_threads, get_num_threads) of the OpenBLAS bundled with NumPy, or None if not found."""
-    import ctypes
-    import glob
-    import os
-
-    libs = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libs, "*openblas*"))):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for suffix in ("scipy_openblas_{}_num_threads64_", "scipy_openblas_{}_num_threads", "openblas_{}_num_threads"):
-            setter, getter = (getattr(lib, suffix.format(v), None) for v in ("set", "get"))
-            if setter is not None and getter is not None:
-                setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                return setter, getter
-    return None
-
-
-@contextmanager
-def blas_threads(n: int | None) -> Iterator[None]:
-    """``with blas_threads(1):`` run NumPy's OpenBLAS on ``n`` threads (None: leave it alone).
-
-    minatt's matrices are small (N x H with H ~ 64): one thread is as fast as two, and a
-    multi-threaded BLAS that shares its cores with another busy process can run 10-30x
-    slower. A no-op when NumPy's BLAS is not the bundled OpenBLAS.
-    """
-    found = _openblas() if n is not None else None
-    if found is None:
-        yield
-        return
-    setter, getter = found
-    previous = getter()
-    setter(int(n))
-    try:
-        yield
-    finally:
-        setter(previous)
-
-
 # ---------------------------------------------------------------------------------------
 # Evaluation
 
@@ -396,6 +356,7 @@ class Trainer:
         self.loss_history: list[float] = []
         self.eval_history: dict[str, list] = {"step": [], "loss": [], "token_accuracy": [], "sequence_accuracy": []}
         self.checkpoint_step: int | None = None
+        self._parallel: DataParallel | None = None
         try:
             self.eval_set = self.task.test_set(config.test_size, seed=config.seed + 1)
         except (ValueError, RuntimeError) as exc:
@@ -482,6 +443,7 @@ class Trainer:
         until: int | None = None,
         log: Callable[[str], None] | None = None,
         on_step: Callable[[Trainer], None] | None = None,
+        workers: int = 1,
     ) -> TrainResult:
         """Train until ``steps`` (or ``until``, for tests), the target, or a Ctrl-C; then write the run files.
 
@@ -490,6 +452,9 @@ class Trainer:
             until: stop (as if interrupted, but with status "paused") after this step.
             log: where "log" lines go (default: print to stdout).
             on_step: called after every step (a hook for tests).
+            workers: split every batch over this many processes (:class:`minatt.parallel.DataParallel`,
+                NumPy only). The gradients equal the one-process ones up to float rounding, so a
+                run is reproducible for a fixed worker count.
         Raises:
             TrainingDiverged: the loss or gradient norm became NaN/inf; checkpoint.npz keeps the last
                 good state and metrics.json says where it stopped.
@@ -503,6 +468,7 @@ class Trainer:
         report = _Reporter(progress, cfg.steps, self.step, log)
         status, self._phase = "done", "idle"
         self._clock = time.perf_counter()
+        self._parallel = DataParallel(self.model, workers) if workers > 1 else None
         stop = _SigintFlag()
         stop.install()
         try:
@@ -529,6 +495,9 @@ class Trainer:
         finally:
             stop.restore()
             report.close()
+            if self._parallel is not None:
+                self._parallel.close()
+                self._parallel = None
             self._tick()
         if status in ("interrupted", "paused"):
             if self._phase == "computing":  # stopped before the update: un-draw the batch, then save
@@ -552,7 +521,8 @@ class Trainer:
         self._phase, self._rng_before = "computing", self.data_rng.bit_generator.state
         batch = self.task.batch(self.data_rng, cfg.batch)
         with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):  # non-finite values are caught below
-            loss, grads = self.model.loss_and_grads(batch)
+            source = self.model if self._parallel is None else self._parallel
+            loss, grads = source.loss_and_grads(batch)
             norm = clip_grad_norm(grads, cfg.clip if cfg.clip > 0 else None)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             if report is not None:
@@ -724,17 +694,18 @@ def train(
     log: Callable[[str], None] | None = None,
     on_step: Callable[[Trainer], None] | None = None,
     threads: int | None = 1,
+    workers: int = 1,
 ) -> TrainResult:
     """Train a new run described by ``config`` into ``run_dir`` (default: :func:`default_run_dir`).
 
     Selects ``config.backend``, ``config.dtype`` and ``threads`` BLAS threads (see :func:`blas_threads`)
-    for the duration. See :meth:`Trainer.run`.
+    for the duration. See :meth:`Trainer.run` (``workers`` too).
     """
     config.validate()
     run_dir = default_run_dir(config.task) if run_dir is None else Path(run_dir)
     with use(config.backend), default_dtype(config.dtype), blas_threads(threads):
         trainer = Trainer.create(config, run_dir)
-        return trainer.run(progress=progress, until=until, log=log, on_step=on_step)
+        return trainer.run(progress=progress, until=until, log=log, on_step=on_step, workers=workers)
 
 
 def resume(
@@ -744,6 +715,7 @@ def resume(
     log: Callable[[str], None] | None = None,
     on_step: Callable[[Trainer], None] | None = None,
     threads: int | None = 1,
+    workers: int = 1,
     **overrides: Any,
 ) -> TrainResult:
     """Continue the run in ``run_dir`` from its checkpoint (``overrides``: see :data:`RESUMABLE`)."""
@@ -751,7 +723,7 @@ def resume(
     backend = overrides.get("backend", config.backend)
     with use(backend), default_dtype(config.dtype), blas_threads(threads):
         trainer = Trainer.open(run_dir, **overrides)
-        return trainer.run(progress=progress, until=until, log=log, on_step=on_step)
+        return trainer.run(progress=progress, until=until, log=log, on_step=on_step, workers=workers)
 
 
 class Prediction(NamedTuple):

@@ -45,6 +45,22 @@ def test_the_table_is_printed(capsys):
     assert "gru + general (luong)" in text and "GFLOP/s" in text and "% of peak" in text
 
 
+def test_workers_split_the_minatt_step(capsys):
+    assert bench.run(parse([*TINY, "--json", "--threads", "2", "--workers", "2", "--batch", "4"])) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["workers"] == 2 and out["worker_threads"] == 1 and out["threads"] == 2
+    assert out["median_ms"] > 0
+    assert bench.run(parse([*TINY, "--threads", "2", "--workers", "2"])) == 0
+    assert "minatt: 2 worker processes x 1 BLAS thread(s)" in capsys.readouterr().out
+
+
+def test_workers_need_the_numpy_backend():
+    from minatt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--workers splits a batch over CPU processes: use it with --backend numpy"):
+        bench.run(parse([*TINY, "--workers", "2", "--backend", "cupy"]))
+
+
 def test_memory_is_measured_in_a_fresh_process(capsys):
     assert bench.run(parse([*TINY, "--json", "--memory"])) == 0
     mem = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["minatt"]["memory"]

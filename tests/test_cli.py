@@ -187,6 +187,7 @@ def _error(argv, capsys) -> str:
     (["train", "--test-size", "-1"], "argument --test-size: must be a positive integer, got -1"),
     (["train", "--patience", "0"], "argument --patience: must be a positive integer, got 0"),
     (["train", "--threads", "0"], "argument --threads: must be a positive integer, got 0"),
+    (["train", "--workers", "0"], "argument --workers: must be a positive integer, got 0"),
     (["train", "--warmup", "-1"], "argument --warmup: must be >= 0, got -1"),
     (["train", "--clip", "-1"], "argument --clip: must be a number >= 0, got -1"),
     (["train", "--decay-to", "2"], "decay_to must be in [0, 1] (1 = no decay), got 2.0"),
@@ -349,6 +350,30 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and f"resume with: python -m minatt train --resume {d}" in err
     assert "Traceback" not in err
+    assert _step(d) >= 10
+
+
+def test_ctrl_c_from_a_terminal_with_workers(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, the worker processes too: they
+    ignore it, the trainer saves, and everything exits."""
+    d = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minatt", "train", *TINY, "--steps", "100000", "--out", str(d), "--quiet",
+         "--workers", "2"],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.stdout.readline().startswith("step 10/"):
+                break
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "resume with" in err
     assert _step(d) >= 10
 
 
