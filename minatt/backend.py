@@ -160,7 +160,7 @@ def array_module(*arrays: Any) -> ModuleType:
     Ops call this on their own inputs, so they follow the data, not a global setting.
     """
     for a in arrays:
-        if is_device_array(a):
+        if type(a) is not numpy.ndarray and is_device_array(a):  # (the first test is the fast path)
             return _load_cupy()
     return numpy
 

@@ -328,3 +328,30 @@ def test_cross_entropy_matches_torch(rng, ignore_index):
     (t_loss * 0.7).backward()
     assert loss == pytest.approx(t_loss.item(), rel=1e-12)
     np.testing.assert_allclose(dlogits.reshape(-1, 6), t_logits.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dt_shape", [(4, 5, 3), (4, 5, 1), (3,), (1, 1, 3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tanh_backward_broadcasts_dt_and_leaves_its_inputs(backend, rng, dt_shape, dtype):
+    """The in-place tanh_backward: dt * (1 - t^2) for any dt that broadcasts to t, inputs untouched."""
+    from minatt.ops.activations import tanh_backward
+
+    xp = array_module(asarray(np.zeros(1)))
+    t = xp.tanh(asarray(rng.standard_normal((4, 5, 3)), dtype=dtype))
+    dt = asarray(rng.standard_normal(dt_shape), dtype=dtype)
+    t_before, dt_before = to_numpy(t).copy(), to_numpy(dt).copy()
+    dx = tanh_backward(dt, t)
+    assert dx.shape == (4, 5, 3) and dx.dtype == t.dtype
+    assert np.allclose(to_numpy(dx), dt_before * (1 - t_before**2), rtol=1e-6)
+    assert np.array_equal(to_numpy(t), t_before) and np.array_equal(to_numpy(dt), dt_before)
+
+
+def test_tanh_backward_when_dt_is_the_larger_array_or_another_dtype(rng):
+    from minatt.ops.activations import tanh_backward
+
+    t = np.tanh(rng.standard_normal((5, 1)))
+    dt = rng.standard_normal((5, 3))
+    assert np.allclose(tanh_backward(dt, t), dt * (1 - t**2))  # t broadcasts: a new (5, 3) array
+    t32 = t.astype(np.float32)
+    dx = tanh_backward(dt, t32)
+    assert dx.dtype == np.float64 and np.allclose(dx, dt * (1 - t32.astype(np.float64) ** 2), rtol=1e-6)

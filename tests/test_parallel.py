@@ -132,7 +132,12 @@ def test_float32_agrees_to_rounding():
     model = Seq2Seq(Seq2SeqConfig(11, 11, embed=6, hidden=8), seed=1)
     batch = padded_batch(8, 9)
     with DataParallel(model, workers=2) as dp:
-        assert_same(model.loss_and_grads(batch), dp.loss_and_grads(batch), rtol=1e-5)
+        (loss, grads), (split_loss, split_grads) = model.loss_and_grads(batch), dp.loss_and_grads(batch)
+    assert split_loss == pytest.approx(loss, rel=1e-6)
+    # float32 rounding, measured against the largest gradient entry (a tiny gradient such as
+    # dWq's at initialisation is mostly cancellation, and its own relative error means little)
+    scale = max(float(np.abs(g).max()) for g in grads.values())
+    assert max(float(np.abs(grads[k] - split_grads[k]).max()) for k in grads) <= 1e-6 * scale
 
 
 def test_one_worker_starts_no_process():

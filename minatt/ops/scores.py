@@ -163,7 +163,8 @@ def additive_score_projected_backward(
     xp = array_module(dscores)
     t = cache.t  # (N, S, A)
     A = t.shape[2]
-    dkproj = tanh_backward(dscores[:, :, None] * cache.v, t)  # (N, S, A)
+    dkproj = tanh_backward(dscores[:, :, None], t)  # (N, S, A): dscores * (1 - t^2), ...
+    dkproj *= cache.v  # ... times v: dt = dscores * v, applied in two in-place factors
     dqproj = dkproj.sum(axis=1)  # (N, A)
     dq = xp.matmul(dqproj, cache.Wq.T)  # (N, Hq)
     dWq = xp.matmul(cache.q.T, dqproj)  # (Hq, A)
