@@ -445,6 +445,7 @@ class RNNRun:
             self.WzhT = xp.ascontiguousarray(self.Wzh.T)  # (4H, Dz + H): per-step matmuls run faster on
             # contiguous operands than on transposed views
             self.Z = xp.empty((T, N, dz + H), dtype=y.dtype)  # [z_t; h_{t-1}] per step
+            self.ZW = xp.empty((N, G * H), dtype=y.dtype)  # a step's [z_t; h_{t-1}] @ Wzh, reused
         else:
             self.Wz, self.Wh, self.bh = Wx[E:], Wh, rnn.p("bh")
             self.WzT, self.WhT = xp.ascontiguousarray(self.Wz.T), xp.ascontiguousarray(Wh.T)  # (3H, Dz), (3H, H)
@@ -472,7 +473,7 @@ class RNNRun:
         a = self.Gy[t]  # (N, GH) view, used once: accumulated in place
         if self.lstm:
             self.Z[t, :, Dz:] = h
-            a += xp.matmul(self.Z[t], self.Wzh)
+            a += xp.matmul(self.Z[t], self.Wzh, out=self.ZW)
             return lstm_cell_forward(self._gate_major(a), c)
         self.Hp[t] = h
         if Dz:

@@ -250,13 +250,13 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
         dh += dhs[t]
         da = dG[:, t]  # (4, N, H) view
         _cell_backward(dh, dc, G[:, t], C[t - 1] if t else c0, TC[t], da, dc_prev, tmp)
-        if padded_steps[t]:
-            p = pad[t, :, None]  # (N, 1)
+        p = pad[t, :, None] if padded_steps[t] else None  # (N, 1): the rows padded at step t
+        if p is not None:
             xp.copyto(da, 0.0, where=p)
             xp.copyto(dc_prev, dc, where=p)
         xp.matmul(da, WhT4, out=tmp4)
         xp.sum(tmp4, axis=0, out=dh_prev)  # dh_prev = da @ Wh^T
-        if padded_steps[t]:
+        if p is not None:
             xp.copyto(dh_prev, dh, where=p)
         dh, dh_prev, dc, dc_prev = dh_prev, dh, dc_prev, dc
     dG = unblocks(dG, IFOG).reshape(T * N, 4 * H)  # (T*N, 4H) time-major, PyTorch's gate order
