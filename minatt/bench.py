@@ -21,6 +21,9 @@ below 1.0 minatt is faster).
 
 Threads: ``--threads N`` sets NumPy's OpenBLAS and ``torch.set_num_threads`` to N (default:
 OpenBLAS's current count), so the two libraries always use the same number of threads.
+``--workers W`` splits minatt's batch over W processes (:mod:`minatt.parallel`, the same
+gradient), each on N / W BLAS threads, so ``--threads 2 --workers 2`` gives both libraries
+the same two cores.
 On ``--backend cupy`` every timed step ends with a stream synchronisation (and PyTorch runs
 on CUDA when it has it).
 """
