@@ -35,14 +35,13 @@ from minatt.ops.gru import (
 from minatt.ops.linear import affine_backward, affine_forward
 from minatt.ops.lstm import (
     IFOG,
-    blocks,
     lstm_backward,
     lstm_cell_backward,
     lstm_cell_forward,
     lstm_forward,
     lstm_step_backward,
     lstm_step_forward,
-    unblocks,
+    reorder_blocks,
 )
 from minatt.ops.scores import (
     additive_keys_backward,
@@ -459,7 +458,7 @@ class RNNRun:
 
     def _permute(self, w: Array) -> Array:
         """(..., GH) columns in PyTorch's gate order -> the internal order (a copy for LSTM)."""
-        return unblocks(blocks(w, self.order, self.H), tuple(range(self.G))) if self.lstm else w
+        return reorder_blocks(w, self.order, self.H) if self.lstm else w
 
     def _gate_major(self, a: Array) -> Array:
         """(N, GH) -> (G, N, H), a view."""
@@ -507,7 +506,7 @@ class RNNRun:
         if self.lstm:
             dWzh = self.Z.reshape(T * N, Dz + H).T @ dA  # (Dz + H, 4H)
             dWx = xp.concatenate([dWy, dWzh[:Dz]], axis=0)
-            unpermute = [unblocks(blocks(w, tuple(range(4)), H), IFOG) for w in (dWx, dWzh[Dz:], dA.sum(axis=0))]
+            unpermute = [reorder_blocks(w, IFOG, H) for w in (dWx, dWzh[Dz:], dA.sum(axis=0))]  # IFOG is its own inverse
             self.rnn._file(grads, tuple(unpermute))
         else:
             dAh = self.dAh.reshape(T * N, 3 * H)  # (T*N, 3H)
