@@ -32,7 +32,9 @@ its rows (a few small integer arrays) through a pipe. The children ignore Ctrl-C
 parent's trainer decides what an interrupt does; they exit when this object is closed,
 garbage-collected or when this process ends.
 
-NumPy backend only: on a GPU a single process already has thousands of cores.
+NumPy backend only: on a GPU a single process already has thousands of cores. A script that
+creates a DataParallel (or calls ``train(..., workers=2)``) needs the usual
+``if __name__ == "__main__":`` guard: a spawned child imports the script's main module again.
 """
 
 from __future__ import annotations

@@ -454,7 +454,8 @@ class Trainer:
             on_step: called after every step (a hook for tests).
             workers: split every batch over this many processes (:class:`minatt.parallel.DataParallel`,
                 NumPy only). The gradients equal the one-process ones up to float rounding, so a
-                run is reproducible for a fixed worker count.
+                run is reproducible for a fixed worker count. A script that passes workers > 1
+                needs an ``if __name__ == "__main__":`` guard (the workers are spawned).
         Raises:
             TrainingDiverged: the loss or gradient norm became NaN/inf; checkpoint.npz keeps the last
                 good state and metrics.json says where it stopped.
