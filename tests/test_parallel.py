@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype
+from minatt.checks.model import COMBOS, combo_name
 from minatt.errors import ConfigError, MinattError, ShapeError
 from minatt.optim import Adam
 from minatt.parallel import DataParallel, shard_rows
@@ -120,7 +121,9 @@ def test_a_bad_batch_raises_the_models_own_error(lstm_pair):
 
 
 @pytest.mark.parametrize("options", [dict(cell="gru", score="general", decoder="luong"),
-                                     dict(cell="lstm", score="dot", decoder="luong", bidirectional=True)])
+                                     dict(cell="lstm", score="dot", decoder="luong", bidirectional=True),
+                                     dict(cell="gru", score="concat", decoder="bahdanau", bidirectional=True),
+                                     dict(cell="lstm", score="none", decoder="luong", input_feeding=False)])
 def test_other_models(options):
     model = float64_model(**options)
     batch = padded_batch(5, 8)
@@ -182,3 +185,16 @@ def test_unsupported_dtype():
         model.params[name] = model.params[name].astype(np.float16)
     with pytest.raises(ConfigError, match="float32 and float64"):
         DataParallel(model, workers=2)
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_name)
+def test_every_model_returns_gradients_it_can_scale_in_place(combo):
+    """DataParallel scales the parent's gradient arrays in place, so no two of them may share
+    memory (scaling one would scale the other twice) and none may be a parameter."""
+    cell, score, decoder, bidirectional = combo
+    model = float64_model(cell=cell, score=score, decoder=decoder, bidirectional=bidirectional)
+    _, grads = model.loss_and_grads(padded_batch(4, 0))
+    arrays = list(grads.values()) + list(model.params.values())
+    for i, g in enumerate(grads.values()):
+        assert g.flags.writeable
+        assert not any(np.shares_memory(g, other) for other in arrays[i + 1:]), list(grads)[i]
