@@ -153,9 +153,11 @@ class DataParallel:
             process.start()
             child_conn.close()
             self._children.append(_Child(process, conn, numpy.frombuffer(shared_grads, dtype=dtype), index))
+        self._starting = True
         for child in self._children:  # wait until every child has built its model (or failed to)
             child.pending = True
             self._receive(child)
+        self._starting = False
 
     # -- the step ---------------------------------------------------------------------------
     def loss_and_grads(self, batch: Any) -> tuple[float, dict[str, numpy.ndarray]]:
@@ -221,6 +223,11 @@ class DataParallel:
     def _dead(self, child: _Child) -> None:
         child.process.join(timeout=1)
         self.close()
+        if getattr(self, "_starting", False):
+            raise MinattError(
+                f"data-parallel worker {child.index} could not start (exit code {child.process.exitcode}; its "
+                "error is printed above): the worker imports the main script again, so a script that uses "
+                "workers must be a file with an `if __name__ == \"__main__\":` guard; or use workers=1") from None
         raise MinattError(
             f"data-parallel worker {child.index} exited unexpectedly (exit code {child.process.exitcode}); "
             "this step was not taken: create a new DataParallel (or run with workers=1)") from None

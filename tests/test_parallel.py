@@ -198,3 +198,24 @@ def test_every_model_returns_gradients_it_can_scale_in_place(combo):
     for i, g in enumerate(grads.values()):
         assert g.flags.writeable
         assert not any(np.shares_memory(g, other) for other in arrays[i + 1:]), list(grads)[i]
+
+
+def test_a_script_without_the_main_guard_gets_a_clear_error(tmp_path):
+    """spawn imports the main script again in the child: without the guard the child tries to
+    start workers of its own, fails, and the parent says what to do."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "from minatt.parallel import DataParallel\n"
+        "from minatt.seq2seq import Seq2Seq, Seq2SeqConfig\n"
+        "DataParallel(Seq2Seq(Seq2SeqConfig(11, 11, embed=6, hidden=8)), workers=2)\n")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert done.returncode != 0
+    assert "MinattError: data-parallel worker 1 could not start" in done.stderr
+    assert '`if __name__ == "__main__":` guard' in done.stderr
