@@ -13,7 +13,9 @@ without a traceback. A Ctrl-C during training saves a checkpoint and exits with 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -219,8 +221,25 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def _in_flags(message: str) -> str:
+    """A settings error as a command-line user reads it: ``decay_to must ...`` -> ``--decay-to must ...``,
+    ``max_len=1`` -> ``--max-len 1``. The library's messages name the TrainConfig fields."""
+    from minatt.train import TrainConfig
+
+    names = "|".join(sorted((f.name for f in dataclasses.fields(TrainConfig)), key=len, reverse=True))
+    message = re.sub(rf"\b({names})=", lambda m: _flag(m.group(1)) + " ", message)
+    return re.sub(rf"\b({names}) (?=must |<= |>= )", lambda m: _flag(m.group(1)) + " ", message)
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``train``: validate, build, train, report; 130 after a Ctrl-C."""
+    try:
+        return _run_train(args)
+    except ConfigError as exc:
+        raise ConfigError(_in_flags(str(exc))) from None
+
+
+def _run_train(args: argparse.Namespace) -> int:
     from minatt.backend import default_dtype, use
     from minatt.train import RESUMABLE, TrainConfig, Trainer, blas_threads, default_run_dir
 

@@ -182,7 +182,8 @@ def _error(argv, capsys) -> str:
     (["train", "--attn-dim", "-4"], "argument --attn-dim: must be a positive integer, got -4"),
     (["train", "--steps", "0"], "argument --steps: must be a positive integer, got 0"),
     (["train", "--min-len", "0"], "argument --min-len: must be a positive integer, got 0"),
-    (["train", "--max-len", "1", "--min-len", "1"], "max_len=1 leaves no held-out sequences to evaluate on"),
+    (["train", "--max-len", "1", "--min-len", "1"],
+     "--max-len 1 leaves no held-out sequences to evaluate on: use --max-len >= 2"),
     (["train", "--eval-every", "0"], "argument --eval-every: must be a positive integer, got 0"),
     (["train", "--test-size", "-1"], "argument --test-size: must be a positive integer, got -1"),
     (["train", "--patience", "0"], "argument --patience: must be a positive integer, got 0"),
@@ -190,11 +191,11 @@ def _error(argv, capsys) -> str:
     (["train", "--workers", "0"], "argument --workers: must be a positive integer, got 0"),
     (["train", "--warmup", "-1"], "argument --warmup: must be >= 0, got -1"),
     (["train", "--clip", "-1"], "argument --clip: must be a number >= 0, got -1"),
-    (["train", "--decay-to", "2"], "decay_to must be in [0, 1] (1 = no decay), got 2.0"),
+    (["train", "--decay-to", "2"], "--decay-to must be in [0, 1] (1 = no decay), got 2.0"),
     (["predict", "nowhere", "1", "--backend", "tpu"], "unknown backend 'tpu': choose one of numpy, cupy"),
     (["train", "--target", "2"], "argument --target: must be in (0, 1] or 'none', got 2"),
     (["train", "--lr", "0"], "argument --lr: must be a positive number, got 0"),
-    (["train", "--optimizer", "sgd", "--momentum", "1.5"], "momentum must be in [0, 1), got 1.5"),
+    (["train", "--optimizer", "sgd", "--momentum", "1.5"], "--momentum must be in [0, 1), got 1.5"),
     (["train", "--bidirectional", "--hidden", "15"], "hidden must be even when bidirectional"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
     ([], "choose a command: train, predict, gradcheck"),
@@ -221,7 +222,7 @@ def test_run_directory_errors(run_dir, tmp_path, capsys):
     msg = _error(["train", "--out", str(run_dir)], capsys)
     assert f"{run_dir} already holds a run: continue it with --resume {run_dir}" in msg
     msg = _error(["train", "--resume", str(run_dir)], capsys)
-    assert "already trained 6 of steps=6: pass a larger --steps" in msg
+    assert "already trained 6 of --steps 6: pass a larger --steps" in msg
 
 
 def test_predict_errors(run_dir, capsys):
