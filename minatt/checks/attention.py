@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy
 
-from minatt.backend import asarray, randn
+from minatt.backend import randn
+from minatt.checks import padding_mask
 from minatt.gradcheck import Case, project, register
 from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
@@ -22,16 +23,6 @@ from minatt.ops import softmax as softmax_ops
 def _size(rng: numpy.random.Generator, low: int, high: int) -> int:
     """A random size in [low, high]."""
     return int(rng.integers(low, high + 1))
-
-
-def padding_mask(rng: numpy.random.Generator, N: int, S: int) -> Any:
-    """(N, S) bool on the current backend: row 0 fully padded, row 1 length 1, row 2 full, others random.
-
-    N must be at least 3.
-    """
-    lengths = rng.integers(0, S + 1, size=N)
-    lengths[:3] = (0, 1, S)
-    return asarray(numpy.arange(S)[None, :] < lengths[:, None])  # (N, S)
 
 
 def op_case(module: Any, op: str, params: dict[str, Any], rng: numpy.random.Generator, **kwargs: Any) -> Case:
@@ -68,7 +59,7 @@ def softmax_case(rng: numpy.random.Generator) -> Case:
 def softmax_masked_case(rng: numpy.random.Generator) -> Case:
     """softmax of x (N, S) with a padding mask (a fully masked row and a length-1 row)."""
     N, S = _size(rng, 3, 5), _size(rng, 2, 6)
-    mask = padding_mask(rng, N, S)
+    mask = padding_mask(rng, N, S, (0, 1, S))  # row 0 fully padded, row 1 length 1, row 2 full
     return op_case(softmax_ops, "softmax", {"x": randn(rng, (N, S), 2.0)}, rng, mask=mask)
 
 
@@ -135,7 +126,7 @@ def additive_score_projected_case(rng: numpy.random.Generator) -> Case:
 def attention_case(rng: numpy.random.Generator) -> Case:
     """attention: scores (N, S), values (N, S, Hv), padding mask; both outputs (context, weights) used."""
     N, S, Hv = _size(rng, 3, 5), _size(rng, 2, 5), _size(rng, 1, 4)
-    mask = padding_mask(rng, N, S)
+    mask = padding_mask(rng, N, S, (0, 1, S))  # row 0 fully padded, row 1 length 1, row 2 full
     params = {"scores": randn(rng, (N, S), 2.0), "values": randn(rng, (N, S, Hv))}
     dcontext, dweights = randn(rng, (N, Hv)), randn(rng, (N, S))
 

@@ -17,6 +17,7 @@ import numpy
 import minatt.ops.gru as gru_ops
 import minatt.ops.lstm as lstm_ops
 from minatt.backend import asarray, randn
+from minatt.checks import padding_mask
 from minatt.gradcheck import Case, project, register
 
 
@@ -24,15 +25,6 @@ def _dims(rng: numpy.random.Generator, **fixed: int | None) -> dict[str, int]:
     """Random small sizes for the given names, except those fixed by keyword."""
     low = {"N": 3, "T": 2}
     return {k: int(v) if v is not None else int(rng.integers(low.get(k, 2), 5)) for k, v in fixed.items()}
-
-
-def padding_mask(rng: numpy.random.Generator, N: int, T: int) -> Any:
-    """A right-padded (N, T) bool mask on the current backend; for N >= 3 the rows include
-    lengths T, 0 and 1, the rest are random; rows in random order."""
-    lengths = rng.integers(0, T + 1, size=N)
-    lengths[:3] = [T, 0, 1][:N]
-    lengths = rng.permutation(lengths)
-    return asarray(numpy.arange(T) < lengths[:, None])  # (N, T)
 
 
 def _weights(rng: numpy.random.Generator, D: int, H: int, gates: int) -> dict[str, Any]:
@@ -63,7 +55,7 @@ def lstm_case(rng: numpy.random.Generator, N: int | None = None, T: int | None =
     """lstm_forward/backward with a padding mask: loss = hs . dhs + hT . dhT + cT . dcT."""
     n = _dims(rng, N=N, T=T, D=D, H=H)
     N, T, D, H = n["N"], n["T"], n["D"], n["H"]
-    mask = padding_mask(rng, N, T) if mask is None else asarray(mask)
+    mask = padding_mask(rng, N, T, (T, 0, 1), shuffle=True) if mask is None else asarray(mask)
     params = {"x": randn(rng, (N, T, D)), "h0": randn(rng, (N, H), 0.5), "c0": randn(rng, (N, H), 0.5),
               **_weights(rng, D, H, 4), "b": randn(rng, (4 * H,), 0.5)}
     dhs, dhT, dcT = randn(rng, (N, T, H)), randn(rng, (N, H)), randn(rng, (N, H))
@@ -100,7 +92,7 @@ def gru_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = 
     """gru_forward/backward with a padding mask: loss = hs . dhs + hT . dhT."""
     n = _dims(rng, N=N, T=T, D=D, H=H)
     N, T, D, H = n["N"], n["T"], n["D"], n["H"]
-    mask = padding_mask(rng, N, T) if mask is None else asarray(mask)
+    mask = padding_mask(rng, N, T, (T, 0, 1), shuffle=True) if mask is None else asarray(mask)
     params = {"x": randn(rng, (N, T, D)), "h0": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 3),
               "bx": randn(rng, (3 * H,), 0.5), "bh": randn(rng, (3 * H,), 0.5)}
     dhs, dhT = randn(rng, (N, T, H)), randn(rng, (N, H))
