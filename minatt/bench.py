@@ -43,9 +43,8 @@ from typing import Any
 
 import numpy
 
-from minatt.errors import ConfigError
 from minatt.flops import step_flops
-from minatt.runtime import tune_malloc
+from minatt.runtime import get_blas_threads, tune_malloc
 
 __all__ = ["add_parser", "main", "matmul_peak", "run", "time_steps"]
 
@@ -89,13 +88,12 @@ class MinattTrainer:
         self.model = Seq2Seq(config, seed=seed)
         self.opt = Adam(self.model.params, lr=lr)
         self.batch, self.clip = batch, clip
-        self.parallel = DataParallel(self.model, workers, threads=threads) if workers > 1 else None
+        self.parallel = DataParallel(self.model, workers, threads=threads)  # workers=1: the model itself
 
     def step(self) -> float:
         from minatt.optim import clip_grad_norm
 
-        source = self.model if self.parallel is None else self.parallel
-        loss, grads = source.loss_and_grads(self.batch)
+        loss, grads = self.parallel.loss_and_grads(self.batch)
         clip_grad_norm(grads, self.clip)  # returns a host float: this synchronises the device
         self.opt.step(grads)
         return loss
@@ -106,8 +104,7 @@ class MinattTrainer:
         synchronize()
 
     def close(self) -> None:
-        if self.parallel is not None:
-            self.parallel.close()
+        self.parallel.close()
 
 
 def time_steps(steps: dict[str, Callable[[], Any]], syncs: dict[str, Callable[[], None]], n: int,
@@ -161,16 +158,9 @@ def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
 # Threads and memory
 
 
-def blas_thread_count() -> int | None:
-    """OpenBLAS's current thread count (None when NumPy's BLAS is not the bundled OpenBLAS)."""
-    from minatt.runtime import get_blas_threads
-
-    return get_blas_threads()
-
-
 def set_threads(n: int | None, torch: Any = None) -> int | None:
     """Set OpenBLAS (and torch, if given) to ``n`` threads (None: OpenBLAS's count); returns it."""
-    from minatt.runtime import get_blas_threads, set_blas_threads
+    from minatt.runtime import set_blas_threads
 
     if n is None:
         n = get_blas_threads()
@@ -292,8 +282,6 @@ def bench(args: argparse.Namespace) -> dict:
     threads = set_threads(args.threads, torch)
     workers = args.workers
     per_worker = max(1, (threads or 1) // workers)
-    if workers > 1 and args.backend != "numpy":
-        raise ConfigError("--workers splits a batch over CPU processes: use it with --backend numpy")
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
     result: dict[str, Any] = {
         "config": {k: getattr(args, k) for k in ("cell", "score", "decoder", "batch", "src_len", "tgt_len",
@@ -436,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
 
     The thread counts it sets (OpenBLAS, torch) are restored afterwards.
     """
-    previous = blas_thread_count()
+    previous = get_blas_threads()
     torch_threads = None
     if args.vs_torch:
         from minatt.torch_reference import import_torch

@@ -527,7 +527,7 @@ def build_parser() -> MinattParser:
     return parser
 
 
-_TRAINING_COMMANDS = ("train", "bench", "experiment")
+_TRAINING_COMMANDS = ("train", "experiment")  # (bench calls it itself: its memory runs are fresh processes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

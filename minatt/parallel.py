@@ -26,7 +26,7 @@ two halves in two *processes* take 24.5 ms each, side by side.
 The children are started once (``spawn``: a fresh interpreter, safe next to BLAS and OpenMP
 threads), each builds the same model from its config, and then reads its parameters from
 one block of shared memory that this process refreshes before every step (a copy of the
-parameters: 1.2 MB for the small benchmark model, about 0.1 ms). Each child writes its
+parameters: 1.2 MB for the small benchmark model, about 0.04 ms). Each child writes its
 gradients into its own shared block and sends back only its loss. A step sends each child
 its rows (a few small integer arrays) through a pipe. The children ignore Ctrl-C, so the
 parent's trainer decides what an interrupt does; they exit when this object is closed,
@@ -111,16 +111,22 @@ class DataParallel:
             parameters may change between calls (an optimiser updates them in place): every
             call sends the current values.
         workers: how many shards a batch is cut into: this process plus ``workers - 1`` children.
-            1 starts no process and simply calls the model.
+            1 starts no process and simply calls the model (on either backend).
         threads: BLAS threads in each child (this process keeps its own setting). With as many
             workers as cores, 1 is right.
     Raises:
-        ConfigError: workers not a positive integer, a CuPy model, or an unsupported dtype.
+        ConfigError: workers not a positive integer; with workers > 1, a CuPy model or a dtype
+            other than float32 and float64.
     """
 
     def __init__(self, model: Any, workers: int = 2, threads: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be a positive integer, got {workers!r}")
+        self.model, self.workers = model, workers
+        self._children: list[_Child] = []
+        self._closed = False
+        if workers == 1:
+            return
         first = next(iter(model.params.values()))
         if is_device_array(first):
             raise ConfigError("data-parallel workers run the NumPy backend; a CuPy model trains in one "
@@ -128,16 +134,12 @@ class DataParallel:
         dtype = numpy.dtype(first.dtype)
         if dtype.name not in _TYPECODES:
             raise ConfigError(f"data-parallel workers support float32 and float64 models, got {dtype.name}")
-        self.model, self.workers, self.dtype = model, workers, dtype
+        self.dtype = dtype
         self._layout: list[_Slot] = []
         total = 0
         for name, p in model.params.items():
             self._layout.append(_Slot(name, total, tuple(p.shape)))
             total += int(p.size)
-        self._children: list[_Child] = []
-        self._closed = False
-        if workers == 1:
-            return
         ctx = multiprocessing.get_context("spawn")
         code = _TYPECODES[dtype.name]
         shared_params = ctx.RawArray(code, total)

@@ -356,7 +356,7 @@ class Trainer:
         self.loss_history: list[float] = []
         self.eval_history: dict[str, list] = {"step": [], "loss": [], "token_accuracy": [], "sequence_accuracy": []}
         self.checkpoint_step: int | None = None
-        self._parallel: DataParallel | None = None
+        self.gradients = DataParallel(self.model, workers=1)  # the model's own loss_and_grads; run() may split it
         try:
             self.eval_set = self.task.test_set(config.test_size, seed=config.seed + 1)
         except (ValueError, RuntimeError) as exc:
@@ -469,7 +469,8 @@ class Trainer:
         report = _Reporter(progress, cfg.steps, self.step, log)
         status, self._phase = "done", "idle"
         self._clock = time.perf_counter()
-        self._parallel = DataParallel(self.model, workers) if workers > 1 else None
+        if workers > 1:
+            self.gradients = DataParallel(self.model, workers)
         stop = _SigintFlag()
         stop.install()
         try:
@@ -496,9 +497,8 @@ class Trainer:
         finally:
             stop.restore()
             report.close()
-            if self._parallel is not None:
-                self._parallel.close()
-                self._parallel = None
+            self.gradients.close()  # stops the worker processes, if any
+            self.gradients = DataParallel(self.model, workers=1)
             self._tick()
         if status in ("interrupted", "paused"):
             if self._phase == "computing":  # stopped before the update: un-draw the batch, then save
@@ -522,8 +522,7 @@ class Trainer:
         self._phase, self._rng_before = "computing", self.data_rng.bit_generator.state
         batch = self.task.batch(self.data_rng, cfg.batch)
         with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):  # non-finite values are caught below
-            source = self.model if self._parallel is None else self._parallel
-            loss, grads = source.loss_and_grads(batch)
+            loss, grads = self.gradients.loss_and_grads(batch)  # over --workers processes, or this one
             norm = clip_grad_norm(grads, cfg.clip if cfg.clip > 0 else None)
         if not (math.isfinite(loss) and math.isfinite(norm)):
             if report is not None:

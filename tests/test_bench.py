@@ -54,11 +54,6 @@ def test_workers_split_the_minatt_step(capsys):
     assert "minatt: 2 worker processes x 1 BLAS thread(s)" in capsys.readouterr().out
 
 
-def test_workers_need_the_numpy_backend():
-    from minatt.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="--workers splits a batch over CPU processes: use it with --backend numpy"):
-        bench.run(parse([*TINY, "--workers", "2", "--backend", "cupy"]))
 
 
 def test_memory_is_measured_in_a_fresh_process(capsys):

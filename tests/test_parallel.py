@@ -151,6 +151,16 @@ def test_one_worker_starts_no_process():
     assert "0 child" in repr(dp)
 
 
+def test_workers_need_a_numpy_model_one_worker_does_not(monkeypatch):
+    import minatt.parallel
+
+    model = float64_model()
+    monkeypatch.setattr(minatt.parallel, "is_device_array", lambda a: True)  # as if the model lived on a GPU
+    DataParallel(model, workers=1).close()  # one worker is the model itself, on any backend
+    with pytest.raises(ConfigError, match="data-parallel workers run the NumPy backend"):
+        DataParallel(model, workers=2)
+
+
 def test_a_dead_worker_is_reported_and_closes_the_object():
     model = float64_model()
     dp = DataParallel(model, workers=2)

@@ -125,7 +125,7 @@ def test_sigint_with_workers_stops_them_and_saves(tmp_path):
 
     trainer = Trainer.create(tiny(steps=12), tmp_path / "run")
     result = trainer.run(progress="none", on_step=interrupt_at_3, workers=2)
-    assert result.interrupted and result.step == 3 and trainer._parallel is None  # closed on the way out
+    assert result.interrupted and result.step == 3 and trainer.gradients.workers == 1  # workers stopped
     assert _arrays(tmp_path / "run")[2]["step"] == 3
 
 
