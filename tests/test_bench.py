@@ -25,7 +25,7 @@ TINY = ["--batch", "2", "--src-len", "3", "--tgt-len", "4", "--embed", "5", "--h
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    bench._add_arguments(parser)
+    bench.add_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from minatt import experiment
+from minatt import experiments as experiment
 from minatt.errors import ConfigError
-from minatt.experiment import cache_bytes, score_cost
+from minatt.experiments import cache_bytes, score_cost
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

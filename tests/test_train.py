@@ -235,7 +235,7 @@ def test_huge_learning_rate_diverges_cleanly(tmp_path):
 
 
 def test_early_stopping_needs_patience_evaluations_in_a_row(tmp_path, monkeypatch):
-    import minatt.train as train_module
+    import minatt.train.loop as loop_module  # the trainer's own name for evaluate
 
     script = iter([0.5, 0.995, 0.8, 0.995, 0.999])  # reached, missed, reached, reached -> stop at eval 5
 
@@ -243,7 +243,7 @@ def test_early_stopping_needs_patience_evaluations_in_a_row(tmp_path, monkeypatc
         acc = next(script, 1.0)
         return {"token_accuracy": acc, "sequence_accuracy": acc, "loss": 1.0 - acc, "n": 1}
 
-    monkeypatch.setattr(train_module, "evaluate", scripted)
+    monkeypatch.setattr(loop_module, "evaluate", scripted)
     result = train(tiny(steps=100, target=0.99, patience=2), tmp_path / "run")
     assert result.status == "target reached" and result.step == 25
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

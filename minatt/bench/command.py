@@ -28,6 +28,7 @@ On ``--backend cupy`` every timed step ends with a stream synchronisation (and P
 on CUDA when it has it).
 """
 
+
 from __future__ import annotations
 
 import argparse
@@ -35,236 +36,17 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy
 
+from minatt.argtypes import nonneg_float, positive_int, run_one_command
+from minatt.bench.memory import measure_memory
+from minatt.bench.steps import MinattTrainer, make_batch, make_config, matmul_peak, set_threads, time_steps
 from minatt.flops import step_flops
 from minatt.runtime import get_blas_threads, tune_malloc
 
-__all__ = ["add_parser", "main", "matmul_peak", "run", "time_steps"]
-
-
-# ---------------------------------------------------------------------------------------
-# Building the two steps
-
-
-def make_config(args: Any) -> Any:
-    from minatt.seq2seq import Seq2SeqConfig
-
-    return Seq2SeqConfig(args.vocab, args.vocab, embed=args.embed, hidden=args.hidden, cell=args.cell,
-                         score=args.score, decoder=args.decoder, attn_dim=args.attn_dim)
-
-
-def make_batch(N: int, S: int, T: int, V: int, seed: int = 0) -> Any:
-    """A host Batch of full-length random sequences (ids 4..V-1: no PAD/BOS/EOS/UNK)."""
-    from minatt.tasks import Batch
-
-    rng = numpy.random.default_rng(seed)
-    lo = 4 if V > 4 else 0
-    src = rng.integers(lo, V, (N, S))
-    tgt_in, tgt_out = rng.integers(lo, V, (N, T)), rng.integers(lo, V, (N, T))
-    return Batch(src, numpy.ones((N, S), bool), tgt_in, tgt_out, numpy.ones((N, T), bool))
-
-
-class MinattTrainer:
-    """One minatt training step on a fixed batch (as :mod:`minatt.train` does per batch).
-
-    With ``workers > 1`` the gradient comes from :class:`minatt.parallel.DataParallel` (the
-    batch's rows split over that many processes, each on ``threads`` BLAS threads); call
-    :meth:`close` to stop them.
-    """
-
-    def __init__(self, config: Any, batch: Any, lr: float = 1e-3, clip: float = 5.0, seed: int = 0,
-                 workers: int = 1, threads: int = 1) -> None:
-        from minatt.optim import Adam
-        from minatt.parallel import DataParallel
-        from minatt.seq2seq import Seq2Seq
-
-        self.model = Seq2Seq(config, seed=seed)
-        self.opt = Adam(self.model.params, lr=lr)
-        self.batch, self.clip = batch, clip
-        self.parallel = DataParallel(self.model, workers, threads=threads)  # workers=1: the model itself
-
-    def step(self) -> float:
-        from minatt.optim import clip_grad_norm
-
-        loss, grads = self.parallel.loss_and_grads(self.batch)
-        clip_grad_norm(grads, self.clip)  # returns a host float: this synchronises the device
-        self.opt.step(grads)
-        return loss
-
-    def synchronize(self) -> None:
-        from minatt.backend import synchronize
-
-        synchronize()
-
-    def close(self) -> None:
-        self.parallel.close()
-
-
-def time_steps(steps: dict[str, Callable[[], Any]], syncs: dict[str, Callable[[], None]], n: int,
-               warmup: int, block: int = 5, pause: float = 0.25) -> dict[str, list[float]]:
-    """Time ``n`` steps of each library, alternating in blocks; returns name -> list of seconds.
-
-    Each library runs ``warmup`` untimed steps, then the libraries take turns: ``block`` timed
-    steps of one, then ``block`` of the next, until each has ``n``. Before every turn the
-    process sleeps ``pause`` seconds. That pause matters on a small machine. After a call,
-    OpenBLAS's worker threads spin for a while (up to ~0.1 s) before they sleep, and so do
-    PyTorch's OpenMP threads. With steps alternating one by one, the idle library's spinning
-    threads took the cores from the other: on 2 cores and 2 threads, PyTorch measured 81 ms per
-    step alternating against 40 ms alone. The pause lets them park first.
-    """
-    for name, fn in steps.items():
-        for _ in range(warmup):
-            fn()
-        syncs[name]()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    while any(len(ts) < n for ts in times.values()):
-        for name, fn in steps.items():
-            time.sleep(pause)
-            for _ in range(min(block, n - len(times[name]))):
-                syncs[name]()
-                t0 = time.perf_counter()
-                fn()
-                syncs[name]()
-                times[name].append(time.perf_counter() - t0)
-    return times
-
-
-def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
-    """The float32 matrix-product rate in GFLOP/s: the best of ``repeats`` (size x size) products."""
-    rng = numpy.random.default_rng(0)
-    a = xp.asarray(rng.standard_normal((size, size), dtype=numpy.float32))
-    b = xp.asarray(rng.standard_normal((size, size), dtype=numpy.float32))
-    out = xp.empty((size, size), dtype=xp.float32)
-    from minatt.backend import synchronize as sync
-    xp.matmul(a, b, out=out)
-    sync()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        xp.matmul(a, b, out=out)
-        sync()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * size**3 / best / 1e9
-
-
-# ---------------------------------------------------------------------------------------
-# Threads and memory
-
-
-def set_threads(n: int | None, torch: Any = None) -> int | None:
-    """Set OpenBLAS (and torch, if given) to ``n`` threads (None: OpenBLAS's count); returns it."""
-    from minatt.runtime import set_blas_threads
-
-    if n is None:
-        n = get_blas_threads()
-    else:
-        set_blas_threads(n)
-    if torch is not None and n is not None:
-        torch.set_num_threads(int(n))
-    return n
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def memory_child(spec: dict) -> dict:
-    """In a fresh process: peak RSS growth (MiB) over the first training step of one side."""
-    args = argparse.Namespace(**spec["args"])
-    tune_malloc()
-    set_threads(args.threads)
-    from minatt.backend import use
-
-    batch = make_batch(args.batch, args.src_len, args.tgt_len, args.vocab)
-    out: dict[str, Any] = {}
-    if spec["side"] == "minatt":
-        with use(args.backend):
-            trainer = MinattTrainer(make_config(args), batch)
-            base = _status_kib("VmRSS")
-            trainer.step()
-            out["rss_mib"] = (_status_kib("VmHWM") - base) / 1024
-            import tracemalloc
-
-            tracemalloc.start()
-            trainer.step()
-            out["traced_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            out["cache_mib"] = cache_bytes(trainer.model, batch) / 2**20
-    else:
-        from minatt.torch_reference import TorchTrainer, build_twin, import_torch
-
-        torch = import_torch()
-        set_threads(args.threads, torch)
-        device = "cuda" if args.backend == "cupy" and torch.cuda.is_available() else "cpu"
-        trainer = TorchTrainer(build_twin(make_config(args), device=device), batch, device=device)
-        base = _status_kib("VmRSS")
-        trainer.step()
-        out["rss_mib"] = (_status_kib("VmHWM") - base) / 1024
-    return out
-
-
-def cache_bytes(model: Any, batch: Any) -> int:
-    """Bytes of the arrays a minatt forward keeps for its backward (parameters excluded).
-
-    Walks the loss cache (NamedTuples, lists, dicts, helper objects such as the decoder's
-    RNNRun) and counts each underlying buffer once, views included in their base.
-    """
-    from minatt.nn import Module
-
-    params = {id(_base(p)) for p in model.params.values()}
-    seen: set[int] = set()
-    total = 0
-    stack = [model._forward(batch)[1]]
-    while stack:
-        obj = stack.pop()
-        if hasattr(obj, "nbytes") and hasattr(obj, "dtype") and hasattr(obj, "shape"):
-            base = _base(obj)
-            if id(base) not in seen and id(base) not in params:
-                seen.add(id(base))
-                total += int(base.nbytes)
-        elif isinstance(obj, (tuple, list)):
-            stack.extend(obj)
-        elif isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif hasattr(obj, "__dict__") and not isinstance(obj, Module) and id(obj) not in seen:
-            seen.add(id(obj))
-            stack.extend(v for k, v in vars(obj).items() if k != "xp")
-    return total
-
-
-def _base(a: Any) -> Any:
-    while getattr(a, "base", None) is not None:
-        a = a.base
-    return a
-
-
-def measure_memory(args: argparse.Namespace, side: str) -> dict:
-    """Run :func:`memory_child` for ``side`` ('minatt' or 'torch') in a fresh Python process."""
-    spec = {"side": side, "args": {k: v for k, v in vars(args).items() if k != "func"}}
-    code = "import json, sys; from minatt.bench import memory_child; print(json.dumps(memory_child(json.loads(sys.argv[1]))))"
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True, env=env,
-                          check=False)
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-# ---------------------------------------------------------------------------------------
-# The command
+__all__ = ["add_arguments", "add_parser", "bench", "format_result", "main", "run"]
 
 
 def bench(args: argparse.Namespace) -> dict:
@@ -348,6 +130,7 @@ def _workers_note(r: dict) -> str:
 
 
 def format_result(r: dict) -> str:
+    """The table ``bench`` prints (without ``--json``)."""
     c = r["config"]
     lines = [
         (f"{c['cell']} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
@@ -371,8 +154,8 @@ def format_result(r: dict) -> str:
     return "\n".join(lines)
 
 
-def _add_arguments(p: argparse.ArgumentParser) -> None:
-    from minatt.cli import nonneg_float, positive_int
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The bench's flags."""
     from minatt.seq2seq import CELLS, DECODERS, SCORES
 
     p.add_argument("--cell", choices=CELLS, default="lstm", metavar="NAME",
@@ -414,7 +197,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[1] if __doc__ else None,
         epilog="example: python -m minatt bench --cell lstm --score additive --vs-torch --threads 2",
     )
-    _add_arguments(parser)
+    add_arguments(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -442,10 +225,4 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m minatt.bench ...``: the same as ``python -m minatt bench ...``."""
-    from minatt.cli import main as cli_main
-
-    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return run_one_command(add_parser, "bench", argv)

@@ -1,0 +1,163 @@
+"""What every command of the command line shares: argument types, the parser, the exit statuses.
+
+Argument types are checked while parsing, before anything is built. :func:`run_command_line`
+turns the errors a user can cause into one line ``minatt: error: ...`` and exit status 2.
+Every command module (:mod:`minatt.cli`, :mod:`minatt.train.command`, :mod:`minatt.bench.command`,
+:mod:`minatt.exercises.command`, :mod:`minatt.experiments.command`) takes them from here, so
+that nothing but ``__main__`` imports :mod:`minatt.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from minatt.errors import MinattError
+
+__all__ = ["NO_TARGET", "Formatter", "MinattParser", "UsageError", "choice", "nonneg_float", "nonneg_int",
+           "positive_float", "positive_int", "run_command_line", "run_one_command", "target_value"]
+
+
+class UsageError(MinattError):
+    """A command line argparse refused (unknown flag, bad value, missing argument)."""
+
+
+class MinattParser(argparse.ArgumentParser):
+    """An ArgumentParser that raises :class:`UsageError` instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks; the help strings state their own defaults."""
+
+
+def positive_int(text: str) -> int:
+    """An integer > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    """An integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def nonneg_float(text: str) -> float:
+    """A finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+NO_TARGET = "none"
+
+
+def target_value(text: str) -> float | str:
+    """A target accuracy in (0, 1], or :data:`NO_TARGET` for ``none``/``off`` (train all --steps)."""
+    if text.strip().lower() in ("none", "off"):
+        return NO_TARGET
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1] or 'none', got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1] or 'none', got {text}")
+    return value
+
+
+def choice(valid: Sequence[str], what: str) -> Callable[[str], str]:
+    """One of ``valid``, case-insensitive (argparse names the type ``what`` in its messages)."""
+
+    def parse(text: str) -> str:
+        key = text.strip().lower()
+        if key not in valid:
+            raise argparse.ArgumentTypeError(f"unknown {what} {text!r}: choose one of {', '.join(valid)}")
+        return key
+
+    parse.__name__ = what
+    return parse
+
+
+# ---------------------------------------------------------------------------------------
+# Running a command line
+
+
+_TRAINING_COMMANDS = ("train", "experiment")  # (bench calls it itself: its memory runs are fresh processes)
+
+
+def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> int:
+    """Parse ``argv`` with the parser ``build()`` makes and run the chosen command's ``func``.
+
+    Returns the exit status: 0 ok, 1 a check failed, 2 an error a user can cause (printed as one
+    line, no traceback), 130 after a Ctrl-C.
+    """
+    try:
+        parser = build()
+        try:
+            args, extras = parser.parse_known_args(list(argv))
+        except SystemExit as exc:  # --help and --version exit through argparse
+            return int(exc.code or 0)
+        if extras:  # name the subcommand's --help, not the top-level one
+            prog = f"minatt {args.command}" if args.command else "minatt"
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see: {prog} --help)")
+        if args.command is None:
+            raise UsageError(f"choose a command: {', '.join(parser.command_names)} (see: minatt --help)")
+        if args.command in _TRAINING_COMMANDS:
+            from minatt.runtime import tune_malloc
+
+            tune_malloc()  # keep the step's freed memory for the next step (see minatt.runtime)
+        return int(args.func(args) or 0)
+    except MinattError as exc:
+        message = " ".join(str(exc).split())
+        print(f"minatt: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the disk, not minatt: full, read-only, permissions
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"minatt: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("minatt: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_one_command(add_parser: Callable[[Any], Any], name: str, argv: Sequence[str] | None = None) -> int:
+    """``python -m minatt.bench ARGS`` and the like: run one command as ``python -m minatt NAME ARGS`` does."""
+
+    def build() -> MinattParser:
+        parser = MinattParser(prog="minatt")
+        subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=MinattParser)
+        add_parser(subparsers)
+        parser.command_names = list(subparsers.choices)
+        return parser
+
+    return run_command_line(build, [name, *(sys.argv[1:] if argv is None else argv)])

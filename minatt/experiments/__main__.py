@@ -1,0 +1,5 @@
+"""``python -m minatt.experiments ...``: the same as ``python -m minatt experiment ...``."""
+
+from minatt.experiments.command import main
+
+raise SystemExit(main())

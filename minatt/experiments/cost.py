@@ -1,0 +1,299 @@
+"""The cost experiment: time and memory of the score functions as the source grows.
+
+cost: (1) the score ops of :mod:`minatt.ops.scores` alone, for a T-step decoder: forward for
+every step, then backward for every step, timed together; the bytes their caches keep beyond
+their inputs are counted exactly, and set against the formulas in the ops' docstrings.
+(2) a whole model's training step (``loss_and_grads``) per score, with tracemalloc's peak.
+Timings are medians over repeats, taken round-robin so that a busy neighbour slows every
+variant alike; the spread (quartiles) is kept with them.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy
+from matplotlib.figure import Figure
+
+from minatt.backend import array_module, default_dtype, randn, synchronize, use
+from minatt.errors import ConfigError
+from minatt.experiments.common import COLORS, figure, log, write_result
+
+__all__ = ["SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "model_batch", "run_cost", "score_cost"]
+
+
+@dataclass
+class CostConfig:
+    """Settings of the cost experiment."""
+
+    N: int = 64
+    T: int = 20
+    sources: tuple[int, ...] = (10, 25, 50, 75, 100)
+    sizes: tuple[int, ...] = (64, 256)  # H = Hq = Hk = A for the op-level measurement
+    scores: tuple[str, ...] = ("dot", "general", "additive", "concat")
+    model_scores: tuple[str, ...] = ("none", "dot", "general", "additive", "concat")
+    model_hidden: int = 64
+    model_embed: int = 32
+    repeats: int = 9
+    backend: str = "numpy"
+    threads: int = 1
+
+
+SMALL_COST = CostConfig(N=4, T=3, sources=(4, 8), sizes=(8,), model_hidden=8, model_embed=4, repeats=2)
+
+
+def score_cost(kind: str, N: int, S: int, T: int, Hq: int, Hk: int, A: int) -> tuple[int, int]:
+    """(forward multiply-adds, floats the caches keep) of a T-step decoder's scores, per minatt.ops.scores.
+
+    additive projects the keys once (additive_keys_forward); concat is concat_score_forward called
+    every step, which projects the keys every step.
+    """
+    if kind == "dot":
+        return T * N * S * Hk, 0
+    if kind == "general":
+        return T * N * Hk * (Hq + S), T * N * Hk
+    if kind == "additive":
+        return N * S * Hk * A + T * N * A * (Hq + S), T * N * S * A
+    if kind == "concat":
+        return T * (N * S * Hk * A + N * A * (Hq + S)), T * N * S * A
+    raise ConfigError(f"unknown score {kind!r}: choose from dot, general, additive, concat")
+
+
+def _arrays(obj: Any, out: list) -> list:
+    """Every array reachable from a cache (NamedTuples, tuples, lists, dicts)."""
+    if hasattr(obj, "nbytes") and hasattr(obj, "shape"):
+        out.append(obj)
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            _arrays(item, out)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _arrays(item, out)
+    return out
+
+
+def _root(a: Any) -> Any:
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def cache_bytes(cache: Any, inputs: Sequence[Any] = ()) -> int:
+    """Bytes of the distinct buffers a cache keeps alive, not counting the buffers of ``inputs``.
+
+    A view counts as its whole underlying buffer (that is what it keeps alive), once.
+    """
+    skip = {id(_root(a)) for a in inputs}
+    seen: dict[int, int] = {}
+    for a in _arrays(cache, []):
+        root = _root(a)
+        if id(root) not in skip:
+            seen[id(root)] = int(root.nbytes)
+    return sum(seen.values())
+
+
+def _score_inputs(N: int, S: int, T: int, H: int, seed: int = 0) -> dict[str, Any]:
+    rng = numpy.random.default_rng(seed)
+    s = 1.0 / H**0.5
+    return {"q": randn(rng, (T, N, H)), "keys": randn(rng, (N, S, H)), "dscores": randn(rng, (T, N, S)),
+            "Wa": randn(rng, (H, H), s), "Wq": randn(rng, (H, H), s), "Wk": randn(rng, (H, H), s),
+            "v": randn(rng, (H,), s), "Wcat": randn(rng, (2 * H, H), s)}
+
+
+def _score_pass(kind: str, x: dict[str, Any]) -> tuple[int, Any]:
+    """Forward for all T steps, then backward for all T steps; returns (cache bytes, dkeys)."""
+    from minatt.ops import scores as ops
+
+    q, keys, dscores = x["q"], x["keys"], x["dscores"]
+    T = q.shape[0]
+    caches = []
+    if kind == "additive":
+        kproj, keys_cache = ops.additive_keys_forward(keys, x["Wk"])
+        caches.append(keys_cache)
+    for t in range(T):
+        if kind == "dot":
+            caches.append(ops.dot_score_forward(q[t], keys)[1])
+        elif kind == "general":
+            caches.append(ops.general_score_forward(q[t], keys, x["Wa"])[1])
+        elif kind == "additive":
+            caches.append(ops.additive_score_projected_forward(q[t], kproj, x["Wq"], x["v"])[1])
+        else:
+            caches.append(ops.concat_score_forward(q[t], keys, x["Wcat"], x["v"])[1])
+    kept = cache_bytes(caches, list(x.values()))
+    dkeys = array_module(keys).zeros_like(keys)
+    if kind == "additive":
+        dkproj = array_module(keys).zeros_like(kproj)
+        for t in range(T - 1, -1, -1):
+            dkproj += ops.additive_score_projected_backward(dscores[t], caches[t + 1])[1]
+        dkeys += ops.additive_keys_backward(dkproj, caches[0])[0]
+        return kept, dkeys
+    backward = {"dot": ops.dot_score_backward, "general": ops.general_score_backward,
+                "concat": ops.concat_score_backward}[kind]
+    for t in range(T - 1, -1, -1):
+        dkeys += backward(dscores[t], caches[t])[1]
+    return kept, dkeys
+
+
+def _quartiles(times: list[float]) -> dict[str, float]:
+    q1, med, q3 = numpy.percentile(times, [25, 50, 75])
+    return {"median": float(med), "q1": float(q1), "q3": float(q3), "min": float(min(times))}
+
+
+def _timed_round_robin(jobs: dict[str, Callable[[], Any]], repeats: int, xp: Any) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {k: [] for k in jobs}
+    order = list(jobs)
+    for fn in jobs.values():  # warm-up
+        fn()
+    for r in range(repeats):
+        for k in order[r % len(order):] + order[:r % len(order)]:  # rotate who goes first
+            synchronize()
+            start = time.perf_counter()
+            jobs[k]()
+            synchronize()
+            times[k].append(time.perf_counter() - start)
+    return times
+
+
+def model_batch(N: int, S: int, T: int, vocab: int, seed: int) -> Any:
+    """A host Batch of N full-length random rows: sources of S tokens, targets of T (EOS last)."""
+    from minatt.tasks import BOS, EOS, Batch
+
+    rng = numpy.random.default_rng(seed)
+    src = rng.integers(4, vocab, size=(N, S))
+    tgt = rng.integers(4, vocab, size=(N, T - 1))
+    full = numpy.ones((N, T), dtype=bool)
+    return Batch(src=src, src_mask=numpy.ones((N, S), dtype=bool),
+                 tgt_in=numpy.concatenate([numpy.full((N, 1), BOS), tgt], axis=1),
+                 tgt_out=numpy.concatenate([tgt, numpy.full((N, 1), EOS)], axis=1), tgt_mask=full)
+
+
+def _peak_bytes(fn: Callable[[], Any]) -> int:
+    """tracemalloc's peak of new allocations while ``fn`` runs (NumPy reports its buffers to it)."""
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
+             log: Callable[[str], None] = log) -> dict[str, Any]:
+    """Measure the score ops and whole training steps; write 10_cost.json and 10_cost.png."""
+    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.train import blas_threads
+
+    start = time.perf_counter()
+    ops_rows, model_rows = [], []
+    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+        from minatt.backend import get_xp
+
+        xp = get_xp()
+        for H in cfg.sizes:
+            for S in cfg.sources:
+                x = _score_inputs(cfg.N, S, cfg.T, H)
+                jobs = {k: (lambda k=k, x=x: _score_pass(k, x)) for k in cfg.scores}
+                times = _timed_round_robin(jobs, cfg.repeats, xp)
+                for k in cfg.scores:
+                    macs, floats = score_cost(k, cfg.N, S, cfg.T, H, H, H)
+                    ops_rows.append({"score": k, "H": H, "S": S, "seconds": _quartiles(times[k]),
+                                     "cache_bytes": _score_pass(k, x)[0], "formula_cache_bytes": 4 * floats,
+                                     "formula_forward_macs": macs})
+                log(f"cost: ops H=A={H} S={S}: " + ", ".join(
+                    f"{r['score']} {1e3 * r['seconds']['median']:.2f} ms" for r in ops_rows[-len(cfg.scores):]))
+        vocab = 16
+        for S in cfg.sources:
+            batch = model_batch(cfg.N, S, cfg.T, vocab, seed=S)
+            models = {k: Seq2Seq(Seq2SeqConfig(src_vocab=vocab, tgt_vocab=vocab, embed=cfg.model_embed,
+                                               hidden=cfg.model_hidden, score=k), seed=0) for k in cfg.model_scores}
+            jobs = {k: (lambda m=m, b=batch: m.loss_and_grads(b)) for k, m in models.items()}
+            times = _timed_round_robin(jobs, cfg.repeats, xp)
+            for k, m in models.items():
+                peak = _peak_bytes(jobs[k]) if xp is numpy else None
+                model_rows.append({"score": k, "S": S, "seconds": _quartiles(times[k]), "peak_bytes": peak,
+                                   "params": m.num_params()})
+            log(f"cost: model S={S}: " + ", ".join(
+                f"{r['score']} {1e3 * r['seconds']['median']:.1f} ms" for r in model_rows[-len(models):]))
+    result = {"experiment": "cost", "command": command, "config": asdict(cfg), "backend": cfg.backend,
+              "seconds": round(time.perf_counter() - start, 1), "ops": ops_rows, "model": model_rows}
+    write_result(result, cost_figure(result), out, "10_cost")
+    return result
+
+
+def _series(rows: list[dict], score: str, key: Callable[[dict], float], **match: Any) -> tuple[list, list]:
+    picked = [r for r in rows if r["score"] == score and all(r[k] == v for k, v in match.items())]
+    return [r["S"] for r in picked], [key(r) for r in picked]
+
+
+def cost_figure(result: dict[str, Any]) -> Figure:
+    """Top: score ops over a T-step decoder (time per size; cache bytes vs formula). Bottom: whole steps."""
+    cfg = result["config"]
+    sizes = cfg["sizes"]
+    cols = len(sizes) + 1
+    grid_cols = cols if cols % 2 == 0 else 2 * cols  # `cols` panels on top, 2 below
+    fig = figure(4.0 * cols, 7.4)
+    grid = fig.add_gridspec(2, grid_cols)
+    top, half = grid_cols // cols, grid_cols // 2
+    for i, H in enumerate(sizes):
+        ax = fig.add_subplot(grid[0, i * top:(i + 1) * top])
+        for k in cfg["scores"]:
+            S, med = _series(result["ops"], k, lambda r: 1e3 * r["seconds"]["median"], H=H)
+            _, lo = _series(result["ops"], k, lambda r: 1e3 * r["seconds"]["q1"], H=H)
+            _, hi = _series(result["ops"], k, lambda r: 1e3 * r["seconds"]["q3"], H=H)
+            ax.errorbar(S, med, yerr=[numpy.subtract(med, lo), numpy.subtract(hi, med)], fmt="o-",
+                        color=COLORS[k], markersize=3, capsize=2, label=k)
+        ax.set_xlabel("source length S")
+        ax.set_ylabel("ms, forward + backward")
+        ax.set_title(f"score ops, T={cfg['T']} steps, N={cfg['N']}, H=A={H}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    ax = fig.add_subplot(grid[0, (cols - 1) * top:])
+    H = sizes[-1]
+    for k in cfg["scores"]:
+        S, kept = _series(result["ops"], k, lambda r: r["cache_bytes"] / 2**20, H=H)
+        _, formula = _series(result["ops"], k, lambda r: r["formula_cache_bytes"] / 2**20, H=H)
+        ax.plot(S, formula, "-", color=COLORS[k], alpha=0.5, linewidth=4)
+        style = {"marker": "x", "markersize": 7} if k == "concat" else {"marker": "o", "markersize": 4}
+        ax.plot(S, kept, linestyle="none", color=COLORS[k], label=k, **style)
+    ax.set_xlabel("source length S")
+    ax.set_ylabel("MiB kept for backward")
+    ax.set_title(f"score caches, H=A={H}: markers measured,\nwide lines = formula in scores.py", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax = fig.add_subplot(grid[1, :half])
+    for k in cfg["model_scores"]:
+        S, med = _series(result["model"], k, lambda r: 1e3 * r["seconds"]["median"])
+        _, lo = _series(result["model"], k, lambda r: 1e3 * r["seconds"]["q1"])
+        _, hi = _series(result["model"], k, lambda r: 1e3 * r["seconds"]["q3"])
+        ax.errorbar(S, med, yerr=[numpy.subtract(med, lo), numpy.subtract(hi, med)], fmt="o-",
+                    color=COLORS[k], markersize=3, capsize=2, label=k)
+    ax.set_xlabel("source length S")
+    ax.set_ylabel("ms per loss_and_grads")
+    ax.set_title(f"whole model training step, T={cfg['T']}, N={cfg['N']}, hidden={cfg['model_hidden']}",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax = fig.add_subplot(grid[1, half:])
+    if all(r["peak_bytes"] is not None for r in result["model"]):
+        for k in cfg["model_scores"]:
+            S, peak = _series(result["model"], k, lambda r: r["peak_bytes"] / 2**20)
+            ax.plot(S, peak, "o--" if k == "concat" else "o-", color=COLORS[k], markersize=3, label=k)
+        ax.legend(fontsize=8)
+    ax.set_xlabel("source length S")
+    ax.set_ylabel("MiB (tracemalloc peak)")
+    ax.set_title("whole model: peak memory of a training step", fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.suptitle(f"medians of {cfg['repeats']} repeats, bars = quartiles; {result['backend']}, "
+                 f"{cfg['threads']} BLAS thread(s), float32", fontsize=9)
+    fig.tight_layout()
+    return fig

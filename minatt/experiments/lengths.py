@@ -1,0 +1,153 @@
+"""The lengths experiment: accuracy against source length, without attention and with each score.
+
+lengths: every variant (a score, optionally a bidirectional encoder) trains with the same
+budget -- steps, batch, sizes, learning-rate schedule, data stream per seed -- on a task whose
+sources are ``min_len..max_len`` tokens, then is greedy-decoded on one held-out set per source
+length up to ``test_max_len`` (beyond training). Every model sees the same test sets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy
+from matplotlib.figure import Figure
+
+from minatt.backend import default_dtype, use
+from minatt.errors import ConfigError
+from minatt.experiments.common import COLORS, figure, log, write_result
+
+__all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths"]
+
+# variant name -> (score, bidirectional encoder)
+VARIANTS = {"none": ("none", False), "additive": ("additive", False), "general": ("general", False),
+            "dot": ("dot", False), "additive+bi": ("additive", True)}
+
+
+@dataclass
+class LengthsConfig:
+    """Settings of the lengths experiment (every variant gets the same)."""
+
+    task: str = "copy"
+    min_len: int = 1
+    max_len: int = 20
+    test_min_len: int = 2
+    test_max_len: int = 30
+    per_length: int = 100
+    variants: tuple[str, ...] = ("none", "additive", "general", "dot", "additive+bi")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 1500
+    batch: int = 64
+    embed: int = 32
+    hidden: int = 64
+    lr: float = 0.005
+    backend: str = "numpy"
+    threads: int = 1
+
+
+SMALL_LENGTHS = LengthsConfig(min_len=2, max_len=5, test_max_len=7, per_length=12, variants=("none", "additive"),
+                              seeds=(0, 1), steps=20, batch=16, embed=8, hidden=12)
+
+
+def _train_one(cfg: LengthsConfig, variant: str, seed: int, test_sets: list) -> dict[str, Any]:
+    """Train one variant with one seed; evaluate on every per-length test set."""
+    from minatt.train import TrainConfig, Trainer, evaluate
+
+    score, bidirectional = VARIANTS[variant]
+    train_cfg = TrainConfig(task=cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, score=score,
+                            bidirectional=bidirectional, embed=cfg.embed, hidden=cfg.hidden, steps=cfg.steps,
+                            batch=cfg.batch, lr=cfg.lr, seed=seed, backend=cfg.backend, test_size=16,
+                            target=None)
+    trainer = Trainer(train_cfg, Path("unused"))  # builds task, model, optimiser; writes nothing
+    start = time.perf_counter()
+    for _ in range(cfg.steps):
+        trainer.train_step()
+    seconds = time.perf_counter() - start
+    rows = [evaluate(trainer.model, batch) for _, batch in test_sets]
+    tail = trainer.loss_history[-max(1, cfg.steps // 20):]
+    return {"seed": seed, "train_seconds": round(seconds, 2), "params": trainer.model.num_params(),
+            "final_loss": float(numpy.mean(tail)),
+            "sequence_accuracy": [r["sequence_accuracy"] for r in rows],
+            "token_accuracy": [r["token_accuracy"] for r in rows]}
+
+
+def _spread(runs: list[dict], key: str) -> dict[str, list[float]]:
+    a = numpy.array([r[key] for r in runs])  # (seeds, lengths)
+    return {"mean": a.mean(axis=0).round(4).tolist(), "min": a.min(axis=0).tolist(),
+            "max": a.max(axis=0).tolist()}
+
+
+def check_variants(variants: tuple[str, ...]) -> None:
+    """Raise :class:`ConfigError` naming the unknown variants, if any."""
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ConfigError(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
+
+
+def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
+                log: Callable[[str], None] = log) -> dict[str, Any]:
+    """Train every variant with every seed, evaluate per length; write 10_lengths.json and .png."""
+    from minatt.tasks import make_task
+    from minatt.train import blas_threads
+
+    check_variants(cfg.variants)
+    task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=0)
+    lengths = list(range(cfg.test_min_len, cfg.test_max_len + 1))
+    # one fixed held-out set per length, shared by every variant and seed (paired comparison)
+    test_sets = [(n, task.test_set(cfg.per_length, min_len=n, max_len=n, seed=10_000 + n)) for n in lengths]
+    start = time.perf_counter()
+    variants: dict[str, Any] = {}
+    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+        for variant in cfg.variants:
+            runs = []
+            for seed in cfg.seeds:
+                r = _train_one(cfg, variant, seed, test_sets)
+                runs.append(r)
+                trained = [a for n, a in zip(lengths, r["sequence_accuracy"]) if n <= cfg.max_len]
+                log(f"lengths: {variant:12s} seed {seed}: {cfg.steps} steps in {r['train_seconds']:.1f} s, "
+                    f"loss {r['final_loss']:.3f}, sequence accuracy on trained lengths {numpy.mean(trained):.3f}")
+            score, bidirectional = VARIANTS[variant]
+            variants[variant] = {"score": score, "bidirectional": bidirectional, "params": runs[0]["params"],
+                                 "runs": runs, "sequence_accuracy": _spread(runs, "sequence_accuracy"),
+                                 "token_accuracy": _spread(runs, "token_accuracy")}
+    result = {"experiment": "lengths", "command": command, "config": asdict(cfg), "lengths": lengths,
+              "seconds": round(time.perf_counter() - start, 1), "variants": variants}
+    write_result(result, lengths_figure(result), out, "10_lengths")
+    return result
+
+
+def lengths_figure(result: dict[str, Any]) -> Figure:
+    """Sequence and token accuracy against source length: mean over seeds, band = min..max."""
+    cfg, lengths = result["config"], result["lengths"]
+    fig = figure(11.5, 4.2)
+    titles = {"sequence_accuracy": "whole sequence right (exact match)",
+              "token_accuracy": "tokens right (per position)"}
+    for i, key in enumerate(("sequence_accuracy", "token_accuracy")):
+        ax = fig.add_subplot(1, 2, i + 1)
+        ax.axvspan(cfg["max_len"] + 0.5, lengths[-1] + 0.5, color="0.92", zorder=0)
+        ax.text(lengths[-1], 0.5 if i == 0 else 0.05, "longer than\nany in training", fontsize=8, color="0.35",
+                ha="right", va="bottom")
+        for name, v in result["variants"].items():
+            s = v[key]
+            color = COLORS.get(name)
+            label = f"{name} ({v['params'] / 1000:.0f}k params)" if i == 0 else None
+            ax.plot(lengths, s["mean"], "o-", color=color, markersize=3, linewidth=1.6, label=label)
+            ax.fill_between(lengths, s["min"], s["max"], color=color, alpha=0.18, linewidth=0)
+        ax.set_xlim(lengths[0] - 0.5, lengths[-1] + 0.5)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("source length (tokens)")
+        ax.set_ylabel(key.replace("_", " "))
+        ax.set_title(titles[key], fontsize=10)
+        ax.grid(alpha=0.3)
+        if i == 0:
+            ax.legend(fontsize=8, loc="lower left")
+    seeds = f"{len(cfg['seeds'])} seeds" if len(cfg["seeds"]) > 1 else "one seed"
+    fig.suptitle(f"{cfg['task']}, trained on lengths {cfg['min_len']}..{cfg['max_len']}: {cfg['steps']} steps of "
+                 f"{cfg['batch']}, hidden {cfg['hidden']}; line = mean of {seeds}, band = min..max; "
+                 f"{cfg['per_length']} held-out sequences per length", fontsize=9)
+    fig.tight_layout()
+    return fig

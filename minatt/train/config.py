@@ -1,0 +1,170 @@
+"""Every setting of a training run (:class:`TrainConfig`) and the builders that turn it into objects.
+
+``TrainConfig`` is what ``config.json`` holds under ``"train"``; :func:`build_task`,
+:func:`build_model`, :func:`build_optimizer` and :func:`build_schedule` make the task, the
+model, the optimiser and the learning-rate schedule of a run from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from minatt.backend import BACKENDS
+from minatt.errors import ConfigError, MinattError
+from minatt.seq2seq import CELLS, DECODERS, SCORES, Seq2Seq, Seq2SeqConfig
+from minatt.tasks import TASKS, Task, make_task
+
+__all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "OPTIMIZERS", "RESUMABLE", "SCORES", "TrainConfig",
+           "build_model", "build_optimizer", "build_schedule", "build_task", "model_config"]
+
+OPTIMIZERS = ("adam", "sgd")
+DTYPES = ("float32", "float64")
+CONFIG_FORMAT = "minatt-run"
+
+MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim")
+# Settings that may change when a run is resumed; every other setting is fixed by config.json.
+RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "backend")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run: the task, the model, the optimiser, the loop.
+
+    Written to ``config.json`` (``{"train": to_dict(), "model": Seq2SeqConfig.to_dict()}``) so a run
+    directory says exactly how it was made. The defaults train ``reverse`` on lengths 3..10 to
+    99% held-out sequence accuracy in well under a minute on two CPU cores (NumPy).
+    """
+
+    task: str = "reverse"
+    min_len: int = 3
+    max_len: int = 10
+    # model
+    cell: str = "lstm"
+    score: str = "additive"
+    decoder: str = "bahdanau"
+    bidirectional: bool = False
+    input_feeding: bool = True
+    embed: int = 32
+    hidden: int = 64
+    attn_dim: int | None = None
+    # optimisation
+    steps: int = 3000
+    batch: int = 64
+    lr: float = 0.005
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    clip: float = 5.0
+    warmup: int = 100
+    decay_to: float = 0.1
+    # loop
+    seed: int = 0
+    backend: str = "numpy"
+    dtype: str = "float32"
+    eval_every: int = 100
+    test_size: int = 500
+    target: float | None = 0.99
+    patience: int = 2
+
+    def validate(self) -> TrainConfig:
+        """Raise :class:`ConfigError` naming the first impossible setting (and the valid choices)."""
+        names = {"task": TASKS, "cell": CELLS, "score": SCORES, "decoder": DECODERS,
+                 "optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES}
+        for key, valid in names.items():
+            value = getattr(self, key)
+            if value not in valid:
+                raise ConfigError(f"unknown {key} {value!r}: choose one of {', '.join(valid)}")
+        for key in ("embed", "hidden", "steps", "batch", "eval_every", "test_size", "patience"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        if self.attn_dim is not None and (not isinstance(self.attn_dim, int) or self.attn_dim <= 0):
+            raise ConfigError(f"attn_dim must be a positive integer, got {self.attn_dim!r}")
+        if self.task != "dates":
+            if not isinstance(self.min_len, int) or self.min_len < 1:
+                raise ConfigError(f"min_len must be a positive integer, got {self.min_len!r}")
+            if not isinstance(self.max_len, int) or self.max_len < self.min_len:
+                raise ConfigError(f"need min_len <= max_len, got min_len={self.min_len}, max_len={self.max_len}")
+            if self.max_len < 2:
+                raise ConfigError(
+                    f"max_len={self.max_len} leaves no held-out sequences to evaluate on: use max_len >= 2"
+                )
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr must be a positive number, got {self.lr!r}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if not (self.clip >= 0 and math.isfinite(self.clip)):
+            raise ConfigError(f"clip must be >= 0 (0 turns clipping off), got {self.clip!r}")
+        if not (isinstance(self.warmup, int) and self.warmup >= 0):
+            raise ConfigError(f"warmup must be an integer >= 0, got {self.warmup!r}")
+        if not 0.0 <= self.decay_to <= 1.0:
+            raise ConfigError(f"decay_to must be in [0, 1] (1 = no decay), got {self.decay_to!r}")
+        if self.target is not None and not 0.0 < self.target <= 1.0:
+            raise ConfigError(f"target must be in (0, 1] or None (no early stopping), got {self.target!r}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown training settings {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**d)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed."""
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def model_config(config: TrainConfig, task: Task) -> Any:
+    """The :class:`minatt.seq2seq.Seq2SeqConfig` for a training config and its task."""
+    return Seq2SeqConfig(
+        src_vocab=len(task.src_vocab), tgt_vocab=len(task.tgt_vocab), embed=config.embed, hidden=config.hidden,
+        cell=config.cell, score=config.score, decoder=config.decoder, bidirectional=config.bidirectional,
+        input_feeding=config.input_feeding, attn_dim=config.attn_dim,
+    )
+
+
+def build_task(config: TrainConfig) -> Task:
+    """The task of a config (ValueError from the task becomes :class:`ConfigError`)."""
+    try:
+        return make_task(config.task, min_len=config.min_len, max_len=config.max_len, seed=config.seed)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def build_model(config: TrainConfig, task: Task) -> Any:
+    """A freshly initialised :class:`minatt.seq2seq.Seq2Seq` on the current backend and dtype."""
+    try:
+        return Seq2Seq(model_config(config, task), seed=config.seed)
+    except MinattError:
+        raise
+    except ValueError as exc:  # an impossible combination the model refuses
+        raise ConfigError(str(exc)) from None
+
+
+def build_optimizer(config: TrainConfig, params: dict[str, Any]) -> Any:
+    """Adam or SGD (with momentum) over ``params``."""
+    from minatt.optim import SGD, Adam
+
+    if config.optimizer == "adam":
+        return Adam(params, lr=config.lr)
+    return SGD(params, lr=config.lr, momentum=config.momentum)
+
+
+def build_schedule(config: TrainConfig) -> Callable[[int], float]:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``decay_to * lr`` at ``steps``."""
+    from minatt.optim import constant, warmup_decay
+
+    if config.warmup == 0 and config.decay_to == 1.0:
+        return constant(config.lr)
+    warm = min(config.warmup, config.steps)
+    return warmup_decay(config.lr, warm, config.steps, final_fraction=config.decay_to)
+

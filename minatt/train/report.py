@@ -1,0 +1,102 @@
+"""What a run tells its user: progress while it trains, a start-up line, and a summary at the end.
+
+:class:`Reporter` shows the progress (a tqdm bar, plain log lines at each evaluation, or
+nothing); :func:`print_start` and :func:`print_summary` are the lines ``python -m minatt train``
+prints before and after the loop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Reporter", "print_start", "print_summary"]
+
+
+class Reporter:
+    """Progress: a tqdm bar (loss, held-out accuracy, steps/s), plain log lines, or nothing."""
+
+    def __init__(self, progress: str, total: int, initial: int, log: Callable[[str], None] | None) -> None:
+        if progress not in ("bar", "log", "none"):
+            raise ValueError(f"progress must be 'bar', 'log' or 'none', not {progress!r}")
+        self.progress, self.total = progress, total
+        self.log = log or (lambda line: print(line, flush=True))
+        self.smoothed: float | None = None
+        self.acc = "-"
+        self.bar: Any = None
+        self._mark = (time.perf_counter(), initial)
+        if progress == "bar":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, unit="step", file=sys.stderr, dynamic_ncols=True,
+                            smoothing=0.1, mininterval=0.25)
+
+    def step(self, loss: float) -> None:
+        """After each step: update the running loss (and the bar)."""
+        self.smoothed = loss if self.smoothed is None else 0.95 * self.smoothed + 0.05 * loss
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.bar.n % 10 == 0:
+                self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc, refresh=False)
+
+    def evaluated(self, step: int, scores: dict[str, float]) -> None:
+        """After each evaluation: show the held-out accuracy."""
+        self.acc = f"{scores['sequence_accuracy']:.3f}"
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc)
+        elif self.progress == "log":
+            now = time.perf_counter()
+            rate = (step - self._mark[1]) / max(now - self._mark[0], 1e-9)
+            self._mark = (now, step)
+            self.log(f"step {step}/{self.total}  loss {self.smoothed:.4f}  held-out token acc "
+                     f"{scores['token_accuracy']:.4f}  seq acc {scores['sequence_accuracy']:.4f}  {rate:.1f} steps/s")
+
+    def close(self) -> None:
+        """Close the bar (idempotent)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def print_start(trainer: Any, verb: str) -> None:
+    """The start-up line: what trains (task, model, size, optimiser) and where."""
+    cfg = trainer.config
+    n_params = sum(int(p.size) for p in trainer.model.params.values())
+    lengths = "" if cfg.task == "dates" else f", lengths {cfg.min_len}..{cfg.max_len}"
+    attention = "no attention" if cfg.score == "none" else f"{cfg.score} attention"
+    print(
+        f"minatt: {verb}: task {cfg.task}{lengths}; {cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''} "
+        f"{cfg.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
+        f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}",
+        flush=True,
+    )
+
+
+def print_summary(trainer: Any, result: Any) -> None:
+    """The end-of-run lines: how the run ended, the held-out test numbers, lengths beyond training, what next."""
+    m, cfg = result.metrics, trainer.config
+    test = m.get("test", {})
+    reached = {"target reached": f"reached the target {cfg.target}", "done": "finished all steps"}[result.status]
+    reached += f" at step {result.step} in {result.seconds:.1f} s"
+    if result.status == "done" and cfg.target is not None:
+        reached += f" without reaching the target {cfg.target}"
+    print(
+        f"minatt: {reached}; held-out test: sequence accuracy "
+        f"{test.get('sequence_accuracy', float('nan')):.4f}, token accuracy {test.get('token_accuracy', float('nan')):.4f} "
+        f"({test.get('n', 0)} examples)"
+    )
+    longer = [r for r in m.get("by_length", []) if not r["trained"]]
+    if longer:
+        acc = ", ".join(f"{r['length']}: {r['sequence_accuracy']:.2f}" for r in longer)
+        print(f"minatt: sequence accuracy on lengths longer than training: {acc}")
+    print(f"minatt: run files in {result.run_dir}; try: python -m minatt predict {result.run_dir} {_example(trainer)}")
+
+
+def _example(trainer: Any) -> str:
+    """A source to try with `predict`."""
+    task = trainer.task
+    if task.name == "dates":
+        return '"november 24, 2026"'
+    return " ".join(task.src_vocab.symbols[i % len(task.src_vocab.symbols)] for i in (3, 1, 4, 1, 5))

@@ -1,0 +1,86 @@
+"""Run directories: where a new run goes, reading a run's config.json, loading a run at its checkpoint.
+
+A run directory (its files are listed in :mod:`minatt.checkpoint`) holds ``config.json``
+(``{"format": "minatt-run", "train": ..., "model": ...}``), ``checkpoint.npz``,
+``metrics.json``, ``curves.png`` and ``attention.png``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from minatt import checkpoint as ckpt
+from minatt.backend import asarray, default_dtype
+from minatt.errors import CheckpointError, ConfigError
+from minatt.tasks import Task
+from minatt.train.config import CONFIG_FORMAT, TrainConfig, build_model, build_task
+
+__all__ = ["default_run_dir", "load_params", "load_run", "read_run_config"]
+
+
+def default_run_dir(task: str, root: str | Path = "runs") -> Path:
+    """``runs/<task>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``, ... if that already exists)."""
+    stem = Path(root) / f"{task}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    path, n = stem, 1
+    while path.exists():
+        n += 1
+        path = Path(f"{stem}-{n}")
+    return path
+
+
+
+def load_params(model: Any, params: dict[str, numpy.ndarray], meta: dict, path: Path) -> None:
+    """Copy checkpoint ``params`` into ``model.params`` in place, after checking them against the model."""
+    _check_model_meta(meta, model.config.to_dict(), path)
+    ckpt.check_arrays(params, ckpt.spec_of(model.params), "parameters", str(path))
+    for name, value in params.items():
+        model.params[name][...] = asarray(value)
+
+
+def _check_model_meta(meta: dict, expected: dict, path: Path) -> None:
+    """Raise :class:`CheckpointError` listing every model setting where the checkpoint and config.json differ."""
+    saved = meta.get("model")
+    if not isinstance(saved, dict):
+        return
+    diffs = [f"{k}: checkpoint {saved.get(k)!r}, config {expected.get(k)!r}"
+             for k in sorted(set(saved) | set(expected)) if saved.get(k) != expected.get(k)]
+    if diffs:
+        raise CheckpointError(
+            f"checkpoint {path} was written for a different model than config.json says ({'; '.join(diffs)})"
+        )
+
+
+def read_run_config(run_dir: str | Path) -> tuple[TrainConfig, dict[str, Any]]:
+    """``(TrainConfig, model config dict)`` from a run directory's config.json (checked)."""
+    paths = ckpt.require_run_dir(run_dir)
+    doc = ckpt.read_json(paths["config"], "config")
+    if not isinstance(doc, dict) or doc.get("format") != CONFIG_FORMAT or "train" not in doc:
+        raise CheckpointError(f"{paths['config']} is not a minatt run config (no 'train' section)")
+    try:
+        config = TrainConfig.from_dict(doc["train"])
+        config.validate()
+    except (ConfigError, TypeError) as exc:
+        raise CheckpointError(f"{paths['config']} has invalid settings: {exc}") from None
+    return config, doc.get("model", {})
+
+
+
+def load_run(run_dir: str | Path) -> tuple[TrainConfig, Task, Any, dict]:
+    """``(config, task, model, meta)`` of a run at its checkpoint, the model on the current backend.
+
+    The caller selects the backend first (``with minatt.use(...)``); the model's params are
+    checked against config.json before they are loaded.
+    """
+    config, _ = read_run_config(run_dir)
+    paths = ckpt.run_paths(run_dir)
+    with default_dtype(config.dtype):
+        task = build_task(config)
+        model = build_model(config, task)
+    params, _, meta = ckpt.load_checkpoint(paths["checkpoint"])
+    load_params(model, params, meta, paths["checkpoint"])
+    return config, task, model, meta
+
