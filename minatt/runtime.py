@@ -2,9 +2,11 @@
 
 Neither changes a single number a step computes; both change how long it takes.
 
-``blas_threads(n)`` sets the thread count of the OpenBLAS bundled with NumPy. minatt's
-matrices are small (N x H with H ~ 64-256): one thread is about as fast as two, and a
-multi-threaded BLAS that shares its cores with another busy process can run 10-30x slower.
+``blas_threads(n)`` sets the thread count of every BLAS loaded in the process (OpenBLAS as
+bundled with NumPy's wheels or from the system, MKL, BLIS, Apple's Accelerate: whatever
+threadpoolctl supports) and :func:`blas_info` says which BLAS that is and how many threads it
+has. minatt's matrices are small (N x H with H ~ 64-256): one thread is about as fast as two,
+and a multi-threaded BLAS that shares its cores with another busy process can run 10-30x slower.
 
 ``tune_malloc()`` stops glibc from handing the step's large temporaries back to the kernel.
 By default glibc serves every allocation above a dynamic threshold (128 KiB at first) with
@@ -22,15 +24,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import glob
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import numpy
+from threadpoolctl import threadpool_info, threadpool_limits
 
-__all__ = ["blas_threads", "get_blas_threads", "set_blas_threads", "tune_malloc"]
+__all__ = ["blas_info", "blas_threads", "describe_blas", "get_blas_threads", "set_blas_threads", "tune_malloc"]
 
 # glibc's mallopt parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -38,54 +37,54 @@ _M_MMAP_THRESHOLD = -3
 _MALLOC_THRESHOLD = 1 << 30  # 1 GiB: larger than any single array of the benchmark configurations
 
 
-def _openblas() -> tuple[Any, Any] | None:
-    """(set_num_threads, get_num_threads) of the OpenBLAS bundled with NumPy, or None if not found."""
-    libs = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libs, "*openblas*"))):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for suffix in ("scipy_openblas_{}_num_threads64_", "scipy_openblas_{}_num_threads", "openblas_{}_num_threads"):
-            setter, getter = (getattr(lib, suffix.format(v), None) for v in ("set", "get"))
-            if setter is not None and getter is not None:
-                setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                return setter, getter
-    return None
+def blas_info() -> list[dict]:
+    """Every BLAS loaded in this process, as threadpoolctl sees it now: library, version, threads.
+
+    e.g. ``[{"library": "openblas", "version": "0.3.27", "threads": 1}]``; empty when it finds none.
+    """
+    return [{"library": lib["internal_api"], "version": lib.get("version"), "threads": lib["num_threads"]}
+            for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def describe_blas(found: list[dict] | None = None) -> str:
+    """One phrase for a log line: ``"BLAS openblas 0.3.27 on 1 thread"`` (each BLAS, if several).
+
+    ``found`` is a :func:`blas_info` list (default: the BLAS as it is now).
+    """
+    found = blas_info() if found is None else found
+    if not found:
+        return "BLAS unknown (threadpoolctl finds none)"
+    phrases = []
+    for b in found:
+        version = f" {b['version']}" if b["version"] else ""
+        threads = f"{b['threads']} thread" + ("" if b["threads"] == 1 else "s")
+        phrases.append(f"BLAS {b['library']}{version} on {threads}")
+    return ", ".join(phrases)
 
 
 def get_blas_threads() -> int | None:
-    """OpenBLAS's current thread count (None when NumPy's BLAS is not the bundled OpenBLAS)."""
-    found = _openblas()
-    return None if found is None else int(found[1]())
+    """The thread count of NumPy's BLAS (the first BLAS loaded); None when threadpoolctl finds none."""
+    found = blas_info()
+    return found[0]["threads"] if found else None
 
 
 def set_blas_threads(n: int) -> bool:
-    """Run NumPy's OpenBLAS on ``n`` threads from now on; False when it cannot be set."""
-    found = _openblas()
-    if found is None:
-        return False
-    found[0](int(n))
-    return True
+    """Run every loaded BLAS on ``n`` threads from now on; False when there is none to set."""
+    threadpool_limits(limits=int(n), user_api="blas")  # not used as a context: the limit stays
+    return bool(blas_info())
 
 
 @contextmanager
 def blas_threads(n: int | None) -> Iterator[None]:
-    """``with blas_threads(1):`` run NumPy's OpenBLAS on ``n`` threads (None: leave it alone).
+    """``with blas_threads(1):`` run every loaded BLAS on ``n`` threads (None: leave them alone).
 
-    Restores the previous count on exit. A no-op when NumPy's BLAS is not the bundled OpenBLAS.
+    Restores each BLAS's previous count on exit (threadpoolctl's ``threadpool_limits``).
     """
-    found = _openblas() if n is not None else None
-    if found is None:
+    if n is None:
         yield
         return
-    setter, getter = found
-    previous = getter()
-    setter(int(n))
-    try:
+    with threadpool_limits(limits=int(n), user_api="blas"):
         yield
-    finally:
-        setter(previous)
 
 
 def tune_malloc() -> bool:

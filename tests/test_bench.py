@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import numpy as np
 import pytest
@@ -54,6 +55,20 @@ def test_workers_split_the_minatt_step(capsys):
     assert "minatt: 2 worker processes x 1 BLAS thread(s)" in capsys.readouterr().out
 
 
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: a BLAS caps its threads at 1")
+def test_threads_set_the_blas_that_the_output_names(capsys):
+    counts = {}
+    for n in (1, 2):
+        assert bench.run(parse([*TINY, "--json", "--threads", str(n)])) == 0
+        out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert out["threads"] == n and out["blas"], out
+        counts[n] = {b["threads"] for b in out["blas"]}
+    assert counts == {1: {1}, 2: {2}}
+    assert bench.run(parse([*TINY, "--threads", "1"])) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "numpy, BLAS " in table[1] and " on 1 thread;" in table[1], table[1]
 
 
 def test_memory_is_measured_in_a_fresh_process(capsys):

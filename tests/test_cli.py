@@ -52,6 +52,9 @@ def test_train_quiet_prints_log_lines(tmp_path, capsys):
     assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "training into" in out and "step 5/10  loss" in out and "steps/s" in out
+    start = out.splitlines()[0]
+    assert start.startswith("minatt: training into") and start.endswith(" on 1 thread")  # --threads 1, the default
+    assert "; BLAS " in start
     assert "finished all steps at step 10" in out and "python -m minatt predict" in out
 
 

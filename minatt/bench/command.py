@@ -19,8 +19,10 @@ alternating blocks of ``--block`` steps with a ``--pause`` before each (see :fun
 so both see the same machine load; it prints the ratio of the medians (minatt / PyTorch:
 below 1.0 minatt is faster).
 
-Threads: ``--threads N`` sets NumPy's OpenBLAS and ``torch.set_num_threads`` to N (default:
-OpenBLAS's current count), so the two libraries always use the same number of threads.
+Threads: ``--threads N`` sets NumPy's BLAS (through threadpoolctl, so on any build: OpenBLAS,
+MKL, BLIS, Accelerate) and ``torch.set_num_threads`` to N (default: the BLAS's current count),
+so the two libraries always use the same number of threads. The output names the BLAS and its
+thread count as threadpoolctl reports them (``blas`` in ``--json``).
 ``--workers W`` splits minatt's batch over W processes (:mod:`minatt.parallel`, the same
 gradient), each on N / W BLAS threads, so ``--threads 2 --workers 2`` gives both libraries
 the same two cores.
@@ -44,7 +46,7 @@ from minatt.argtypes import nonneg_float, positive_int, run_one_command
 from minatt.bench.memory import measure_memory
 from minatt.bench.steps import MinattTrainer, make_batch, make_config, matmul_peak, set_threads, time_steps
 from minatt.flops import step_flops
-from minatt.runtime import get_blas_threads, tune_malloc
+from minatt.runtime import blas_info, describe_blas, get_blas_threads, tune_malloc
 
 __all__ = ["add_arguments", "add_parser", "bench", "format_result", "main", "run"]
 
@@ -62,13 +64,14 @@ def bench(args: argparse.Namespace) -> dict:
         torch = import_torch()
     tune_malloc()  # process-wide, so the PyTorch twin runs with the same heap settings
     threads = set_threads(args.threads, torch)
+    blas = blas_info()  # what threadpoolctl reports once --threads is set
     workers = args.workers
     per_worker = max(1, (threads or 1) // workers)
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
     result: dict[str, Any] = {
         "config": {k: getattr(args, k) for k in ("cell", "score", "decoder", "batch", "src_len", "tgt_len",
                                                     "embed", "hidden", "vocab", "attn_dim")},
-        "backend": args.backend, "threads": threads, "workers": workers,
+        "backend": args.backend, "threads": threads, "blas": blas, "workers": workers,
         "worker_threads": per_worker if workers > 1 else threads, "steps": args.steps, "warmup": args.warmup,
         "block": args.block, "pause": args.pause,
         "gflop_per_step": flops / 1e9,
@@ -135,7 +138,7 @@ def format_result(r: dict) -> str:
     lines = [
         (f"{c['cell']} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
         f"embed {c['embed']}, hidden {c['hidden']}, vocab {c['vocab']}: {r['params']:,} parameters"),
-        (f"{r['backend']}, {r['threads']} threads{_workers_note(r)}; {r['steps']} timed steps after {r['warmup']} warm-up; "
+        (f"{r['backend']}, {describe_blas(r['blas'])}{_workers_note(r)}; {r['steps']} timed steps after {r['warmup']} warm-up; "
         f"{r['gflop_per_step']:.3f} GFLOP/step; float32 matmul peak {r['peak_gflops']:.0f} GFLOP/s"),
     ]
     for name in ("minatt", "torch"):
@@ -180,7 +183,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", metavar="NAME",
                    help="numpy, cupy (default: numpy)")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                   help="BLAS threads for NumPy and torch alike (default: OpenBLAS's current count)")
+                   help="BLAS threads for NumPy (any BLAS threadpoolctl supports) and torch alike "
+                        "(default: the BLAS's current count)")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="split minatt's batch over N processes (minatt.parallel), each on threads/N BLAS "
                         "threads; torch keeps --threads intra-op threads (default: 1, one process)")
@@ -205,7 +209,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the ``bench`` command; prints the table (or one JSON line) and returns 0.
 
-    The thread counts it sets (OpenBLAS, torch) are restored afterwards.
+    The thread counts it sets (the BLAS, torch) are restored afterwards.
     """
     previous = get_blas_threads()
     torch_threads = None

@@ -3,7 +3,7 @@
 :class:`MinattTrainer` is one minatt training step on a fixed batch (the PyTorch twin's is
 :class:`minatt.torch_reference.TorchTrainer`); :func:`time_steps` alternates the libraries in
 blocks; :func:`matmul_peak` measures the machine's float32 matrix-product rate;
-:func:`set_threads` gives NumPy's BLAS and torch the same thread count.
+:func:`set_threads` gives NumPy's BLAS (any build threadpoolctl supports) and torch the same thread count.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
 
 
 def set_threads(n: int | None, torch: Any = None) -> int | None:
-    """Set OpenBLAS (and torch, if given) to ``n`` threads (None: OpenBLAS's count); returns it."""
+    """Set every BLAS (and torch, if given) to ``n`` threads (None: the BLAS's current count); returns it."""
     from minatt.runtime import set_blas_threads
 
     if n is None:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from minatt.backend import array_module, default_dtype, randn, synchronize, use
 from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, log, write_result
+from minatt.runtime import blas_threads
 
 __all__ = ["SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "model_batch", "run_cost", "score_cost"]
 
@@ -191,7 +192,6 @@ def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
              log: Callable[[str], None] = log) -> dict[str, Any]:
     """Measure the score ops and whole training steps; write 10_cost.json and 10_cost.png."""
     from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
-    from minatt.train import blas_threads
 
     start = time.perf_counter()
     ops_rows, model_rows = [], []

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from minatt.backend import default_dtype, use
 from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, log, write_result
+from minatt.runtime import blas_threads
 
 __all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths"]
 
@@ -92,7 +93,6 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
                 log: Callable[[str], None] = log) -> dict[str, Any]:
     """Train every variant with every seed, evaluate per length; write 10_lengths.json and .png."""
     from minatt.tasks import make_task
-    from minatt.train import blas_threads
 
     check_variants(cfg.variants)
     task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=0)

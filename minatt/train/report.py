@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from minatt.runtime import describe_blas
+
 __all__ = ["Reporter", "print_start", "print_summary"]
 
 
@@ -61,7 +63,7 @@ class Reporter:
 
 
 def print_start(trainer: Any, verb: str) -> None:
-    """The start-up line: what trains (task, model, size, optimiser) and where."""
+    """The start-up line: what trains (task, model, size, optimiser), where, and on which BLAS with how many threads."""
     cfg = trainer.config
     n_params = sum(int(p.size) for p in trainer.model.params.values())
     lengths = "" if cfg.task == "dates" else f", lengths {cfg.min_len}..{cfg.max_len}"
@@ -69,7 +71,7 @@ def print_start(trainer: Any, verb: str) -> None:
     print(
         f"minatt: {verb}: task {cfg.task}{lengths}; {cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''} "
         f"{cfg.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
-        f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}",
+        f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}; {describe_blas()}",
         flush=True,
     )
 
