@@ -48,8 +48,16 @@ from minatt.ops.scores import (
     additive_keys_forward,
     additive_score_projected_backward,
     additive_score_projected_forward,
+    concat_keys_backward,
+    concat_keys_forward,
+    concat_score_projected_backward,
+    concat_score_projected_forward,
     dot_score_backward,
     dot_score_forward,
+    general_keys_backward,
+    general_keys_forward,
+    scaled_dot_score_backward,
+    scaled_dot_score_forward,
 )
 
 Array = Any
@@ -58,7 +66,7 @@ Grads = dict  # name -> gradient array, keyed like Params
 Rng = Any  # a host numpy.random.Generator (minatt.backend.host_rng)
 
 CELLS = ("lstm", "gru")
-SCORES = ("additive", "dot", "general", "concat")  # the learned/parameter-free scorers ('none' has none)
+SCORES = ("additive", "dot", "scaled_dot", "general", "concat")  # the learned/parameter-free scorers ('none' has none)
 
 __all__ = [
     "RNN",
@@ -216,28 +224,24 @@ class RNN(Module):
         return dx, dh_prev, dc_prev
 
 
-class _GeneralCache(NamedTuple):
-    keys: Array  # (N, S, Hk)
-
-
 class Scorer(Module):
-    """The attention score of a query against every key, split into a once-per-batch half.
+    """The attention score of a query against every key, in the two halves of minatt.ops.scores.
 
-    ``prepare(keys)`` transforms the keys once per batch (the expensive half); ``score(q, prepared)``
-    scores one query per step against them. Backward mirrors it: ``score_backward`` per step
-    returns the gradient of the prepared keys, which the caller SUMS over steps and hands to
-    ``prepare_backward`` once.
+    ``prepare(keys)`` runs the keys' half once per batch (structural speed: the key projection
+    is not repeated at every decoder step); ``score(q, prepared)`` runs the query's half at each
+    step. Backward mirrors it: ``score_backward`` per step returns the gradient of the prepared
+    keys, which the caller SUMS over steps and hands to ``prepare_backward`` once.
 
-        dot       prepared = keys                         score = prepared @ q     (Hq = Hk)
-        general   prepared = keys @ Wa.T   (N, S, Hq)     score = prepared @ q     Wa (Hq, Hk)
-        additive  prepared = keys @ Wk     (N, S, A)      score = tanh(q Wq + prepared) @ v
-        concat    prepared = keys @ Wa[Hq:]               score = tanh(q Wa[:Hq] + prepared) @ v
+        kind        prepare (once per batch)                  score (every step)
+        dot         prepared = keys                           dot_score_forward(q, prepared)
+        scaled_dot  prepared = keys                           scaled_dot_score_forward(q, prepared)
+        general     general_keys_forward(keys, Wa)            dot_score_forward(q, prepared)
+        additive    additive_keys_forward(keys, Wk)           additive_score_projected_forward(q, prepared, Wq, v)
+        concat      concat_keys_forward(keys, Wa)             concat_score_projected_forward(q, prepared, Wa, v)
 
-    ``general`` is the dot score against keys projected once (keys Wa^T) instead of a query
-    projected every step: the same number, q Wa k^T, for one matmul per batch. ``concat`` is
-    ``additive`` with Wq, Wk stored stacked as one Wa (Hq + Hk, A), as in minatt.ops.scores.
-    Parameters: general ``prefix.Wa``; additive ``prefix.Wq``, ``prefix.Wk``, ``prefix.v``;
-    concat ``prefix.Wa``, ``prefix.v``; dot none.
+    Parameters: general ``prefix.Wa`` (Hq, Hk); additive ``prefix.Wq`` (Hq, A), ``prefix.Wk``
+    (Hk, A), ``prefix.v`` (A,); concat ``prefix.Wa`` (Hq + Hk, A), ``prefix.v``; dot and
+    scaled_dot none (they need Hq == Hk).
     """
 
     def __init__(self, params: Params, prefix: str, kind: str, q_dim: int, k_dim: int, attn_dim: int,
@@ -245,9 +249,9 @@ class Scorer(Module):
         super().__init__(params, prefix)
         if kind not in SCORES:
             raise ValueError(f"score must be one of {SCORES}, not {kind!r}")
-        if kind == "dot" and q_dim != k_dim:
-            raise ValueError(f"the dot score needs query size == key size, got {q_dim} and {k_dim}")
-        self.kind, self.q_dim = kind, q_dim
+        if kind in ("dot", "scaled_dot") and q_dim != k_dim:
+            raise ValueError(f"the {kind} score needs query size == key size, got {q_dim} and {k_dim}")
+        self.kind = kind
         if kind == "general":
             self.add("Wa", uniform(rng, (q_dim, k_dim), 1.0 / k_dim**0.5))
         elif kind == "additive":
@@ -258,67 +262,56 @@ class Scorer(Module):
             self.add("Wa", uniform(rng, (q_dim + k_dim, attn_dim), 1.0 / (q_dim + k_dim) ** 0.5))
             self.add("v", uniform(rng, (attn_dim,), 1.0 / attn_dim**0.5))
 
-    def _Wq_Wk(self) -> tuple[Array, Array]:
-        if self.kind == "additive":
-            return self.p("Wq"), self.p("Wk")
-        Wa = self.p("Wa")
-        return Wa[:self.q_dim], Wa[self.q_dim:]
-
     def prepare(self, keys: Array) -> tuple[Array, Any]:
         """keys (N, S, Hk) -> prepared (N, S, Hk | Hq | A) (see the class docstring), cache."""
-        if self.kind == "dot":
-            return keys, None
         if self.kind == "general":
-            return keys @ self.p("Wa").T, _GeneralCache(keys)  # (N, S, Hq)
-        return additive_keys_forward(keys, self._Wq_Wk()[1])
+            return general_keys_forward(keys, self.p("Wa"))
+        if self.kind == "additive":
+            return additive_keys_forward(keys, self.p("Wk"))
+        if self.kind == "concat":
+            return concat_keys_forward(keys, self.p("Wa"))
+        return keys, None  # dot, scaled_dot: the keys as they are
 
     def prepare_backward(self, dprepared: Array, cache: Any, grads: Grads) -> Array:
-        """dprepared (summed over steps) -> dkeys (N, S, Hk); adds the key-side weight gradients.
-
-        general: dkeys = dprepared @ Wa;  dWa = dprepared2.T @ keys2  (rows N*S folded, one matmul).
-        """
-        if self.kind == "dot":
-            return dprepared
+        """dprepared (summed over steps) -> dkeys (N, S, Hk); adds the key-side weight gradients."""
         if self.kind == "general":
-            Wa = self.p("Wa")
-            Hq, Hk = Wa.shape
-            keys2 = cache.keys.reshape(-1, Hk)  # (N*S, Hk)
-            dprepared2 = dprepared.reshape(-1, Hq)  # (N*S, Hq)
-            accumulate(grads, self.key("Wa"), dprepared2.T @ keys2)
-            return dprepared @ Wa  # (N, S, Hk)
-        dkeys, dWk = additive_keys_backward(dprepared, cache)
+            dkeys, dWa = general_keys_backward(dprepared, cache)
+            accumulate(grads, self.key("Wa"), dWa)
+            return dkeys
         if self.kind == "additive":
+            dkeys, dWk = additive_keys_backward(dprepared, cache)
             accumulate(grads, self.key("Wk"), dWk)
-        else:
-            self._rows_grad(grads)[self.q_dim:] += dWk
-        return dkeys
+            return dkeys
+        if self.kind == "concat":
+            dkeys, dWa = concat_keys_backward(dprepared, cache)
+            accumulate(grads, self.key("Wa"), dWa)
+            return dkeys
+        return dprepared
 
     def score(self, q: Array, prepared: Array) -> tuple[Array, Any]:
         """q (N, Hq), prepared (from :meth:`prepare`) -> scores (N, S), cache."""
         if self.kind in ("dot", "general"):
             return dot_score_forward(q, prepared)
-        v = self.p("v")
-        return additive_score_projected_forward(q, prepared, self._Wq_Wk()[0], v)
+        if self.kind == "scaled_dot":
+            return scaled_dot_score_forward(q, prepared)
+        if self.kind == "additive":
+            return additive_score_projected_forward(q, prepared, self.p("Wq"), self.p("v"))
+        return concat_score_projected_forward(q, prepared, self.p("Wa"), self.p("v"))
 
     def score_backward(self, dscores: Array, cache: Any, grads: Grads) -> tuple[Array, Array]:
         """dscores (N, S) -> dq (N, Hq), dprepared (like prepared); adds the query-side gradients."""
         if self.kind in ("dot", "general"):
             return dot_score_backward(dscores, cache)
-        dq, dprepared, dWq, dv = additive_score_projected_backward(dscores, cache)
+        if self.kind == "scaled_dot":
+            return scaled_dot_score_backward(dscores, cache)
         if self.kind == "additive":
+            dq, dprepared, dWq, dv = additive_score_projected_backward(dscores, cache)
             accumulate(grads, self.key("Wq"), dWq)
         else:
-            self._rows_grad(grads)[:self.q_dim] += dWq
+            dq, dprepared, dWa, dv = concat_score_projected_backward(dscores, cache)
+            accumulate(grads, self.key("Wa"), dWa)
         accumulate(grads, self.key("v"), dv)
         return dq, dprepared
-
-    def _rows_grad(self, grads: Grads) -> Array:
-        """concat: the dWa accumulator (Hq + Hk, A), created as zeros on first use."""
-        key = self.key("Wa")
-        if key not in grads:
-            Wa = self.p("Wa")
-            grads[key] = array_module(Wa).zeros_like(Wa)
-        return grads[key]
 
 
 def reverse_index(mask: Array) -> Array:

@@ -46,7 +46,7 @@ Array = Any
 __all__ = ["CELLS", "DECODERS", "SCORES", "SCORE_ALIASES", "Decoded", "Seq2Seq", "Seq2SeqConfig"]
 
 CELLS = ("lstm", "gru")
-SCORES = ("additive", "bahdanau", "dot", "general", "concat", "none")
+SCORES = ("additive", "bahdanau", "dot", "scaled_dot", "general", "concat", "none")
 SCORE_ALIASES = {"bahdanau": "additive"}
 DECODERS = ("bahdanau", "luong")
 
@@ -64,7 +64,7 @@ def _choices(values: tuple[str, ...]) -> str:
 class Seq2SeqConfig:
     """Everything that fixes the model's shape. ``input_feeding`` applies to the Luong decoder only.
 
-    score: 'additive' (alias 'bahdanau'), 'dot', 'general', 'concat' or 'none' (no attention);
+    score: 'additive' (alias 'bahdanau'), 'dot', 'scaled_dot', 'general', 'concat' or 'none' (no attention);
     attn_dim: A for additive/concat (None -> hidden). Invalid values raise ConfigError.
     """
 

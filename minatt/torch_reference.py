@@ -92,6 +92,8 @@ def build_twin(config: Any, device: str = "cpu", dtype: str = "float32") -> Any:
                 scores = torch.tanh(prepared + (q @ Wq)[:, None, :]) @ self.v  # (N, S)
             else:
                 scores = torch.bmm(prepared, q[:, :, None])[:, :, 0]  # (N, S)
+                if score == "scaled_dot":
+                    scores = scores / K**0.5
             if neg is not None:
                 scores = scores.masked_fill(neg, float("-inf"))
             weights = torch.softmax(scores, dim=1)  # (N, S)

@@ -91,11 +91,13 @@ SOLUTIONS = {
     """,
     "general_score": """
         def general_score_backward(dscores, cache):
-            qW, keys = cache.dot.q, cache.dot.keys
-            dqW = np.einsum("ns,nsh->nh", dscores, keys)
-            dkeys = dscores[:, :, None] * qW[:, None, :]
-            dq = dqW @ cache.Wa.T
-            dWa = cache.q.T @ dqW
+            keys, Wa = cache.keys.keys, cache.keys.Wa
+            q, kW = cache.score.q, cache.score.keys
+            Hq, Hk = Wa.shape
+            dq = np.einsum("ns,nsh->nh", dscores, kW)
+            dkW = dscores[:, :, None] * q[:, None, :]
+            dkeys = dkW @ Wa
+            dWa = dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk)
             return dq, dkeys, dWa
     """,
     "attention": """
@@ -123,9 +125,9 @@ BUGS = [
     ("gru_step", "dh = dh_next * z + dah @ cache.Wh.T", "dh = dah @ cache.Wh.T", "dh", "fail"),
     ("additive_score", "dv = (dscores", "dv = -(dscores", "dv", "fail"),
     ("additive_score", "dq = dqproj @ Wq.T", "dq = da[:, 0] @ Wq.T", "dq", "fail"),
-    ("general_score", "dWa = cache.q.T @ dqW", "dWa = dqW.T @ cache.q", "dWa", "wrong_shape"),
-    ("general_score", "dkeys = dscores[:, :, None] * qW[:, None, :]",
-     "dkeys = dscores[:, :, None] * cache.q[:, None, :2]", "dkeys", "wrong_shape"),
+    ("general_score", "dWa = dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk)",
+     "dWa = keys.reshape(-1, Hk).T @ dkW.reshape(-1, Hq)", "dWa", "wrong_shape"),
+    ("general_score", "dkeys = dkW @ Wa", "dkeys = dkW", "dkeys", "wrong_shape"),
     ("attention", "dw = dw + dweights", "dw = dw", "dscores", "fail"),
     ("attention", "dvalues = w[:, :, None]", "dvalues = -w[:, :, None]", "dvalues", "fail"),
 ]

@@ -35,7 +35,8 @@ from minatt.ops.scores import (
 )
 
 SEEDS = range(6)
-SCORE_CASES = ["dot_score", "general_score", "concat_score", "additive_score", "additive_keys",
+SCORE_CASES = ["dot_score", "scaled_dot_score", "general_keys", "general_score", "concat_keys",
+               "concat_score_projected", "concat_score", "additive_score", "additive_keys",
                "additive_score_projected"]
 CASES = [*SCORE_CASES, "attention"]
 
@@ -74,8 +75,9 @@ def negated(g):
 
 
 def _general_wa_not_transposed(dscores, cache):
-    dqW, dkeys = score_ops.dot_score_backward(dscores, cache.dot)
-    return dqW @ cache.Wa, dkeys, cache.q.T @ dqW  # dq should use Wa.T
+    dq, dkW = score_ops.dot_score_backward(dscores, cache.score)
+    keys, Wa = cache.keys.keys, cache.keys.Wa
+    return dq, dkW @ Wa.T, dkW.reshape(-1, 3).T @ keys.reshape(-1, 3)  # dkeys should use Wa, not Wa.T
 
 
 def _transposed(g):
@@ -83,8 +85,9 @@ def _transposed(g):
 
 
 def _concat_halves_swapped(dscores, cache):
-    dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, cache.additive)
-    return dq, dkeys, array_module(dWq).concatenate([dWk, dWq]), dv  # [dWq; dWk] in the wrong order
+    dq, dkeys, dWa, dv = concat_score_backward(dscores, cache)
+    Hq = cache.score.additive.q.shape[1]
+    return dq, dkeys, array_module(dWa).concatenate([dWa[Hq:], dWa[:Hq]]), dv  # [dWq; dWk] in the wrong order
 
 
 def _attention_ignores_dweights(dcontext, dweights, cache):
@@ -95,8 +98,16 @@ def _softmax_drops_sum_term(dp, cache):
     return cache.p * dp
 
 
-def _no_tanh_derivative(dt, t):
-    return dt + 0.0 * t  # dt alone, broadcast to t's shape like the real result: the 1 - t^2 is forgotten
+def _projected_without_tanh_derivative(dscores, cache):
+    """additive_score_projected_backward with the tanh's 1 - t^2 forgotten."""
+    q, Wq, v, t = cache.q, cache.Wq, cache.v, cache.t
+    da = dscores[:, :, None] * v  # should be times (1 - t**2)
+    dqproj = da.sum(axis=1)
+    return dqproj @ Wq.T, da, q.T @ dqproj, (dscores[:, :, None] * t).sum(axis=(0, 1))
+
+
+def _scaled_dot_scale_forgotten(dscores, cache):
+    return score_ops.dot_score_backward(dscores, cache.dot)  # the 1 / sqrt(H) is missing
 
 
 # (case, function to replace on its module, replacement factory, gradients that must fail)
@@ -107,16 +118,26 @@ BUGS = [
     ("general_score", score_ops, "general_score_backward", lambda f: tweak(f, 1, negated), {"keys"}),
     ("additive_keys", score_ops, "additive_keys_backward", lambda f: tweak(f, 0, negated), {"keys"}),
     ("additive_keys", score_ops, "additive_keys_backward", lambda f: tweak(f, 1, scaled), {"Wk"}),
-    ("additive_score_projected", score_ops, "tanh_backward", lambda f: _no_tanh_derivative,
-     {"q", "kproj", "Wq"}),
+    ("scaled_dot_score", score_ops, "scaled_dot_score_backward", lambda f: _scaled_dot_scale_forgotten,
+     {"q", "keys"}),
+    ("scaled_dot_score", score_ops, "scaled_dot_score_backward", lambda f: tweak(f, 1, negated), {"keys"}),
+    ("general_keys", score_ops, "general_keys_backward", lambda f: tweak(f, 1, scaled), {"Wa"}),
+    ("general_keys", score_ops, "general_keys_backward", lambda f: tweak(f, 0, negated), {"keys"}),
+    ("additive_score_projected", score_ops, "additive_score_projected_backward",
+     lambda f: _projected_without_tanh_derivative, {"q", "kproj", "Wq"}),
     ("additive_score_projected", score_ops, "additive_score_projected_backward",
      lambda f: tweak(f, 3, scaled), {"v"}),
     ("additive_score_projected", score_ops, "additive_score_projected_backward",
      lambda f: tweak(f, 1, negated), {"kproj"}),
-    ("additive_score", score_ops, "tanh_backward", lambda f: _no_tanh_derivative, {"q", "keys", "Wq", "Wk"}),
+    ("additive_score", score_ops, "additive_score_projected_backward",
+     lambda f: _projected_without_tanh_derivative, {"q", "keys", "Wq", "Wk"}),
     ("additive_score", score_ops, "additive_score_backward", lambda f: tweak(f, 3, scaled), {"Wk"}),
     ("additive_score", score_ops, "additive_score_backward", lambda f: tweak(f, 0, negated), {"q"}),
-    ("concat_score", score_ops, "tanh_backward", lambda f: _no_tanh_derivative, {"q", "keys", "Wa"}),
+    ("concat_keys", score_ops, "concat_keys_backward", lambda f: tweak(f, 1, scaled), {"Wa"}),
+    ("concat_score_projected", score_ops, "concat_score_projected_backward", lambda f: tweak(f, 2, scaled),
+     {"Wa"}),
+    ("concat_score", score_ops, "additive_score_projected_backward",
+     lambda f: _projected_without_tanh_derivative, {"q", "keys", "Wa"}),
     ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 3, scaled), {"v"}),
     ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 0, negated), {"q"}),
     ("attention", attention_ops, "softmax_backward", lambda f: _softmax_drops_sum_term, {"scores"}),
@@ -139,7 +160,7 @@ def test_planted_bugs_are_caught(backend, monkeypatch, name, module, attr, make_
 
 
 @pytest.mark.parametrize("make_bug, expected", [
-    (lambda f: _general_wa_not_transposed, "q"),
+    (lambda f: _general_wa_not_transposed, "keys"),
     (lambda f: tweak(f, 2, _transposed), "Wa"),
 ])
 def test_general_score_transposed_wa_is_caught(backend, monkeypatch, make_bug, expected):
@@ -334,3 +355,56 @@ def test_matches_torch(rng):
     np.testing.assert_allclose(context, c.detach().numpy(), rtol=1e-12, atol=1e-15)
     for ours, key in [(dvalues, "values"), (dq, "q"), (dkeys, "keys"), (dWq, "Wq"), (dWk, "Wk"), (dv, "v")]:
         np.testing.assert_allclose(ours, t[key].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def _torch_score(torch, kind, t):
+    """The score written in PyTorch straight from its definition (module docstring of ops.scores)."""
+    q, keys = t["q"], t["keys"]
+    if kind == "dot":
+        return torch.einsum("nh,nsh->ns", q, keys)
+    if kind == "scaled_dot":
+        return torch.einsum("nh,nsh->ns", q, keys) / keys.shape[2] ** 0.5
+    if kind == "general":
+        return torch.einsum("ni,ij,nsj->ns", q, t["Wa"], keys)
+    if kind == "additive":
+        return torch.tanh((q @ t["Wq"])[:, None, :] + keys @ t["Wk"]) @ t["v"]
+    qk = torch.cat([q[:, None, :].expand(-1, keys.shape[1], -1), keys], dim=2)  # [q; k_s] (N, S, Hq + Hk)
+    return torch.tanh(qk @ t["Wa"]) @ t["v"]
+
+
+@pytest.mark.parametrize("kind", ["dot", "scaled_dot", "general", "additive", "concat"])
+def test_every_score_matches_torch(rng, kind):
+    """Forward and every gradient against PyTorch's autograd, float64."""
+    torch = pytest.importorskip("torch")
+    N, S, Hq, A = 3, 4, 5, 6
+    Hk = Hq if kind in ("dot", "scaled_dot") else 2
+    arrays = {"q": rng.standard_normal((N, Hq)), "keys": rng.standard_normal((N, S, Hk))}
+    arrays.update({"general": {"Wa": rng.standard_normal((Hq, Hk))},
+                   "additive": {"Wq": rng.standard_normal((Hq, A)), "Wk": rng.standard_normal((Hk, A)),
+                                "v": rng.standard_normal(A)},
+                   "concat": {"Wa": rng.standard_normal((Hq + Hk, A)), "v": rng.standard_normal(A)},
+                   }.get(kind, {}))
+    dscores = rng.standard_normal((N, S))
+    scores, cache = getattr(score_ops, f"{kind}_score_forward")(*arrays.values())
+    grads = getattr(score_ops, f"{kind}_score_backward")(dscores, cache)
+
+    t = {k: torch.tensor(a, requires_grad=True) for k, a in arrays.items()}
+    theirs = _torch_score(torch, kind, t)
+    (theirs * torch.tensor(dscores)).sum().backward()
+    np.testing.assert_allclose(scores, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    for ours, key in zip(grads, arrays, strict=True):
+        np.testing.assert_allclose(ours, t[key].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_scaled_dot_is_dot_over_sqrt_h(backend, rng):
+    q, keys = asarray(rng.standard_normal((3, 16))), asarray(rng.standard_normal((3, 4, 16)))
+    np.testing.assert_allclose(to_numpy(score_ops.scaled_dot_score_forward(q, keys)[0]),
+                               to_numpy(dot_score_forward(q, keys)[0]) / 4.0, rtol=1e-14)
+
+
+def test_general_projecting_the_query_gives_the_same_scores(backend, rng):
+    """(k_s Wa^T) . q = k_s . (q Wa): the form the lesson shows as the same multiply-adds moved."""
+    q, keys, Wa = (asarray(rng.standard_normal(s)) for s in ((3, 5), (3, 4, 2), (5, 2)))
+    query_projected = dot_score_forward(q @ Wa, keys)[0]
+    np.testing.assert_allclose(to_numpy(general_score_forward(q, keys, Wa)[0]), to_numpy(query_projected),
+                               rtol=1e-12)

@@ -22,23 +22,24 @@ def general_score_backward(
 
     Forward (``general_score_forward(q, keys, Wa) -> scores, cache``):
 
-        qW     = q @ Wa                           (N, Hk): the query projected once, not the S keys
-        scores[n, s] = keys[n, s] . qW[n]         (N, S)
+        kW     = keys @ Wa.T                      (N, S, Hq): the keys projected into query space
+        scores[n, s] = kW[n, s] . q[n]            (N, S): the dot score of q against kW
 
     Args:
         dscores: (N, S) gradient of the loss with respect to the scores.
-        cache: the forward's :class:`GeneralCache`, a NamedTuple with fields
-            cache.q         (N, Hq)     the query
-            cache.Wa        (Hq, Hk)
-            cache.dot.q     (N, Hk)     qW (the general score is the dot score of qW against keys)
-            cache.dot.keys  (N, S, Hk)  the keys
+        cache: the forward's :class:`GeneralCache`, a NamedTuple of two NamedTuples:
+            cache.keys.keys   (N, S, Hk)  the keys
+            cache.keys.Wa     (Hq, Hk)
+            cache.score.q     (N, Hq)     the query
+            cache.score.keys  (N, S, Hq)  kW (the dot score's "keys")
 
     Returns:
         (dq, dkeys, dWa): dq (N, Hq), dkeys (N, S, Hk), dWa (Hq, Hk).
 
     Hints (chapter 7: score functions):
-        - First the dot score's backward: the gradient of qW (N, Hk) and of keys (N, S, Hk).
+        - First the dot score's backward: the gradient of q (N, Hq) and of kW (N, S, Hq).
           Per batch row this is a matrix-vector product; np.matmul or broadcasting does all rows.
-        - Then qW = q @ Wa is an affine map without bias (chapter 3).
+        - Then kW = keys @ Wa.T is an affine map without bias (chapter 3) applied to all N * S
+          keys: fold N and S together (reshape(-1, ...)) for dWa, and mind the transpose.
     """
     raise NotImplementedError("general_score_backward: replace this line with your code")

@@ -1,4 +1,4 @@
-"""Gradient-check cases for softmax, the four attention scores and attention itself.
+"""Gradient-check cases for softmax, the five attention scores (and their halves) and attention itself.
 
 Every case draws small random shapes from the rng it is given. Masks always hold a fully
 masked row, a length-1 row and a full-length row, so the checks cover the padding paths.
@@ -75,6 +75,21 @@ def dot_score_case(rng: numpy.random.Generator) -> Case:
     return op_case(score_ops, "dot_score", _query_keys(rng, H, H), rng)
 
 
+@register("scaled_dot_score")
+def scaled_dot_score_case(rng: numpy.random.Generator) -> Case:
+    """scaled dot score: q (N, H), keys (N, S, H)."""
+    H = _size(rng, 1, 4)
+    return op_case(score_ops, "scaled_dot_score", _query_keys(rng, H, H), rng)
+
+
+@register("general_keys")
+def general_keys_case(rng: numpy.random.Generator) -> Case:
+    """general key projection: keys (N, S, Hk), Wa (Hq, Hk)."""
+    N, S, Hq, Hk = _size(rng, 1, 4), _size(rng, 1, 5), _size(rng, 1, 4), _size(rng, 1, 4)
+    params = {"keys": randn(rng, (N, S, Hk)), "Wa": randn(rng, (Hq, Hk), 0.5)}
+    return op_case(score_ops, "general_keys", params, rng)
+
+
 @register("general_score")
 def general_score_case(rng: numpy.random.Generator, Hq: int | None = None, Hk: int | None = None) -> Case:
     """general score: q (N, Hq), keys (N, S, Hk), Wa (Hq, Hk); sizes random unless given."""
@@ -136,3 +151,22 @@ def attention_case(rng: numpy.random.Generator) -> Case:
         return project((context, weights), (dcontext, dweights)), {"scores": dscores, "values": dvalues}
 
     return Case(fn, params)
+
+
+@register("concat_keys")
+def concat_keys_case(rng: numpy.random.Generator) -> Case:
+    """concat key projection: keys (N, S, Hk), Wa (Hq + Hk, A)."""
+    N, S, Hq, Hk, A = (_size(rng, 1, 4), _size(rng, 1, 5), _size(rng, 1, 4), _size(rng, 1, 4),
+                       _size(rng, 1, 4))
+    params = {"keys": randn(rng, (N, S, Hk)), "Wa": randn(rng, (Hq + Hk, A), 0.5)}
+    return op_case(score_ops, "concat_keys", params, rng)
+
+
+@register("concat_score_projected")
+def concat_score_projected_case(rng: numpy.random.Generator) -> Case:
+    """concat score on projected keys: q (N, Hq), kproj (N, S, A), Wa (Hq + Hk, A), v (A,)."""
+    N, S, Hq, Hk, A = (_size(rng, 1, 4), _size(rng, 1, 5), _size(rng, 1, 4), _size(rng, 1, 4),
+                       _size(rng, 1, 4))
+    params = {"q": randn(rng, (N, Hq)), "kproj": randn(rng, (N, S, A)),
+              "Wa": randn(rng, (Hq + Hk, A), 0.5), "v": randn(rng, (A,))}
+    return op_case(score_ops, "concat_score_projected", params, rng)

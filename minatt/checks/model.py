@@ -26,7 +26,7 @@ from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
 
 CELLS = ("lstm", "gru")
-SCORES = ("additive", "dot", "general", "concat", "none")  # aliases ('bahdanau') excluded
+SCORES = ("additive", "dot", "scaled_dot", "general", "concat", "none")  # aliases ('bahdanau') excluded
 DECODERS = ("bahdanau", "luong")
 
 

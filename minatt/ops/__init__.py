@@ -50,7 +50,18 @@ from minatt.ops.gru import GRUCache, GRUStepCache
 from minatt.ops.linear import AffineCache
 from minatt.ops.loss import CrossEntropyCache
 from minatt.ops.lstm import LSTMCache, LSTMStepCache
-from minatt.ops.scores import AdditiveCache, ConcatCache, DotCache, GeneralCache, KeysCache, ProjectedCache
+from minatt.ops.scores import (
+    AdditiveCache,
+    ConcatCache,
+    ConcatKeysCache,
+    ConcatProjectedCache,
+    DotCache,
+    GeneralCache,
+    GeneralKeysCache,
+    KeysCache,
+    ProjectedCache,
+    ScaledDotCache,
+)
 from minatt.ops.softmax import SoftmaxCache
 from minatt.validate import Signature
 
@@ -251,8 +262,60 @@ def _general_score_forward(q, keys, Wa):
 
 
 def _general_score_backward(dscores, cache):
-    keys = getattr(getattr(cache, "dot", None), "keys", None)
+    keys = getattr(getattr(cache, "score", None), "keys", None)
     _scores_backward("general_score_backward", dscores, cache, GeneralCache, keys)
+
+
+def _scaled_dot_score_forward(q, keys):
+    s = Signature("scaled_dot_score_forward")
+    s.floats("q", q, "N H")
+    s.floats("keys", keys, "N S H")
+
+
+def _scaled_dot_score_backward(dscores, cache):
+    keys = getattr(getattr(cache, "dot", None), "keys", None)
+    _scores_backward("scaled_dot_score_backward", dscores, cache, ScaledDotCache, keys)
+
+
+def _general_keys_forward(keys, Wa):
+    s = Signature("general_keys_forward")
+    s.floats("keys", keys, "N S Hk")
+    s.floats("Wa", Wa, "Hq Hk")
+
+
+def _general_keys_backward(dkW, cache):
+    s = Signature("general_keys_backward")
+    s.cache("cache", cache, GeneralKeysCache, "general_keys_forward")
+    s.floats("cache.keys", cache.keys, "N S Hk")
+    s.floats("cache.Wa", cache.Wa, "Hq Hk")
+    s.floats("dkW", dkW, "N S Hq")
+
+
+def _concat_keys_forward(keys, Wa):
+    s = Signature("concat_keys_forward")
+    s.floats("keys", keys, "N S Hk")
+    s.floats("Wa", Wa, "Hq+Hk A")
+
+
+def _concat_keys_backward(dkproj, cache):
+    s = Signature("concat_keys_backward")
+    s.cache("cache", cache, ConcatKeysCache, "concat_keys_forward")
+    s.floats("cache.additive.keys", cache.additive.keys, "N S Hk")
+    s.floats("cache.additive.Wk", cache.additive.Wk, "Hk A")
+    s.floats("dkproj", dkproj, "N S A")
+
+
+def _concat_score_projected_forward(q, kproj, Wa, v):
+    s = Signature("concat_score_projected_forward")
+    s.floats("q", q, "N Hq")
+    s.floats("kproj", kproj, "N S A")
+    s.floats("Wa", Wa, "Hq+Hk A")
+    s.floats("v", v, "A")
+
+
+def _concat_score_projected_backward(dscores, cache):
+    t = getattr(getattr(cache, "additive", None), "t", None)
+    _scores_backward("concat_score_projected_backward", dscores, cache, ConcatProjectedCache, t)
 
 
 def _additive_keys_forward(keys, Wk):
@@ -305,7 +368,7 @@ def _concat_score_forward(q, keys, Wa, v):
 
 
 def _concat_score_backward(dscores, cache):
-    t = getattr(getattr(getattr(cache, "additive", None), "score", None), "t", None)
+    t = getattr(getattr(getattr(cache, "score", None), "additive", None), "t", None)
     _scores_backward("concat_score_backward", dscores, cache, ConcatCache, t)
 
 
@@ -348,6 +411,10 @@ gru_forward = _checked(_gru.gru_forward, _gru_forward)
 gru_backward = _checked(_gru.gru_backward, _gru_backward)
 dot_score_forward = _checked(_sc.dot_score_forward, _dot_score_forward)
 dot_score_backward = _checked(_sc.dot_score_backward, _dot_score_backward)
+scaled_dot_score_forward = _checked(_sc.scaled_dot_score_forward, _scaled_dot_score_forward)
+scaled_dot_score_backward = _checked(_sc.scaled_dot_score_backward, _scaled_dot_score_backward)
+general_keys_forward = _checked(_sc.general_keys_forward, _general_keys_forward)
+general_keys_backward = _checked(_sc.general_keys_backward, _general_keys_backward)
 general_score_forward = _checked(_sc.general_score_forward, _general_score_forward)
 general_score_backward = _checked(_sc.general_score_backward, _general_score_backward)
 additive_keys_forward = _checked(_sc.additive_keys_forward, _additive_keys_forward)
@@ -357,6 +424,10 @@ additive_score_projected_backward = _checked(_sc.additive_score_projected_backwa
                                              _additive_score_projected_backward)
 additive_score_forward = _checked(_sc.additive_score_forward, _additive_score_forward)
 additive_score_backward = _checked(_sc.additive_score_backward, _additive_score_backward)
+concat_keys_forward = _checked(_sc.concat_keys_forward, _concat_keys_forward)
+concat_keys_backward = _checked(_sc.concat_keys_backward, _concat_keys_backward)
+concat_score_projected_forward = _checked(_sc.concat_score_projected_forward, _concat_score_projected_forward)
+concat_score_projected_backward = _checked(_sc.concat_score_projected_backward, _concat_score_projected_backward)
 concat_score_forward = _checked(_sc.concat_score_forward, _concat_score_forward)
 concat_score_backward = _checked(_sc.concat_score_backward, _concat_score_backward)
 attention_forward = _checked(_att.attention_forward, _attention_forward)
@@ -367,16 +438,20 @@ __all__ = [
     "AffineCache",
     "AttentionCache",
     "ConcatCache",
+    "ConcatKeysCache",
+    "ConcatProjectedCache",
     "CrossEntropyCache",
     "DotCache",
     "EmbeddingCache",
     "GRUCache",
     "GRUStepCache",
     "GeneralCache",
+    "GeneralKeysCache",
     "KeysCache",
     "LSTMCache",
     "LSTMStepCache",
     "ProjectedCache",
+    "ScaledDotCache",
     "SoftmaxCache",
     "additive_keys_backward",
     "additive_keys_forward",
@@ -388,14 +463,20 @@ __all__ = [
     "affine_forward",
     "attention_backward",
     "attention_forward",
+    "concat_keys_backward",
+    "concat_keys_forward",
     "concat_score_backward",
     "concat_score_forward",
+    "concat_score_projected_backward",
+    "concat_score_projected_forward",
     "cross_entropy_backward",
     "cross_entropy_forward",
     "dot_score_backward",
     "dot_score_forward",
     "embedding_backward",
     "embedding_forward",
+    "general_keys_backward",
+    "general_keys_forward",
     "general_score_backward",
     "general_score_forward",
     "gru_backward",
@@ -406,6 +487,8 @@ __all__ = [
     "lstm_forward",
     "lstm_step_backward",
     "lstm_step_forward",
+    "scaled_dot_score_backward",
+    "scaled_dot_score_forward",
     "sigmoid",
     "sigmoid_backward",
     "softmax_backward",

@@ -3,36 +3,48 @@
     N batch, S source steps, Hq query size, Hk key size, A attention size.
     q (N, Hq), keys (N, S, Hk)  ->  scores (N, S)
 
-    dot       (Luong)      scores[n, s] = keys[n, s] . q[n]                        (needs Hq == Hk)
-    general   (Luong)      scores[n, s] = keys[n, s] . (q[n] Wa)                   Wa (Hq, Hk)
-    concat    (Luong)      scores[n, s] = tanh([q[n]; keys[n, s]] Wa) . v          Wa (Hq + Hk, A), v (A,)
-    additive  (Bahdanau)   scores[n, s] = tanh(q[n] Wq + keys[n, s] Wk) . v        Wq (Hq, A), Wk (Hk, A)
+    dot         (Luong)      scores[n, s] = keys[n, s] . q[n]                     (needs Hq == Hk)
+    scaled_dot  (Vaswani)    scores[n, s] = keys[n, s] . q[n] / sqrt(Hk)          (needs Hq == Hk)
+    general     (Luong)      scores[n, s] = (keys[n, s] Wa^T) . q[n]              Wa (Hq, Hk)
+    additive    (Bahdanau)   scores[n, s] = tanh(q[n] Wq + keys[n, s] Wk) . v     Wq (Hq, A), Wk (Hk, A), v (A,)
+    concat      (Luong)      scores[n, s] = tanh([q[n]; keys[n, s]] Wa) . v       Wa (Hq + Hk, A), v (A,)
 
-Luong's concat IS Bahdanau's additive score: [q; k] Wa = q Wa[:Hq] + k Wa[Hq:], so concat with
-Wa is additive with Wq = Wa[:Hq] and Wk = Wa[Hq:]. The two differ only in how the weight is
-stored, and here concat simply calls the additive code with those two row blocks.
+A decoder scores T queries against the same keys, so every score with a key-side weight is
+split in two, as the model runs it (structural speed: keys projected ONCE per batch):
 
-Cost (FLOPs counted as matmul multiply-adds; "cache" is memory the cache holds beyond
-references to the inputs). The multiplicative scores (dot, general) cost O(N S H) per query
-and cache nothing new; the additive ones cost O(N S Hk A) for the key projection plus O(N S A)
-per query and cache an (N, S, A) tanh per query. A decoder of T steps therefore projects the
-keys ONCE (additive_keys_forward) and calls additive_score_projected_forward each step:
-N S Hk A + T N (Hq A + S A) multiply-adds instead of T N (S Hk A + Hq A + S A), and T N S A
-floats of tanh kept for backward, against none for dot.
+    the keys' half, once per batch:   general_keys_forward   kW    = keys @ Wa.T     (N, S, Hq)
+                                      additive_keys_forward  kproj = keys @ Wk       (N, S, A)
+                                      concat_keys_forward    kproj = keys @ Wa[Hq:]  (N, S, A)
+    the query's half, every step:     dot_score_forward(q, kW)
+                                      additive_score_projected_forward(q, kproj, Wq, v)
+                                      concat_score_projected_forward(q, kproj, Wa, v)
+
+Backward mirrors it: the decoder SUMS each step's gradient of kW / kproj and calls the keys'
+backward once. ``general_score_forward``, ``additive_score_forward`` and ``concat_score_forward``
+chain the two halves for one query.
+
+concat IS additive: [q; k] Wa = q Wa[:Hq] + k Wa[Hq:], so concat is the additive score with
+Wq = Wa[:Hq] and Wk = Wa[Hq:] stored as one matrix. Its ops call the additive ops on those
+row blocks and return dWa with the block the half never touched set to zero.
+
+Cost per decoder step, in multiply-adds (the keys' half once per batch on top):
+dot, scaled_dot, general N S H; additive, concat N A (Hq + S). Once per batch: general
+N S Hk Hq, additive and concat N S Hk A. Cache per step: additive and concat keep t, N S A
+floats; the others keep references only.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.ops.activations import tanh_backward
 
 Array = Any
 
 
 # ---------------------------------------------------------------------------------------
-# dot
+# dot and scaled dot
 
 
 class DotCache(NamedTuple):
@@ -46,8 +58,8 @@ def dot_score_forward(q: Array, keys: Array) -> tuple[Array, DotCache]:
     """Dot-product scores. N batch, S source steps, H = Hq = Hk.
 
     q (N, H), keys (N, S, H) -> scores (N, S).
-        scores = keys @ q                 (per batch row)
-        dq = dscores @ keys;  dkeys = dscores[:, :, None] * q[:, None, :]
+        scores = keys @ q                          (per batch row)
+        dq = dscores @ keys;  dkeys = dscores * q   (dkeys[n, s] = dscores[n, s] q[n])
     FLOPs: N S H.  Cache: nothing new (references to q and keys).
     """
     xp = array_module(q, keys)
@@ -63,43 +75,96 @@ def dot_score_backward(dscores: Array, cache: DotCache) -> tuple[Array, Array]:
     return dq, dkeys
 
 
+class ScaledDotCache(NamedTuple):
+    """What scaled_dot_score_backward needs: the dot score's cache and the scale."""
+
+    dot: DotCache
+    scale: float  # 1 / sqrt(H)
+
+
+def scaled_dot_score_forward(q: Array, keys: Array) -> tuple[Array, ScaledDotCache]:
+    """Scaled dot-product scores (Vaswani et al. 2017). N batch, S source steps, H = Hq = Hk.
+
+    q (N, H), keys (N, S, H) -> scores (N, S).
+        scale = 1 / sqrt(H);  scores = scale * (keys @ q)
+        ddot = scale * dscores;  dq = ddot @ keys;  dkeys = ddot * q
+    The scale keeps the scores' spread ~1 whatever H (q . k sums H products of size ~1).
+    FLOPs: N S H.  Cache: nothing new.
+    """
+    scale = 1.0 / math.sqrt(q.shape[1])
+    dot, dot_cache = dot_score_forward(q, keys)  # (N, S)
+    scores = scale * dot
+    return scores, ScaledDotCache(dot=dot_cache, scale=scale)
+
+
+def scaled_dot_score_backward(dscores: Array, cache: ScaledDotCache) -> tuple[Array, Array]:
+    """dscores (N, S) -> dq (N, H), dkeys (N, S, H)."""
+    ddot = cache.scale * dscores  # (N, S)
+    dq, dkeys = dot_score_backward(ddot, cache.dot)
+    return dq, dkeys
+
+
 # ---------------------------------------------------------------------------------------
-# general
+# general: project the keys once (kW = keys Wa^T), then the dot score of q against kW
+
+
+class GeneralKeysCache(NamedTuple):
+    """What general_keys_backward needs: references to keys and Wa."""
+
+    keys: Array  # (N, S, Hk)
+    Wa: Array  # (Hq, Hk)
+
+
+def general_keys_forward(keys: Array, Wa: Array) -> tuple[Array, GeneralKeysCache]:
+    """Project the keys into query space for the general score, once per batch. N, S, Hq, Hk.
+
+    keys (N, S, Hk), Wa (Hq, Hk) -> kW (N, S, Hq).
+        kW = keys @ Wa.T
+        dkeys = dkW @ Wa;  dWa = dkW.T @ keys   (summed over N and S, one matmul)
+    FLOPs: N S Hk Hq.  Cache: nothing new.
+    """
+    xp = array_module(keys, Wa)
+    kW = xp.matmul(keys, Wa.T)  # (N, S, Hq)
+    return kW, GeneralKeysCache(keys=keys, Wa=Wa)
+
+
+def general_keys_backward(dkW: Array, cache: GeneralKeysCache) -> tuple[Array, Array]:
+    """dkW (N, S, Hq) -> dkeys (N, S, Hk), dWa (Hq, Hk)."""
+    xp = array_module(dkW)
+    Hq, Hk = cache.Wa.shape
+    dkeys = xp.matmul(dkW, cache.Wa)  # (N, S, Hk)
+    dWa = xp.matmul(dkW.reshape(-1, Hq).T, cache.keys.reshape(-1, Hk))  # (Hq, N*S) @ (N*S, Hk)
+    return dkeys, dWa
 
 
 class GeneralCache(NamedTuple):
-    """What general_score_backward needs: q, Wa and the inner dot score's cache."""
+    """The two halves' caches: the keys' projection and the dot score of q against kW."""
 
-    q: Array  # (N, Hq)
-    Wa: Array  # (Hq, Hk)
-    dot: DotCache  # the dot score of qW (N, Hk) against keys
+    keys: GeneralKeysCache
+    score: DotCache  # score.q is q, score.keys is kW
 
 
 def general_score_forward(q: Array, keys: Array, Wa: Array) -> tuple[Array, GeneralCache]:
-    """Bilinear ("general") scores. N batch, S source steps, Hq query size, Hk key size.
+    """Bilinear ("general") scores in one call. N batch, S source steps, Hq query, Hk key size.
 
     q (N, Hq), keys (N, S, Hk), Wa (Hq, Hk) -> scores (N, S).
-        qW = q @ Wa;  scores = keys @ qW            (the dot score of qW against keys)
-        dqW = dscores @ keys;  dq = dqW @ Wa.T;  dWa = q.T @ dqW;  dkeys = dscores * qW
-    FLOPs: N Hk (Hq + S)  (projecting the query, not the S keys).  Cache: qW, N Hk floats.
+        kW = keys @ Wa.T;  scores = kW @ q      (general_keys_forward, then the dot score)
+    FLOPs: N S Hk Hq + N S Hq.  Cache: nothing new.
     """
-    xp = array_module(q, keys, Wa)
-    qW = xp.matmul(q, Wa)  # (N, Hk)
-    scores, dot = dot_score_forward(qW, keys)
-    return scores, GeneralCache(q=q, Wa=Wa, dot=dot)
+    kW, keys_cache = general_keys_forward(keys, Wa)
+    scores, score_cache = dot_score_forward(q, kW)
+    return scores, GeneralCache(keys=keys_cache, score=score_cache)
 
 
 def general_score_backward(dscores: Array, cache: GeneralCache) -> tuple[Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq, Hk)."""
-    xp = array_module(dscores)
-    dqW, dkeys = dot_score_backward(dscores, cache.dot)  # (N, Hk), (N, S, Hk)
-    dq = xp.matmul(dqW, cache.Wa.T)  # (N, Hq)
-    dWa = xp.matmul(cache.q.T, dqW)  # (Hq, Hk)
+    dq, dkW = dot_score_backward(dscores, cache.score)
+    dkeys, dWa = general_keys_backward(dkW, cache.keys)
     return dq, dkeys, dWa
 
 
 # ---------------------------------------------------------------------------------------
-# additive, split in two: project the keys once, then score each query against them
+# additive: project the keys once (kproj = keys Wk), then score each query against them
 
 
 class KeysCache(NamedTuple):
@@ -118,7 +183,8 @@ def additive_keys_forward(keys: Array, Wk: Array) -> tuple[Array, KeysCache]:
     FLOPs: N S Hk A.  Cache: nothing new (references to keys and Wk).
     """
     xp = array_module(keys, Wk)
-    return xp.matmul(keys, Wk), KeysCache(keys=keys, Wk=Wk)
+    kproj = xp.matmul(keys, Wk)  # (N, S, A)
+    return kproj, KeysCache(keys=keys, Wk=Wk)
 
 
 def additive_keys_backward(dkproj: Array, cache: KeysCache) -> tuple[Array, Array]:
@@ -126,7 +192,7 @@ def additive_keys_backward(dkproj: Array, cache: KeysCache) -> tuple[Array, Arra
     xp = array_module(dkproj)
     Hk, A = cache.Wk.shape
     dkeys = xp.matmul(dkproj, cache.Wk.T)  # (N, S, Hk)
-    dWk = xp.matmul(cache.keys.reshape(-1, Hk).T, dkproj.reshape(-1, A))  # (Hk, N*S) @ (N*S, A) -> (Hk, A)
+    dWk = xp.matmul(cache.keys.reshape(-1, Hk).T, dkproj.reshape(-1, A))  # (Hk, N*S) @ (N*S, A)
     return dkeys, dWk
 
 
@@ -145,13 +211,14 @@ def additive_score_projected_forward(
     """Additive scores of one query against pre-projected keys. N, S, Hq query size, A attention size.
 
     q (N, Hq), kproj (N, S, A) from additive_keys_forward, Wq (Hq, A), v (A,) -> scores (N, S).
-        t = tanh(q @ Wq + kproj);  scores = t @ v
+        qproj = q @ Wq;  t = tanh(qproj + kproj);  scores = t @ v
         dt = dscores * v;  da = dt * (1 - t^2);  dkproj = da;  dqproj = sum_s da
         dq = dqproj @ Wq.T;  dWq = q.T @ dqproj;  dv = t.T @ dscores   (over N and S)
     FLOPs: N A (Hq + S)  (plus N S A tanh).  Cache: t, N S A floats.
     """
     xp = array_module(q, kproj, Wq, v)
-    t = xp.tanh(kproj + xp.matmul(q, Wq)[:, None, :])  # (N, S, A)
+    qproj = xp.matmul(q, Wq)  # (N, A)
+    t = xp.tanh(qproj[:, None, :] + kproj)  # (N, S, A): the query is shared by all S keys
     scores = xp.matmul(t, v)  # (N, S)
     return scores, ProjectedCache(q=q, Wq=Wq, v=v, t=t)
 
@@ -161,15 +228,15 @@ def additive_score_projected_backward(
 ) -> tuple[Array, Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkproj (N, S, A), dWq (Hq, A), dv (A,)."""
     xp = array_module(dscores)
-    t = cache.t  # (N, S, A)
-    N, S, A = t.shape
-    dkproj = tanh_backward(dscores[:, :, None], t)  # (N, S, A): dscores * (1 - t^2), ...
-    dkproj *= cache.v  # ... times v: dt = dscores * v, applied in two in-place factors
-    ones = xp.ones((N, 1, S), dtype=t.dtype)
-    dqproj = xp.matmul(ones, dkproj)[:, 0, :]  # (N, A) the sum over s, as a product: 3x faster than .sum(axis=1)
-    dq = xp.matmul(dqproj, cache.Wq.T)  # (N, Hq)
-    dWq = xp.matmul(cache.q.T, dqproj)  # (Hq, A)
-    dv = xp.matmul(dscores.reshape(-1), t.reshape(-1, A))  # (N*S,) @ (N*S, A) -> (A,)
+    q, Wq, v, t = cache.q, cache.Wq, cache.v, cache.t
+    A = t.shape[2]
+    dt = dscores[:, :, None] * v  # (N, S, A)
+    da = dt * (1 - t**2)  # (N, S, A) through the tanh
+    dkproj = da  # a plain sum: kproj's gradient is da itself
+    dqproj = da.sum(axis=1)  # (N, A): qproj was broadcast over the S keys
+    dq = xp.matmul(dqproj, Wq.T)  # (N, Hq)
+    dWq = xp.matmul(q.T, dqproj)  # (Hq, A)
+    dv = xp.matmul(t.reshape(-1, A).T, dscores.reshape(-1))  # (A, N*S) @ (N*S,) -> (A,)
     return dq, dkproj, dWq, dv
 
 
@@ -205,30 +272,90 @@ def additive_score_backward(
 
 
 # ---------------------------------------------------------------------------------------
-# concat = additive with Wa = [Wq; Wk] stacked by rows
+# concat: the additive score with Wq = Wa[:Hq] and Wk = Wa[Hq:] stored stacked in one Wa
+
+
+class ConcatKeysCache(NamedTuple):
+    """The additive keys' cache of Wa's key rows, and Hq (the query rows it never touched)."""
+
+    additive: KeysCache
+    Hq: int
+
+
+def concat_keys_forward(keys: Array, Wa: Array) -> tuple[Array, ConcatKeysCache]:
+    """The keys' half of concat, once per batch: additive_keys_forward with Wk = Wa[Hq:].
+
+    keys (N, S, Hk), Wa (Hq + Hk, A) -> kproj (N, S, A).
+        kproj = keys @ Wa[Hq:];  dWa = [0; dWk]   (the keys never meet Wa's query rows)
+    """
+    Hq = Wa.shape[0] - keys.shape[2]
+    kproj, additive = additive_keys_forward(keys, Wa[Hq:])
+    return kproj, ConcatKeysCache(additive=additive, Hq=Hq)
+
+
+def concat_keys_backward(dkproj: Array, cache: ConcatKeysCache) -> tuple[Array, Array]:
+    """dkproj (N, S, A) -> dkeys (N, S, Hk), dWa (Hq + Hk, A)."""
+    xp = array_module(dkproj)
+    dkeys, dWk = additive_keys_backward(dkproj, cache.additive)
+    dWq = xp.zeros((cache.Hq, dWk.shape[1]), dtype=dWk.dtype)
+    dWa = xp.concatenate([dWq, dWk], axis=0)  # (Hq + Hk, A)
+    return dkeys, dWa
+
+
+class ConcatProjectedCache(NamedTuple):
+    """The additive projected score's cache of Wa's query rows, and Hk (the key rows it never touched)."""
+
+    additive: ProjectedCache
+    Hk: int
+
+
+def concat_score_projected_forward(
+    q: Array, kproj: Array, Wa: Array, v: Array
+) -> tuple[Array, ConcatProjectedCache]:
+    """The query's half of concat, every step: additive_score_projected_forward with Wq = Wa[:Hq].
+
+    q (N, Hq), kproj (N, S, A) from concat_keys_forward, Wa (Hq + Hk, A), v (A,) -> scores (N, S).
+        scores = tanh(q @ Wa[:Hq] + kproj) @ v;  dWa = [dWq; 0]   (q never meets Wa's key rows)
+    """
+    Hq = q.shape[1]
+    scores, additive = additive_score_projected_forward(q, kproj, Wa[:Hq], v)
+    return scores, ConcatProjectedCache(additive=additive, Hk=Wa.shape[0] - Hq)
+
+
+def concat_score_projected_backward(
+    dscores: Array, cache: ConcatProjectedCache
+) -> tuple[Array, Array, Array, Array]:
+    """dscores (N, S) -> dq (N, Hq), dkproj (N, S, A), dWa (Hq + Hk, A), dv (A,)."""
+    xp = array_module(dscores)
+    dq, dkproj, dWq, dv = additive_score_projected_backward(dscores, cache.additive)
+    dWk = xp.zeros((cache.Hk, dWq.shape[1]), dtype=dWq.dtype)
+    dWa = xp.concatenate([dWq, dWk], axis=0)  # (Hq + Hk, A)
+    return dq, dkproj, dWa, dv
 
 
 class ConcatCache(NamedTuple):
-    """The additive cache of Wa's two row blocks."""
+    """The two halves' caches."""
 
-    additive: AdditiveCache
+    keys: ConcatKeysCache
+    score: ConcatProjectedCache
 
 
 def concat_score_forward(q: Array, keys: Array, Wa: Array, v: Array) -> tuple[Array, ConcatCache]:
-    """Luong's concat scores. N, S, Hq, Hk, A attention size.
+    """Luong's concat scores in one call. N, S, Hq, Hk, A attention size.
 
     q (N, Hq), keys (N, S, Hk), Wa (Hq + Hk, A), v (A,) -> scores (N, S).
-        scores = tanh([q; keys_s] @ Wa) @ v = additive score with Wq = Wa[:Hq], Wk = Wa[Hq:]
-        dWa = [dWq; dWk]
+        scores = tanh([q; keys_s] @ Wa) @ v = tanh(q @ Wa[:Hq] + keys_s @ Wa[Hq:]) @ v
+        dWa = [dWq; 0] + [0; dWk]   (Wa is used by both halves: its gradient is the sum)
     FLOPs and cache: as additive_score_forward (the [q; k] concatenation is never built).
     """
-    Hq = q.shape[1]
-    scores, additive = additive_score_forward(q, keys, Wa[:Hq], Wa[Hq:], v)
-    return scores, ConcatCache(additive=additive)
+    kproj, keys_cache = concat_keys_forward(keys, Wa)
+    scores, score_cache = concat_score_projected_forward(q, kproj, Wa, v)
+    return scores, ConcatCache(keys=keys_cache, score=score_cache)
 
 
 def concat_score_backward(dscores: Array, cache: ConcatCache) -> tuple[Array, Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq + Hk, A), dv (A,)."""
-    xp = array_module(dscores)
-    dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, cache.additive)
-    return dq, dkeys, xp.concatenate([dWq, dWk], axis=0), dv
+    dq, dkproj, dWa_query, dv = concat_score_projected_backward(dscores, cache.score)
+    dkeys, dWa_keys = concat_keys_backward(dkproj, cache.keys)
+    dWa = dWa_query + dWa_keys
+    return dq, dkeys, dWa, dv

@@ -38,22 +38,12 @@ def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, Softmax
         m = max(x[mask]);  e = exp(x - m) * mask;  p = e / sum(e)
     """
     xp = array_module(x)
-    if mask is None:
-        m = x.max(axis=-1, keepdims=True)  # (..., 1)
-        return _finish(xp.exp(x - m))
-    mask = xp.asarray(mask, dtype=bool)
-    filled = xp.where(mask, x, -xp.inf)  # (..., S): -inf at ignored positions
+    filled = x if mask is None else xp.where(xp.asarray(mask, dtype=bool), x, -xp.inf)  # -inf where ignored
     m = filled.max(axis=-1, keepdims=True)  # (..., 1): -inf for a fully masked row
     m = xp.where(m == -xp.inf, 0.0, m)  # any finite shift will do for a fully masked row
-    e = xp.exp(filled - m)  # exp(-inf) = 0 exactly at ignored positions
-    return _finish(e)
-
-
-def _finish(e: Array) -> tuple[Array, SoftmaxCache]:
-    """Normalise non-negative e over the last axis; an all-zero row stays all zeros."""
-    xp = array_module(e)
-    total = e.sum(axis=-1, keepdims=True)  # (..., 1)
-    p = e / xp.where(total > 0, total, 1.0)
+    e = xp.exp(filled - m)  # (..., S): exp(-inf) = 0 exactly at ignored positions
+    total = e.sum(axis=-1, keepdims=True)  # (..., 1): 0 for a fully masked row
+    p = e / xp.where(total > 0, total, 1.0)  # a fully masked row stays all zeros
     return p, SoftmaxCache(p=p)
 
 
@@ -63,4 +53,6 @@ def softmax_backward(dp: Array, cache: SoftmaxCache) -> Array:
     Masked positions (p = 0) get dx = 0 exactly, and so does a fully masked row.
     """
     p = cache.p
-    return p * (dp - (p * dp).sum(axis=-1, keepdims=True))
+    pdp = (p * dp).sum(axis=-1, keepdims=True)  # (..., 1): sum_i p_i dp_i
+    dx = p * (dp - pdp)
+    return dx
