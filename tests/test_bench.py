@@ -129,6 +129,7 @@ def padded_batch(rng: np.random.Generator, N: int, S: int, T: int, V: int) -> Ba
     ("gru", "additive", "bahdanau", True),
     ("lstm", "general", "luong", True),
     ("gru", "dot", "luong", False),
+    ("lstm", "scaled_dot", "bahdanau", True),
     ("lstm", "concat", "luong", True),
     ("gru", "none", "bahdanau", True),
 ])

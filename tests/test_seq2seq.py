@@ -311,8 +311,8 @@ def test_training_learns_to_reverse(decoder):
 def test_config_errors_name_the_valid_values():
     with pytest.raises(ConfigError, match=r"cell must be one of 'lstm', 'gru', got 'rnn'"):
         Seq2SeqConfig(10, 10, cell="rnn")
-    with pytest.raises(ConfigError, match=r"score must be one of 'additive', 'bahdanau', 'dot', 'general', "
-                                          r"'concat', 'none', got 'cosine'"):
+    with pytest.raises(ConfigError, match=r"score must be one of 'additive', 'bahdanau', 'dot', 'scaled_dot', "
+                                          r"'general', 'concat', 'none', got 'cosine'"):
         Seq2SeqConfig(10, 10, score="cosine")
     with pytest.raises(ConfigError, match=r"decoder must be one of 'bahdanau', 'luong', got 'transformer'"):
         Seq2SeqConfig(10, 10, decoder="transformer")

@@ -5,9 +5,9 @@
     weights = softmax(scores, mask)                       (N, S); 0 at padded positions
     context[n] = sum_s weights[n, s] * values[n, s]       (N, Hv)
 
-    dweights += values @ dcontext                         (per batch row)
-    dvalues   = weights[:, :, None] * dcontext[:, None, :]
-    dscores   = softmax_backward(dweights)
+    dw      = dweights + values @ dcontext                (N, S): dw[n, s] = dweights[n, s] + values[n, s] . dcontext[n]
+    dvalues = weights[:, :, None] * dcontext[:, None, :]  (N, S, Hv)
+    dscores = softmax_backward(dw)                        (N, S)
 
 A padded position has weight 0, so it adds nothing to the context and gets exactly zero
 dvalues and dscores. A row with no real position at all has zero weights and a zero context.
@@ -80,4 +80,5 @@ def attention_scores_backward(dcontext: Array, dweights: Array | None, cache: At
     dw = xp.matmul(cache.values, dcontext[:, :, None])[:, :, 0]  # (N, S, 1) -> (N, S)
     if dweights is not None:
         dw = dw + dweights
-    return softmax_backward(dw, cache.softmax)
+    dscores = softmax_backward(dw, cache.softmax)  # (N, S)
+    return dscores
