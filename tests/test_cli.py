@@ -173,7 +173,7 @@ def _error(argv, capsys) -> str:
 @pytest.mark.parametrize("argv, message", [
     (["train", "--task", "rev"], "unknown task 'rev': choose one of copy, reverse, sort, dates, denoise"),
     (["train", "--cell", "rnn"], "unknown cell 'rnn': choose one of lstm, gru"),
-    (["train", "--score", "bilinear"], "choose one of additive, bahdanau, dot, general, concat, none"),
+    (["train", "--score", "bilinear"], "choose one of additive, bahdanau, dot, scaled_dot, general, concat, none"),
     (["train", "--decoder", "x"], "unknown decoder 'x': choose one of bahdanau, luong"),
     (["train", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop': choose one of adam, sgd"),
     (["train", "--backend", "jax"], "unknown backend 'jax': choose one of numpy, cupy"),

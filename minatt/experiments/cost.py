@@ -51,13 +51,13 @@ SMALL_COST = CostConfig(N=4, T=3, sources=(4, 8), sizes=(8,), model_hidden=8, mo
 def score_cost(kind: str, N: int, S: int, T: int, Hq: int, Hk: int, A: int) -> tuple[int, int]:
     """(forward multiply-adds, floats the caches keep) of a T-step decoder's scores, per minatt.ops.scores.
 
-    additive projects the keys once (additive_keys_forward); concat is concat_score_forward called
-    every step, which projects the keys every step.
+    general and additive project the keys once (general_keys_forward, additive_keys_forward), as the
+    model does; concat is concat_score_forward called every step, which projects the keys every step.
     """
     if kind == "dot":
         return T * N * S * Hk, 0
     if kind == "general":
-        return T * N * Hk * (Hq + S), T * N * Hk
+        return N * S * Hk * Hq + T * N * S * Hq, N * S * Hq  # kW, kept once for the backward pass
     if kind == "additive":
         return N * S * Hk * A + T * N * A * (Hq + S), T * N * S * A
     if kind == "concat":
@@ -113,28 +113,31 @@ def _score_pass(kind: str, x: dict[str, Any]) -> tuple[int, Any]:
     q, keys, dscores = x["q"], x["keys"], x["dscores"]
     T = q.shape[0]
     caches = []
-    if kind == "additive":
-        kproj, keys_cache = ops.additive_keys_forward(keys, x["Wk"])
+    if kind in ("general", "additive"):  # the keys projected once, as the model does
+        keys_forward = {"general": ops.general_keys_forward, "additive": ops.additive_keys_forward}[kind]
+        prepared, keys_cache = keys_forward(keys, x["Wa" if kind == "general" else "Wk"])
         caches.append(keys_cache)
     for t in range(T):
         if kind == "dot":
             caches.append(ops.dot_score_forward(q[t], keys)[1])
         elif kind == "general":
-            caches.append(ops.general_score_forward(q[t], keys, x["Wa"])[1])
+            caches.append(ops.dot_score_forward(q[t], prepared)[1])
         elif kind == "additive":
-            caches.append(ops.additive_score_projected_forward(q[t], kproj, x["Wq"], x["v"])[1])
+            caches.append(ops.additive_score_projected_forward(q[t], prepared, x["Wq"], x["v"])[1])
         else:
             caches.append(ops.concat_score_forward(q[t], keys, x["Wcat"], x["v"])[1])
     kept = cache_bytes(caches, list(x.values()))
     dkeys = array_module(keys).zeros_like(keys)
-    if kind == "additive":
-        dkproj = array_module(keys).zeros_like(kproj)
+    if kind in ("general", "additive"):
+        step_backward, keys_backward = {
+            "general": (ops.dot_score_backward, ops.general_keys_backward),
+            "additive": (ops.additive_score_projected_backward, ops.additive_keys_backward)}[kind]
+        dprepared = array_module(keys).zeros_like(prepared)
         for t in range(T - 1, -1, -1):
-            dkproj += ops.additive_score_projected_backward(dscores[t], caches[t + 1])[1]
-        dkeys += ops.additive_keys_backward(dkproj, caches[0])[0]
+            dprepared += step_backward(dscores[t], caches[t + 1])[1]
+        dkeys += keys_backward(dprepared, caches[0])[0]
         return kept, dkeys
-    backward = {"dot": ops.dot_score_backward, "general": ops.general_score_backward,
-                "concat": ops.concat_score_backward}[kind]
+    backward = {"dot": ops.dot_score_backward, "concat": ops.concat_score_backward}[kind]
     for t in range(T - 1, -1, -1):
         dkeys += backward(dscores[t], caches[t])[1]
     return kept, dkeys
