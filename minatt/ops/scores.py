@@ -213,7 +213,7 @@ def additive_score_projected_forward(
     q (N, Hq), kproj (N, S, A) from additive_keys_forward, Wq (Hq, A), v (A,) -> scores (N, S).
         qproj = q @ Wq;  t = tanh(qproj + kproj);  scores = t @ v
         dt = dscores * v;  da = dt * (1 - t^2);  dkproj = da;  dqproj = sum_s da
-        dq = dqproj @ Wq.T;  dWq = q.T @ dqproj;  dv = t.T @ dscores   (over N and S)
+        dq = dqproj @ Wq.T;  dWq = q.T @ dqproj;  dv = dscores @ t   (summed over N and S)
     FLOPs: N A (Hq + S)  (plus N S A tanh).  Cache: t, N S A floats.
     """
     xp = array_module(q, kproj, Wq, v)
@@ -236,7 +236,7 @@ def additive_score_projected_backward(
     dqproj = da.sum(axis=1)  # (N, A): qproj was broadcast over the S keys
     dq = xp.matmul(dqproj, Wq.T)  # (N, Hq)
     dWq = xp.matmul(q.T, dqproj)  # (Hq, A)
-    dv = xp.matmul(t.reshape(-1, A).T, dscores.reshape(-1))  # (A, N*S) @ (N*S,) -> (A,)
+    dv = xp.matmul(dscores.reshape(-1), t.reshape(-1, A))  # (N*S,) @ (N*S, A) -> (A,): sum over n, s
     return dq, dkproj, dWq, dv
 
 
