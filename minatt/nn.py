@@ -264,6 +264,7 @@ class Scorer(Module):
 
     def prepare(self, keys: Array) -> tuple[Array, Any]:
         """keys (N, S, Hk) -> prepared (N, S, Hk | Hq | A) (see the class docstring), cache."""
+        # Structural speed: the keys' projection runs here, once per batch, not at every decoder step.
         if self.kind == "general":
             return general_keys_forward(keys, self.p("Wa"))
         if self.kind == "additive":
