@@ -207,11 +207,12 @@ EXERCISES: dict[str, Exercise] = {
             "general_score", 7, "general (bilinear) score backward", "minatt.ops.scores",
             "general_score_forward", "general_score_backward", ("q", "keys", "Wa"), _general_trials,
             {
-                "dq": "dq should be dqW @ Wa^T: shape (N, Hq), where dqW[n] = sum over s of "
-                      "dscores[n, s] * keys[n, s] (N, Hk)",
-                "dkeys": "dkeys[n, s] should be dscores[n, s] * qW[n]: shape (N, S, Hk); qW = q @ Wa "
-                         "is cache.dot.q",
-                "dWa": "dWa should be q^T @ dqW: shape (Hq, Hk); check for a transpose",
+                "dq": "dq[n] should be the sum over s of dscores[n, s] * kW[n, s]: shape (N, Hq); "
+                      "kW = keys @ Wa^T is cache.score.keys",
+                "dkeys": "dkeys should be dkW @ Wa: shape (N, S, Hk), where dkW[n, s] = dscores[n, s] * q[n] "
+                         "(N, S, Hq) is the gradient of kW",
+                "dWa": "dWa should be dkW^T @ keys with batch and source folded together: "
+                       "dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk), shape (Hq, Hk); check for a transpose",
             },
         ),
         Exercise(
