@@ -438,7 +438,7 @@ class DenoiseTask(SequenceTask):
         uncorrupted       the share of sources equal to their target
         sequence_ceiling  the best ``sequence_accuracy`` (exact match) any model can expect here
         token_ceiling     the ``token_accuracy`` (right target positions, EOS included) of the
-                          best possible per-position guesses on these examples
+                          output with the most right positions to expect (``_best_output``)
         n                 the number of examples
 
         Why they are below 1: a dropped or replaced symbol is a fresh uniform draw the source
@@ -453,9 +453,12 @@ class DenoiseTask(SequenceTask):
         len(noisy) uniform symbols, so it counts V^-d, a bound; when ``_copy_is_best`` fails,
         every example counts V^-d (V-1)^-r (r: ``_lost``), the best guess of a model told where.
 
-        Token: for each output position t, the best guess is the most probable token there,
-        argmax_x P(target[t] = x | noisy) (``_position_posterior``); the ceiling is how often
-        those guesses are right, scored like ``token_accuracy``.
+        Token: a decoder writes one output, symbols then EOS (then padding, which no target
+        position matches). Given the noisy source, the output with the most right positions to
+        expect writes the most probable symbol at each position before its EOS, and puts the
+        EOS where that total is largest; the ceiling scores these outputs like
+        ``token_accuracy``. Both ceilings hold in expectation: on a finite set a lucky guess of a
+        lost symbol can put a model a hair above them.
         """
         if isinstance(examples, Batch):
             examples = [(self.src_vocab.decode(s), self.tgt_vocab.decode(t))
@@ -476,9 +479,9 @@ class DenoiseTask(SequenceTask):
                 sequence += float(V) ** -(lo - len(noisy))
             else:
                 sequence += float(d == r == 0)
-            guess = self._position_posterior(noisy, lo, hi).argmax(axis=1)      # (hi + 1,) token index
-            truth = [self._rank[tok] for tok in clean] + [V]                       # V stands for EOS
-            hits += int(sum(guess[t] == x for t, x in enumerate(truth)))
+            guess = self._best_output(noisy, lo, hi)                               # token indices, V = EOS
+            truth = [self._rank[tok] for tok in clean] + [V]
+            hits += sum(t < len(guess) and guess[t] == x for t, x in enumerate(truth))
             positions += len(truth)
         n = len(examples)
         uncorrupted = sum(list(noisy) == list(clean) for noisy, clean in examples)
@@ -495,6 +498,19 @@ class DenoiseTask(SequenceTask):
         V = len(self.symbols)
         p_drop, p_replace = (self.p / 2, self.p / 2) if V > 1 else (self.p, 0.0)
         return p_replace < max(V - 1, 1) * (1 - self.p) and 2 * max_len * p_drop <= V
+
+    def _best_output(self, noisy: Sequence[str], lo: int, hi: int) -> list[int]:
+        """The output (symbol indices, then V for EOS) with the most right target positions to expect.
+
+        Writing EOS at position k is worth P(target[k] = EOS) plus, before it, the most probable
+        symbol's probability at each position; k = hi + 1 stands for no EOS in range.
+        """
+        P = self._position_posterior(noisy, lo, hi)                 # (hi + 1, V + 1)
+        V = P.shape[1] - 1
+        before = np.concatenate([[0.0], np.cumsum(P[:, :V].max(axis=1))])   # (hi + 2,)
+        worth = before + np.append(P[:, V], 0.0)                   # (hi + 2,) EOS at k = 0 .. hi + 1
+        k = int(worth.argmax())
+        return [*P[:k, :V].argmax(axis=1).tolist(), V][: hi + 1]
 
     def _position_posterior(self, noisy: Sequence[str], lo: int, hi: int) -> np.ndarray:
         """(hi + 1, V + 1) array: up to a constant, P(target[t] = x, noisy) for every output

@@ -454,14 +454,20 @@ def test_denoise_ceilings_are_the_best_any_model_can_do(lo):
         posterior[noisy][clean] = q
     # The best expected exact-match accuracy: for each source, its most probable clean sequence.
     best_sequence = sum(max(c.values()) for c in posterior.values())
-    # The best expected right positions: for each source and position, its most probable token.
+    # The best expected right positions: for each source, the best of every output a decoder can
+    # write (symbols then EOS, or four symbols and no EOS), target positions scored like evaluate.
+    outputs = [(*y, "<eos>") for k in range(4) for y in itertools.product("ab", repeat=k)]
+    outputs += list(itertools.product("ab", repeat=4))
     best_hits = 0.0
     for noisy, cleans in posterior.items():
+        def expected_hits(y, cleans=cleans):
+            return sum(q * sum(t < len(y) and y[t] == x for t, x in enumerate([*clean, "<eos>"]))
+                       for clean, q in cleans.items())
+        best_hits += max(expected_hits(y) for y in outputs)
         tokens = np.zeros((4, 3))                        # P(target[t] = x, noisy): x = a, b, EOS
         for clean, q in cleans.items():
             for t, x in enumerate([*map("ab".index, clean), 2]):
                 tokens[t, x] += q
-        best_hits += tokens.max(axis=1).sum()
         np.testing.assert_allclose(task._position_posterior(noisy, lo, 3) / (3 - lo + 1), tokens, atol=1e-15)
     positions = sum(q * (len(clean) + 1) for (_, clean), q in joint.items())
     # heldout_report's numbers, averaged over the same distribution.
@@ -478,7 +484,7 @@ def test_denoise_ceilings_are_the_best_any_model_can_do(lo):
     else:         # sources shorter than lo lost symbols: a bound above what any decoder reaches
         assert best_sequence <= expected["sequence_ceiling"] + 1e-12
         assert expected["sequence_ceiling"] - best_sequence < 0.05
-    # The token ceiling: the most probable token at every position, exactly.
+    # The token ceiling: the best output's right positions, exactly.
     assert abs(best_hits / positions - expected["hits"] / positions) < 1e-12
 
 
@@ -486,10 +492,11 @@ def test_denoise_heldout_report_by_hand():
     task = make_task("denoise")                                      # 10 symbols, p = 0.15, lengths 1..10
     pairs = [(list("12"), list("12")), (list("1"), list("12")), (list("13"), list("12"))]
     report = task.heldout_report(pairs)
-    # The best guesses: "1 2 <eos>" (right 3 of 3), "1 <eos> <eos>" (2 of 3: the lost 2 is not
-    # guessed, and the target ends a step later), "1 3 <eos>" (2 of 3: the replaced 2).
-    assert report == pytest.approx({"uncorrupted": 1 / 3, "sequence_ceiling": 1 / 3, "token_ceiling": 7 / 9, "n": 3})
-    assert task._position_posterior(list("1"), 1, 10)[:3].argmax(axis=1).tolist() == [1, 10, 10]  # 10: EOS
+    # The best outputs copy: "1 2 <eos>" (right 3 of 3), "1 <eos>" (1 of 3: the lost 2 shifts the
+    # EOS), "1 3 <eos>" (2 of 3: the replaced 2).
+    assert report == pytest.approx({"uncorrupted": 1 / 3, "sequence_ceiling": 1 / 3, "token_ceiling": 6 / 9, "n": 3})
+    assert task._best_output(list("1"), 1, 10) == [1, 10]              # 10: EOS
+    assert task._position_posterior(list("1"), 1, 10)[:3].argmax(axis=1).tolist() == [1, 10, 10]
     assert json.loads(json.dumps(report)) == report and all(type(v) in (float, int) for v in report.values())
     assert task.heldout_report(pairs, min_len=2)["sequence_ceiling"] == pytest.approx((1 + 0.1) / 3)  # 1 lost of 2
     assert task._lost(list("1"), list("12")) == (1, 0) and task._lost(list("12"), list("2122")) == (2, 0)
