@@ -44,13 +44,13 @@ also gives up with ``RuntimeError`` after ``MAX_TRIES`` rejected draws, so none 
 from __future__ import annotations
 
 import datetime
-import math
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from minatt import ceiling
 from minatt.backend import host_rng
 
 __all__ = [
@@ -438,27 +438,19 @@ class DenoiseTask(SequenceTask):
         uncorrupted       the share of sources equal to their target
         sequence_ceiling  the best ``sequence_accuracy`` (exact match) any model can expect here
         token_ceiling     the ``token_accuracy`` (right target positions, EOS included) of the
-                          output with the most right positions to expect (``_best_output``)
+                          outputs with the most right positions to expect
         n                 the number of examples
 
         Why they are below 1: a dropped or replaced symbol is a fresh uniform draw the source
-        keeps no trace of, so even the best model, one that knows the generator exactly and
-        computes P(clean | noisy), must guess it.
-
-        Sequence: explaining a source by d drops and r replacements instead of "it is clean"
-        multiplies its probability by (p_d / V)^d (p_r / ((V-1)(1-p)))^r per alignment (V
-        symbols, p_d = p_r = p/2). When ``_copy_is_best`` holds, no clean sequence is then as
-        probable as the source itself: the best decoder copies, and it is right exactly on the
-        uncorrupted examples. A source shorter than ``min_len`` lost at least d = min_len -
-        len(noisy) uniform symbols, so it counts V^-d, a bound; when ``_copy_is_best`` fails,
-        every example counts V^-d (V-1)^-r (r: ``_lost``), the best guess of a model told where.
-
-        Token: a decoder writes one output, symbols then EOS (then padding, which no target
-        position matches). Given the noisy source, the output with the most right positions to
-        expect writes the most probable symbol at each position before its EOS, and puts the
-        EOS where that total is largest; the ceiling scores these outputs like
-        ``token_accuracy``. Both ceilings hold in expectation: on a finite set a lucky guess of a
-        lost symbol can put a model a hair above them.
+        keeps no trace of, so even a model that knows the generator exactly must guess it
+        (:mod:`minatt.ceiling` computes what that model outputs). Sequence: when
+        :func:`~minatt.ceiling.copy_is_best` holds (it does for the defaults), the best decoder
+        copies, and is right exactly on the uncorrupted examples; a source shorter than
+        ``min_len`` lost at least d = min_len - len(noisy) symbols and counts V^-d, a bound.
+        Otherwise every example counts V^-d (V-1)^-r (:func:`~minatt.ceiling.lost`), the best
+        a model told where the corruption was could expect. Token: each example's
+        :func:`~minatt.ceiling.best_output`, scored like ``token_accuracy``. Both hold in
+        expectation: on a finite set a lucky guess of a lost symbol can put a model a hair above.
         """
         if isinstance(examples, Batch):
             examples = [(self.src_vocab.decode(s), self.tgt_vocab.decode(t))
@@ -467,20 +459,20 @@ class DenoiseTask(SequenceTask):
             raise ValueError("heldout_report needs at least one example")
         lo = self.min_len if min_len is None else min_len
         hi = self.max_len if max_len is None else max_len
-        V, copy_is_best = len(self.symbols), self._copy_is_best(hi)
+        V, copy_is_best = len(self.symbols), ceiling.copy_is_best(len(self.symbols), self.p, hi)
         sequence, hits, positions = 0.0, 0, 0
         for noisy, clean in examples:
             if not lo <= len(clean) <= hi:
                 raise ValueError(f"a clean target of length {len(clean)} is outside min_len..max_len = {lo}..{hi}")
-            d, r = self._lost(noisy, clean)
+            d, r = ceiling.lost(noisy, clean)
             if not copy_is_best:
                 sequence += float(V) ** -d * float(max(V - 1, 1)) ** -r
             elif len(noisy) < lo:
                 sequence += float(V) ** -(lo - len(noisy))
             else:
                 sequence += float(d == r == 0)
-            guess = self._best_output(noisy, lo, hi)                               # token indices, V = EOS
-            truth = [self._rank[tok] for tok in clean] + [V]
+            guess = ceiling.best_output([self._rank[tok] for tok in noisy], V, self.p, lo, hi)
+            truth = [self._rank[tok] for tok in clean] + [V]                      # V stands for EOS
             hits += sum(t < len(guess) and guess[t] == x for t, x in enumerate(truth))
             positions += len(truth)
         n = len(examples)
@@ -488,89 +480,6 @@ class DenoiseTask(SequenceTask):
         return {"uncorrupted": uncorrupted / n, "sequence_ceiling": sequence / n,
                 "token_ceiling": hits / positions, "n": n}
 
-    def _copy_is_best(self, max_len: int) -> bool:
-        """True when every source of an allowed length is its own most probable clean sequence.
-
-        Summed over the alignments of any other clean sequence, the factors of ``heldout_report``
-        stay below 1 when a replacement is rarer than a kept token, p_r < (V-1)(1-p), and
-        2 * max_len * p_d <= V (then C(n, d) (p_d / V)^d <= (1/2)^d / d!).
-        """
-        V = len(self.symbols)
-        p_drop, p_replace = (self.p / 2, self.p / 2) if V > 1 else (self.p, 0.0)
-        return p_replace < max(V - 1, 1) * (1 - self.p) and 2 * max_len * p_drop <= V
-
-    def _best_output(self, noisy: Sequence[str], lo: int, hi: int) -> list[int]:
-        """The output (symbol indices, then V for EOS) with the most right target positions to expect.
-
-        Writing EOS at position k is worth P(target[k] = EOS) plus, before it, the most probable
-        symbol's probability at each position; k = hi + 1 stands for no EOS in range.
-        """
-        P = self._position_posterior(noisy, lo, hi)                 # (hi + 1, V + 1)
-        V = P.shape[1] - 1
-        before = np.concatenate([[0.0], np.cumsum(P[:, :V].max(axis=1))])   # (hi + 2,)
-        worth = before + np.append(P[:, V], 0.0)                   # (hi + 2,) EOS at k = 0 .. hi + 1
-        k = int(worth.argmax())
-        return [*P[:k, :V].argmax(axis=1).tolist(), V][: hi + 1]
-
-    def _position_posterior(self, noisy: Sequence[str], lo: int, hi: int) -> np.ndarray:
-        """(hi + 1, V + 1) array: up to a constant, P(target[t] = x, noisy) for every output
-        position t and token x (the V symbols, then EOS), clean lengths uniform in lo..hi.
-
-        Per clean position the generator keeps its symbol (1 - p), replaces it by another
-        (p_r) or drops it (p_d). With the clean symbols summed out, a position that emits the
-        next source token weighs e = (1 - p_d) / V and one that drops weighs p_d, so a clean
-        prefix of i tokens emits the first j source tokens with weight F[i, j] = C(i, j) e^j
-        p_d^(i-j), and the clean tokens i.. the source tokens j.. with B[i, j] (the same
-        count). Clean token i is x with weight, summed over j, F[i, j] times: B[i+1, j+1]
-        ((1-p)/V if x = noisy[j], else p_r / (V (V-1))) + B[i+1, j] p_d / V. A one-token source
-        may also be an all-dropped clean sequence's first token (weight p_d^L / V).
-        """
-        V, m = len(self.symbols), len(noisy)
-        p_drop, p_replace = (self.p / 2, self.p / 2) if V > 1 else (self.p, 0.0)
-        emit = (1 - p_drop) / V
-        match, other = (1 - self.p) / V, (p_replace / (V * (V - 1)) if V > 1 else 0.0)
-        binomial = np.array([[math.comb(a, b) for b in range(hi + 1)] for a in range(hi + 1)], dtype=float)
-        onehot = np.zeros((m, V))                                          # (m, V)
-        onehot[np.arange(m), [self._rank[tok] for tok in noisy]] = 1.0
-
-        def weight(steps: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-            """C(steps, tokens) e^tokens p_d^(steps - tokens): ``steps`` clean tokens emit ``tokens``."""
-            ok = (tokens >= 0) & (tokens <= steps)
-            steps, tokens = np.maximum(steps, 0), np.clip(tokens, 0, None)
-            return np.where(ok, binomial[steps, tokens] * emit**tokens * p_drop ** np.abs(steps - tokens), 0.0)
-
-        out = np.zeros((hi + 1, V + 1))
-        for length in range(max(lo, m), hi + 1):
-            i, j = np.arange(length + 1)[:, None], np.arange(m + 1)[None, :]
-            F, B = weight(i, j), weight(length - i, m - j)                 # (length + 1, m + 1)
-            next_ = F[:-1, :-1] * B[1:, 1:]                                # (length, m) clean i emits noisy[j]
-            stay = F[:-1, :] * B[1:, :]                                    # (length, m + 1) clean i dropped
-            tokens = next_ @ (onehot * match + (1 - onehot) * other) + stay.sum(1, keepdims=True) * p_drop / V
-            total = F[length, m]
-            if m == 1:                                                     # every token dropped, the first kept
-                tokens[0] += p_drop**length / V * onehot[0]
-                tokens[1:] += p_drop**length / V / V
-                total += p_drop**length / V
-            out[:length, :V] += tokens
-            out[length, V] += total
-        return out
-
-
-    @staticmethod
-    def _lost(noisy: Sequence[str], clean: Sequence[str]) -> tuple[int, int]:
-        """(d, r): the drops, and the fewest replacements, that turn ``clean`` into ``noisy``.
-
-        r is an edit distance with deletions and substitutions only, by dynamic programming:
-        best[j] = the fewest mismatches aligning noisy[:j] with the clean tokens seen so far.
-        """
-        d = len(clean) - len(noisy)
-        if d < 0:
-            raise ValueError(f"a denoise source is never longer than its target: {noisy} vs {clean}")
-        best = [0] + [len(clean) + 1] * len(noisy)
-        for tok in clean:                 # each clean token is kept (matched or replaced) or dropped
-            for j in range(len(noisy), 0, -1):
-                best[j] = min(best[j], best[j - 1] + (noisy[j - 1] != tok))
-        return d, best[len(noisy)]
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")

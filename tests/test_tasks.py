@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minatt import tasks
+from minatt import ceiling, tasks
 from minatt.tasks import BOS, EOS, PAD, UNK, Vocab, collate, format_date, make_task
 
 DIGIT_TASKS = ("copy", "reverse", "sort", "denoise")
@@ -336,7 +336,7 @@ def features(task, src, tgt):
     out = {"length": len(key), "key sorted": key == sorted(key), "first symbol": key[0],
            "repeats a symbol": len(set(key)) < len(key)}
     if task.name == "denoise":
-        dropped, replaced = task._lost(src, tgt)
+        dropped, replaced = ceiling.lost(src, tgt)
         out.update({"uncorrupted": src == tgt, "dropped": min(dropped, 2), "replaced": min(replaced, 2),
                     "source length": len(src)})
     return out
@@ -468,7 +468,8 @@ def test_denoise_ceilings_are_the_best_any_model_can_do(lo):
         for clean, q in cleans.items():
             for t, x in enumerate([*map("ab".index, clean), 2]):
                 tokens[t, x] += q
-        np.testing.assert_allclose(task._position_posterior(noisy, lo, 3) / (3 - lo + 1), tokens, atol=1e-15)
+        computed = ceiling.position_posterior([*map("ab".index, noisy)], 2, 0.3, lo, 3) / (3 - lo + 1)
+        np.testing.assert_allclose(computed, tokens, atol=1e-15)
     positions = sum(q * (len(clean) + 1) for (_, clean), q in joint.items())
     # heldout_report's numbers, averaged over the same distribution.
     expected = collections.defaultdict(float)
@@ -477,7 +478,7 @@ def test_denoise_ceilings_are_the_best_any_model_can_do(lo):
         expected["uncorrupted"] += q * one["uncorrupted"]
         expected["sequence_ceiling"] += q * one["sequence_ceiling"]
         expected["hits"] += q * one["token_ceiling"] * (len(clean) + 1)
-    assert task._copy_is_best(3)
+    assert ceiling.copy_is_best(2, 0.3, 3)
     if lo == 1:   # copying is the best decoder: the ceiling is exactly the uncorrupted share
         assert abs(best_sequence - expected["sequence_ceiling"]) < 1e-12
         assert abs(expected["sequence_ceiling"] - expected["uncorrupted"]) < 1e-12
@@ -495,19 +496,19 @@ def test_denoise_heldout_report_by_hand():
     # The best outputs copy: "1 2 <eos>" (right 3 of 3), "1 <eos>" (1 of 3: the lost 2 shifts the
     # EOS), "1 3 <eos>" (2 of 3: the replaced 2).
     assert report == pytest.approx({"uncorrupted": 1 / 3, "sequence_ceiling": 1 / 3, "token_ceiling": 6 / 9, "n": 3})
-    assert task._best_output(list("1"), 1, 10) == [1, 10]              # 10: EOS
-    assert task._position_posterior(list("1"), 1, 10)[:3].argmax(axis=1).tolist() == [1, 10, 10]
+    assert ceiling.best_output([1], 10, 0.15, 1, 10) == [1, 10]              # 10: EOS
+    assert ceiling.position_posterior([1], 10, 0.15, 1, 10)[:3].argmax(axis=1).tolist() == [1, 10, 10]
     assert json.loads(json.dumps(report)) == report and all(type(v) in (float, int) for v in report.values())
     assert task.heldout_report(pairs, min_len=2)["sequence_ceiling"] == pytest.approx((1 + 0.1) / 3)  # 1 lost of 2
-    assert task._lost(list("1"), list("12")) == (1, 0) and task._lost(list("12"), list("2122")) == (2, 0)
-    assert task._lost(list("9"), list("12")) == (1, 1) and task._lost(list("21"), list("12")) == (0, 2)
+    assert ceiling.lost("1", "12") == (1, 0) and ceiling.lost("12", "2122") == (2, 0)
+    assert ceiling.lost("9", "12") == (1, 1) and ceiling.lost("21", "12") == (0, 2)
     with pytest.raises(ValueError, match="longer"):
         task.heldout_report([(list("123"), list("12"))])
     with pytest.raises(ValueError, match="outside"):
         task.heldout_report(pairs, min_len=3)
     # Too noisy for copying to be provably best: every example counts V^-d (V-1)^-r, a bound.
     noisy = make_task("denoise", max_len=30, p=0.9)
-    assert not noisy._copy_is_best(30)
+    assert not ceiling.copy_is_best(10, 0.9, 30)
     assert noisy.heldout_report(pairs)["sequence_ceiling"] == pytest.approx((1 + 0.1 + 1 / 9) / 3)
     assert make_task("copy").heldout_report(pairs) == {}
 
