@@ -22,13 +22,17 @@ True
 >>> bool(b.tgt_in[0, 0] == BOS and b.tgt_out[0, len(tgt)] == EOS)
 True
 
-The held-out split. Every example has *keys* (its source for copy/reverse/sort; its date for
-dates; both its noisy source and its clean target for denoise). A key is a test key when a
-stable hash of it (``zlib.crc32`` of the task name and the tokens) falls in the lowest
-``TEST_PERCENT`` of 100 buckets. An example is a test example when all its keys are test keys,
-a training example when none is, and is never drawn otherwise. So ``.batch`` (training only,
-by rejection) and ``.test_set`` (test only) can never share a source -- nor, for dates, a
-date in any format, nor, for denoise, a clean sequence. The split does not depend on the seed.
+The held-out split. Every example has one *key*, the part of it drawn first: the source for
+copy/reverse/sort, the date for dates, the clean sequence for denoise. A key is a test key when
+a stable hash of it (``zlib.crc32`` of the task name and the tokens) falls in the lowest
+``TEST_PERCENT`` of 100 buckets. A sampler draws the length, then keys of that length until one
+falls in the wanted split, and only then draws the rest of the example (the date's format, the
+corruption). So ``.batch`` (training only) and ``.test_set`` (test only) never share a key --
+no source for the sequence tasks, no date in any format, no clean denoise target -- and
+everything drawn after the key (lengths included) has the same distribution in both splits:
+the held-out set differs from training only in which keys it holds. (A denoise *source* may
+occur in both splits, each time from a different clean sequence.) The split does not depend on
+the seed.
 
 Tiny spaces: a key shorter than ``task.split_min_len`` tokens comes from a space too small to
 hold anything out (fewer than ``MIN_SPLIT_SPACE`` sequences, e.g. the 10 one-digit sources), so
@@ -46,6 +50,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from minatt import ceiling
 from minatt.backend import host_rng
 
 __all__ = [
@@ -188,7 +193,8 @@ class Task:
     Attributes: ``name``, ``src_vocab``, ``tgt_vocab``, ``min_len``, ``max_len`` (the training
     lengths), ``seed``, ``rng`` (the task's own generator, used when a method gets ``rng=None``),
     ``split_min_len`` (keys shorter than this are always training; ``None``: nothing is held out).
-    Subclasses implement ``_draw(rng, length) -> (src, tgt)`` and ``_keys(src, tgt)``.
+    Subclasses implement ``_draw_key(rng, length) -> key``, ``_complete(rng, key) -> (src, tgt)``
+    (everything drawn after the split is decided) and ``key_of(src, tgt) -> key``.
     """
 
     name = "task"
@@ -212,25 +218,29 @@ class Task:
         return self.max_len
 
     # -- subclass hooks -------------------------------------------------------------------
-    def _draw(self, rng: np.random.Generator, length: int) -> Pair:
+    def _draw_key(self, rng: np.random.Generator, length: int) -> list[str]:
+        """The part of an example the split is decided on, ``length`` tokens long."""
         raise NotImplementedError
 
-    def _keys(self, src: Sequence[str], tgt: Sequence[str]) -> list[Sequence[str]]:
-        return [src]
+    def _complete(self, rng: np.random.Generator, key: list[str]) -> Pair:
+        """The whole ``(src, tgt)`` example around ``key``: whatever else it draws, it draws here."""
+        raise NotImplementedError
+
+    def key_of(self, src: Sequence[str], tgt: Sequence[str]) -> Sequence[str]:
+        """The key of an example (what ``_draw_key`` drew for it)."""
+        raise NotImplementedError
 
     # -- the split ------------------------------------------------------------------------
-    def _key_is_test(self, key: Sequence[str]) -> bool:
+    def key_split(self, key: Sequence[str]) -> str:
+        """``"test"`` when ``key`` hashes into the lowest TEST_PERCENT of 100 buckets, else ``"train"``."""
         if self.split_min_len is None or len(key) < self.split_min_len:
-            return False
+            return "train"
         text = self.name + "\x1e" + "\x1f".join(key)
-        return zlib.crc32(text.encode("utf-8")) % 100 < TEST_PERCENT
+        return "test" if zlib.crc32(text.encode("utf-8")) % 100 < TEST_PERCENT else "train"
 
     def split_of(self, src: Sequence[str], tgt: Sequence[str]) -> str:
-        """``"train"``, ``"test"`` or ``"none"`` (keys disagree: never drawn) for one example."""
-        flags = {self._key_is_test(k) for k in self._keys(src, tgt)}
-        if flags == {False}:
-            return "train"
-        return "test" if flags == {True} else "none"
+        """``"train"`` or ``"test"``: the split of one example, decided by its key alone."""
+        return self.key_split(self.key_of(src, tgt))
 
     # -- sampling -------------------------------------------------------------------------
     def _lengths(self, min_len: int | None, max_len: int | None, split: str) -> tuple[int, int]:
@@ -253,23 +263,27 @@ class Task:
 
     def sample(self, rng: RngLike = None, min_len: int | None = None, max_len: int | None = None,
                split: str = "train") -> Pair:
-        """One ``(src_tokens, tgt_tokens)`` pair from ``split`` ("train" or "test"), by rejection.
+        """One ``(src_tokens, tgt_tokens)`` pair from ``split`` ("train" or "test").
 
         The length is uniform in [min_len, max_len] (default: the task's); for "test", lengths
-        below ``split_min_len`` are skipped. Raises RuntimeError after MAX_TRIES rejections.
+        below ``split_min_len`` are skipped. Keys of that length are drawn until one is in
+        ``split`` (rejection), then the example is completed around it. Redrawing only the key
+        keeps the length uniform, and completing only an accepted key keeps everything else
+        out of the split decision, so neither can differ between the splits.
+        Raises RuntimeError after MAX_TRIES rejections.
         """
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', not {split!r}")
         rng = self.rng if rng is None else host_rng(rng)
         lo, hi = self._lengths(min_len, max_len, split)
+        length = int(rng.integers(lo, hi + 1)) if self.uses_lengths else 0
         for _ in range(MAX_TRIES):
-            length = int(rng.integers(lo, hi + 1)) if self.uses_lengths else 0
-            src, tgt = self._draw(rng, length)
-            if self.split_of(src, tgt) == split:
-                return src, tgt
+            key = self._draw_key(rng, length)
+            if self.key_split(key) == split:
+                return self._complete(rng, key)
         raise RuntimeError(
-            f"{self!r}: no {split} example of length {lo}..{hi} found in {MAX_TRIES} draws; "
-            "that length range holds (almost) none -- widen it"
+            f"{self!r}: no {split} example of length {length} found in {MAX_TRIES} draws; "
+            "that length holds (almost) none -- choose other lengths"
         )
 
     def batch(self, rng: RngLike, n: int, min_len: int | None = None, max_len: int | None = None) -> Batch:
@@ -292,6 +306,11 @@ class Task:
         rng = host_rng(seed)
         pairs = [self.sample(rng, min_len, max_len, "test") for _ in range(n)]
         return collate(pairs, self.src_vocab, self.tgt_vocab)
+
+    def heldout_report(self, examples: Batch | Sequence[Pair], min_len: int | None = None,
+                       max_len: int | None = None) -> dict[str, float]:
+        """Task-specific numbers on a held-out set for metrics.json; none for a noise-free task."""
+        return {}
 
     def parse(self, text: str | Sequence[str]) -> list[str]:
         """User input -> source tokens: "3 1 4" or ["3", "1", "4"] -> ['3', '1', '4'].
@@ -361,11 +380,14 @@ class SequenceTask(Task):
         vocab = Vocab(self.symbols)
         super().__init__(vocab, vocab, min_len, max_len, seed, _split_min_len(len(self.symbols)))
 
-    def _clean(self, rng: np.random.Generator, length: int) -> list[str]:
+    def _draw_key(self, rng: np.random.Generator, length: int) -> list[str]:
         return [self.symbols[i] for i in rng.integers(0, len(self.symbols), size=length)]
 
-    def _draw(self, rng: np.random.Generator, length: int) -> Pair:
-        src = self._clean(rng, length)
+    def key_of(self, src: Sequence[str], tgt: Sequence[str]) -> Sequence[str]:
+        return src
+
+    def _complete(self, rng: np.random.Generator, key: list[str]) -> Pair:
+        src = key
         if self.name == "reverse":
             return src, src[::-1]
         if self.name == "sort":
@@ -379,7 +401,8 @@ class DenoiseTask(SequenceTask):
     target = ``length`` uniform symbols; source = the target with each token, independently with
     probability ``p``, dropped (half the time) or replaced by a different symbol (the other half;
     dropped if there is only one symbol). If every token was dropped, the first one is kept.
-    Keys for the split: both the source and the target (so no clean sequence is shared either).
+    The split's key is the clean sequence alone: it is decided before the corruption is drawn,
+    so the corruption has the same distribution in both splits and no clean sequence is shared.
     """
 
     def __init__(self, min_len: int = 1, max_len: int = 10, seed: int | None = 0,
@@ -389,11 +412,11 @@ class DenoiseTask(SequenceTask):
         super().__init__("copy", min_len, max_len, seed, symbols)
         self.name, self.p = "denoise", float(p)
 
-    def _keys(self, src: Sequence[str], tgt: Sequence[str]) -> list[Sequence[str]]:
-        return [src, tgt]
+    def key_of(self, src: Sequence[str], tgt: Sequence[str]) -> Sequence[str]:
+        return tgt
 
-    def _draw(self, rng: np.random.Generator, length: int) -> Pair:
-        clean = self._clean(rng, length)
+    def _complete(self, rng: np.random.Generator, key: list[str]) -> Pair:
+        clean, length = key, len(key)
         hit = rng.random(length) < self.p
         drop = rng.random(length) < 0.5
         shift = rng.integers(1, max(len(self.symbols), 2), size=length)   # never 0: a *different* symbol
@@ -404,6 +427,58 @@ class DenoiseTask(SequenceTask):
             elif not drop[i] and len(self.symbols) > 1:
                 noisy.append(self.symbols[(self._rank[tok] + int(shift[i])) % len(self.symbols)])
         return (noisy or clean[:1]), clean
+
+    def heldout_report(self, examples: Batch | Sequence[Pair], min_len: int | None = None,
+                       max_len: int | None = None) -> dict[str, float]:
+        """How much of a held-out denoise set can be denoised at all (JSON-ready numbers).
+
+        ``examples``: a Batch or ``(noisy, clean)`` pairs; ``min_len``, ``max_len``: the clean
+        lengths they were drawn from (default the task's). Returns
+
+        uncorrupted       the share of sources equal to their target
+        sequence_ceiling  the best ``sequence_accuracy`` (exact match) any model can expect here
+        token_ceiling     the ``token_accuracy`` (right target positions, EOS included) of the
+                          outputs with the most right positions to expect
+        n                 the number of examples
+
+        Why they are below 1: a dropped or replaced symbol is a fresh uniform draw the source
+        keeps no trace of, so even a model that knows the generator exactly must guess it
+        (:mod:`minatt.ceiling` computes what that model outputs). Sequence: when
+        :func:`~minatt.ceiling.copy_is_best` holds (it does for the defaults), the best decoder
+        copies, and is right exactly on the uncorrupted examples; a source shorter than
+        ``min_len`` lost at least d = min_len - len(noisy) symbols and counts V^-d, a bound.
+        Otherwise every example counts V^-d (V-1)^-r (:func:`~minatt.ceiling.lost`), the best
+        a model told where the corruption was could expect. Token: each example's
+        :func:`~minatt.ceiling.best_output`, scored like ``token_accuracy``. Both hold in
+        expectation: on a finite set a lucky guess of a lost symbol can put a model a hair above.
+        """
+        if isinstance(examples, Batch):
+            examples = [(self.src_vocab.decode(s), self.tgt_vocab.decode(t))
+                        for s, t in zip(examples.src, examples.tgt_out)]
+        if not examples:
+            raise ValueError("heldout_report needs at least one example")
+        lo = self.min_len if min_len is None else min_len
+        hi = self.max_len if max_len is None else max_len
+        V, copy_is_best = len(self.symbols), ceiling.copy_is_best(len(self.symbols), self.p, hi)
+        sequence, hits, positions = 0.0, 0, 0
+        for noisy, clean in examples:
+            if not lo <= len(clean) <= hi:
+                raise ValueError(f"a clean target of length {len(clean)} is outside min_len..max_len = {lo}..{hi}")
+            d, r = ceiling.lost(noisy, clean)
+            if not copy_is_best:
+                sequence += float(V) ** -d * float(max(V - 1, 1)) ** -r
+            elif len(noisy) < lo:
+                sequence += float(V) ** -(lo - len(noisy))
+            else:
+                sequence += float(d == r == 0)
+            guess = ceiling.best_output([self._rank[tok] for tok in noisy], V, self.p, lo, hi)
+            truth = [self._rank[tok] for tok in clean] + [V]                      # V stands for EOS
+            hits += sum(t < len(guess) and guess[t] == x for t, x in enumerate(truth))
+            positions += len(truth)
+        n = len(examples)
+        uncorrupted = sum(list(noisy) == list(clean) for noisy, clean in examples)
+        return {"uncorrupted": uncorrupted / n, "sequence_ceiling": sequence / n,
+                "token_ceiling": hits / positions, "n": n}
 
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -455,13 +530,15 @@ class DatesTask(Task):
         month, weekday = max(MONTHS, key=len), max(WEEKDAYS, key=len)
         return max(len(fmt(day, month, weekday)) for fmt in DATE_FORMATS)
 
-    def _keys(self, src: Sequence[str], tgt: Sequence[str]) -> list[Sequence[str]]:
-        return [tgt]
+    def key_of(self, src: Sequence[str], tgt: Sequence[str]) -> Sequence[str]:
+        return tgt
 
-    def _draw(self, rng: np.random.Generator, length: int) -> Pair:
-        date = datetime.date.fromordinal(self.first + int(rng.integers(0, self.days)))
-        text = format_date(date, int(rng.integers(0, len(DATE_FORMATS))))
-        return list(text), list(date.isoformat())
+    def _draw_key(self, rng: np.random.Generator, length: int) -> list[str]:
+        return list(datetime.date.fromordinal(self.first + int(rng.integers(0, self.days))).isoformat())
+
+    def _complete(self, rng: np.random.Generator, key: list[str]) -> Pair:
+        date = datetime.date.fromisoformat("".join(key))
+        return list(format_date(date, int(rng.integers(0, len(DATE_FORMATS))))), key
 
     def parse(self, text: str | Sequence[str]) -> list[str]:
         """A raw date string (or a list of characters) -> lowercase characters, spaces collapsed."""

@@ -355,3 +355,20 @@ def test_every_task_learns(tmp_path, task):
     chance = 1.0 / (len(make_task(task).tgt_vocab.symbols) + 1)  # uniform over the symbols and EOS
     # (measured: 0.81 for dates, 0.94-1.0 for the others; chance is 0.08-0.09)
     assert result.metrics["test"]["token_accuracy"] > max(0.5, 5 * chance), result.metrics["test"]
+
+
+def test_denoise_reports_its_ceilings(tmp_path, capsys):
+    from minatt.train.report import print_summary
+
+    cfg = tiny(task="denoise", min_len=3, max_len=6, test_size=64)
+    trainer = Trainer.create(cfg, tmp_path / "run")
+    result = trainer.run()
+    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+    held_out = trainer.task.test_set(cfg.test_size, seed=cfg.seed + 2)       # the run's final test set
+    assert {k: test[k] for k in ("uncorrupted", "sequence_ceiling", "token_ceiling", "n")} == \
+        trainer.task.heldout_report(held_out)
+    assert 0 < test["uncorrupted"] <= test["sequence_ceiling"] < test["token_ceiling"] < 1
+    print_summary(trainer, result)
+    out = capsys.readouterr().out
+    assert f"{test['uncorrupted']:.1%} of the held-out sources are uncorrupted" in out
+    assert f"sequence accuracy {test['sequence_ceiling']:.4f}, token accuracy {test['token_ceiling']:.4f}" in out

@@ -61,7 +61,9 @@ def _length_sets(config: TrainConfig, task: Task) -> list[tuple[int, Batch]]:
 
 
 def final_metrics(model: Any, task: Task, config: TrainConfig, test: Batch) -> dict[str, Any]:
-    """The end-of-run numbers for ``metrics.json``: ``test`` (:func:`evaluate` on ``test``) and ``by_length``.
+    """The end-of-run numbers for ``metrics.json``: ``test`` (:func:`evaluate` on ``test``, plus
+    what the task says about the set: for denoise, :meth:`minatt.tasks.DenoiseTask.heldout_report`'s
+    uncorrupted share and the ceilings beside the accuracies they bound) and ``by_length``.
 
     ``by_length`` holds one row per source length (``length``, ``trained``: inside the training
     range, and the :func:`evaluate` scores). This is the one place where end-of-run metrics are
@@ -69,7 +71,7 @@ def final_metrics(model: Any, task: Task, config: TrainConfig, test: Batch) -> d
     printed, one more line in :func:`minatt.train.report.print_summary`).
     """
     return {
-        "test": evaluate(model, test),
+        "test": {**evaluate(model, test), **task.heldout_report(test)},
         "by_length": [
             {"length": length, "trained": config.min_len <= length <= config.max_len, **evaluate(model, batch)}
             for length, batch in _length_sets(config, task)

@@ -77,7 +77,8 @@ def print_start(trainer: Any, verb: str) -> None:
 
 
 def print_summary(trainer: Any, result: Any) -> None:
-    """The end-of-run lines: how the run ended, the held-out test numbers, lengths beyond training, what next."""
+    """The end-of-run lines: how the run ended, the held-out test numbers (with denoise's ceilings),
+    lengths beyond training, what next."""
     m, cfg = result.metrics, trainer.config
     test = m.get("test", {})
     reached = {"target reached": f"reached the target {cfg.target}", "done": "finished all steps"}[result.status]
@@ -89,6 +90,10 @@ def print_summary(trainer: Any, result: Any) -> None:
         f"{test.get('sequence_accuracy', float('nan')):.4f}, token accuracy {test.get('token_accuracy', float('nan')):.4f} "
         f"({test.get('n', 0)} examples)"
     )
+    if "sequence_ceiling" in test:
+        print(f"minatt: {test['uncorrupted']:.1%} of the held-out sources are uncorrupted; the best any model can "
+              f"expect on them: sequence accuracy {test['sequence_ceiling']:.4f}, token accuracy "
+              f"{test['token_ceiling']:.4f}")
     longer = [r for r in m.get("by_length", []) if not r["trained"]]
     if longer:
         acc = ", ".join(f"{r['length']}: {r['sequence_accuracy']:.2f}" for r in longer)
