@@ -93,6 +93,15 @@ def _load_cupy() -> ModuleType:
     return cupy
 
 
+def _set_cupy_module(module: ModuleType | None) -> ModuleType | None:
+    """For the tests only: make ``use("cupy")`` return ``module`` (tests/strict_cupy.py, a strict CPU
+    stand-in), or forget it with None; returns the module it replaces. Nothing else calls this: a user
+    who picks cupy gets real CuPy on a GPU, or the BackendError of :func:`_load_cupy`."""
+    global _cupy
+    previous, _cupy = _cupy, module
+    return previous
+
+
 def _module_for(name: str) -> ModuleType:
     if name == "numpy":
         return numpy
