@@ -12,6 +12,8 @@ import pytest
 import minatt
 from minatt import backend
 from minatt.backend import BackendError
+from tests import strict_cupy
+from tests.conftest import GPU, device
 
 
 def test_default_backend_is_numpy():
@@ -55,6 +57,16 @@ def test_cupy_without_gpu_says_which_and_how_to_fix(monkeypatch):
     monkeypatch.setattr(cupy.cuda.runtime, "getDeviceCount", no_device)
     with pytest.raises(BackendError, match=r"no usable CUDA device or driver.*cudaErrorNoDevice.*--backend numpy"):
         minatt.use("cupy")
+
+
+@pytest.mark.skipif(GPU, reason="with a GPU, use('cupy') is real CuPy: there is no error to keep")
+def test_the_tests_stand_in_leaves_users_the_one_line_error():
+    """The suite runs its cupy cases on tests/strict_cupy.py; outside that block, no GPU still means the error."""
+    with device(), minatt.use("cupy"):
+        assert type(minatt.asarray(np.ones(2))) is strict_cupy.ndarray
+    with pytest.raises(BackendError, match="use --backend numpy"):
+        minatt.use("cupy")
+    assert minatt.current() == "numpy" and backend._cupy is None
 
 
 def test_cupy_not_installed_names_the_extra(monkeypatch):
