@@ -22,6 +22,10 @@ refuse the conversion this module exists to catch, and every NumPy routine would
 object that is not an ndarray meets NumPy exactly as a CuPy array does: through ``__array__``,
 ``__array_ufunc__`` and ``__array_function__``, which is all CuPy itself implements.
 
+What it does not imitate: speed, memory, asynchrony (everything here is finished when it
+returns), and two index quirks (CuPy wraps out-of-range integer indices around where NumPy raises,
+and leaves the winner of duplicate-index assignment undefined). Those need a GPU.
+
 Use :func:`installed` (the test suite's ``backend`` fixture does, when no GPU answers); the module
 it installs is :data:`cupy`, which holds only the names listed in ``FUNCTIONS``, ``UFUNCS`` and
 ``CONSTANTS``. tests/test_strict_cupy.py checks every listed name and keyword against the real
@@ -41,6 +45,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
             "Please use `.get()` to construct a NumPy array explicitly.")
 SCALARS = (bool, int, float, complex, numpy.generic)
+_new = object.__new__
 
 # ndarray methods (each of them CuPy has) and the keywords CuPy's version takes.
 METHODS = {
@@ -67,7 +72,7 @@ def _raw(x: Any) -> Any:
         raise TypeError(f"Unsupported type {type(x)} (a NumPy array where CuPy wants a cupy.ndarray: "
                         "move it with cupy.asarray first)")
     if isinstance(x, (list, tuple)):
-        return type(x)(_raw(v) for v in x)
+        return [_raw(v) for v in x] if isinstance(x, list) else tuple(_raw(v) for v in x)
     return x
 
 
@@ -82,8 +87,10 @@ def _operand(x: Any) -> Any:
 
 def _wrap(r: Any) -> Any:
     """NumPy results back as device arrays: a NumPy scalar becomes a 0-d array, as CuPy returns."""
-    if isinstance(r, numpy.ndarray):
-        return ndarray._of(r)
+    if type(r) is numpy.ndarray:
+        x = _new(ndarray)
+        x._a = r
+        return x
     if isinstance(r, numpy.generic):
         return ndarray._of(numpy.asarray(r))
     if isinstance(r, tuple):
@@ -121,7 +128,7 @@ class ndarray(NDArrayOperatorsMixin):
 
     @classmethod
     def _of(cls, a: numpy.ndarray) -> ndarray:
-        x = object.__new__(cls)
+        x = _new(cls)
         x._a = a
         return x
 
@@ -222,9 +229,11 @@ class ndarray(NDArrayOperatorsMixin):
     def __getitem__(self, key: Any) -> ndarray:
         key = _index(key)
         r = self._a[key]
-        if isinstance(r, numpy.generic):  # CuPy returns a 0-d view, not a scalar
+        if type(r) is not numpy.ndarray:  # a NumPy scalar: CuPy returns a 0-d view instead
             r = self._a[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
-        return ndarray._of(r)
+        x = _new(ndarray)
+        x._a = r
+        return x
 
     def __setitem__(self, key: Any, value: Any) -> None:
         key = _index(key)
@@ -288,14 +297,15 @@ def _from_host(a: numpy.ndarray) -> ndarray:
 
 
 def _ufunc_call(u: numpy.ufunc, inputs: tuple, kwargs: dict) -> Any:
+    args = [_operand(x) for x in inputs]
     out = kwargs.get("out")
+    if out is None:
+        return _wrap(u(*args, **kwargs))
     outs = out if isinstance(out, tuple) else (out,)
     for o in outs:
         if o is not None and type(o) is not ndarray:
             raise TypeError(f"Output arrays must be cupy.ndarray, not {type(o)}")
-    if out is not None:
-        kwargs = {**kwargs, "out": tuple(o._a for o in outs)}
-    return _call(u, tuple(_operand(x) for x in inputs), kwargs, outs)
+    return _call(u, args, {**kwargs, "out": tuple(o._a for o in outs)}, outs)
 
 
 class ufunc:
