@@ -85,16 +85,22 @@ def _operand(x: Any) -> Any:
     raise TypeError(f"Unsupported type {type(x)}")
 
 
-def _wrap(r: Any) -> Any:
-    """NumPy results back as device arrays: a NumPy scalar becomes a 0-d array, as CuPy returns."""
+def _wrap(r: Any, parent: ndarray | None = None) -> Any:
+    """NumPy results back as device arrays: a NumPy scalar becomes a 0-d array, as CuPy returns.
+
+    A view of ``parent`` gets CuPy's ``base``: the array that owns the memory, one object however
+    often it is asked for (minatt's memory counts key buffers by ``id(base)``).
+    """
     if type(r) is numpy.ndarray:
         x = _new(ndarray)
-        x._a = r
+        x._a, x._base = r, None
+        if parent is not None and r.base is not None and (r.base is parent._a or r.base is parent._a.base):
+            x._base = parent if parent._base is None else parent._base
         return x
     if isinstance(r, numpy.generic):
-        return ndarray._of(numpy.asarray(r))
+        return _wrap(numpy.asarray(r))
     if isinstance(r, tuple):
-        return tuple(_wrap(v) for v in r)
+        return tuple(_wrap(v, parent) for v in r)
     return r
 
 
@@ -104,13 +110,13 @@ def _check_keywords(name: str, kwargs: dict, allowed: tuple[str, ...]) -> None:
             raise TypeError(f"cupy.{name}() got an unexpected keyword argument {key!r} (not in CuPy's signature)")
 
 
-def _call(fn: Any, args: tuple, kwargs: dict, outs: tuple = ()) -> Any:
+def _call(fn: Any, args: tuple, kwargs: dict, outs: tuple = (), parent: ndarray | None = None) -> Any:
     """Run a NumPy callable on raw arrays; hand back ``out`` itself where NumPy returned its buffer."""
     result = fn(*args, **kwargs)
     for out in outs:
         if type(out) is ndarray and result is out._a:
             return out
-    return _wrap(result)
+    return _wrap(result, parent)
 
 
 class ndarray(NDArrayOperatorsMixin):
@@ -120,17 +126,11 @@ class ndarray(NDArrayOperatorsMixin):
     and ``host + x`` fail alike. Slices and views share memory, as CuPy views do.
     """
 
-    __slots__ = ("_a",)
+    __slots__ = ("_a", "_base")
     __array_priority__ = 100
 
     def __init__(self, shape: Any, dtype: Any = float) -> None:  # cupy.ndarray(shape, dtype): uninitialised
-        self._a = numpy.empty(shape, dtype)
-
-    @classmethod
-    def _of(cls, a: numpy.ndarray) -> ndarray:
-        x = _new(cls)
-        x._a = a
-        return x
+        self._a, self._base = numpy.empty(shape, dtype), None
 
     # -- the host/device line ------------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
@@ -188,10 +188,10 @@ class ndarray(NDArrayOperatorsMixin):
         return _from_host, (self.get(),)
 
     def __copy__(self) -> ndarray:
-        return ndarray._of(self._a.copy())
+        return _wrap(self._a.copy())
 
     def __deepcopy__(self, memo: dict) -> ndarray:
-        return ndarray._of(self._a.copy())
+        return _wrap(self._a.copy())
 
     # -- attributes -----------------------------------------------------------------------------
     @property
@@ -209,13 +209,10 @@ class ndarray(NDArrayOperatorsMixin):
     nbytes = property(lambda self: self._a.nbytes)
     strides = property(lambda self: self._a.strides)
     flags = property(lambda self: self._a.flags)
-    T = property(lambda self: self if self._a.ndim < 2 else ndarray._of(self._a.T))
-    real = property(lambda self: ndarray._of(self._a.real))
-    imag = property(lambda self: ndarray._of(self._a.imag))
-
-    @property
-    def base(self) -> ndarray | None:
-        return None if self._a.base is None else ndarray._of(self._a.base)
+    T = property(lambda self: self if self._a.ndim < 2 else _wrap(self._a.T, self))
+    real = property(lambda self: _wrap(self._a.real, self))
+    imag = property(lambda self: _wrap(self._a.imag, self))
+    base = property(lambda self: self._base)
 
     # -- containers and indexing ----------------------------------------------------------------
     def __len__(self) -> int:
@@ -231,9 +228,7 @@ class ndarray(NDArrayOperatorsMixin):
         r = self._a[key]
         if type(r) is not numpy.ndarray:  # a NumPy scalar: CuPy returns a 0-d view instead
             r = self._a[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
-        x = _new(ndarray)
-        x._a = r
-        return x
+        return _wrap(r, self)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         key = _index(key)
@@ -278,7 +273,7 @@ def _method(name: str, allowed: tuple[str, ...]) -> Any:
         result = getattr(self._a, name)(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
         if result is self._a:
             return self  # astype(copy=False), reshape to the same shape...
-        return _call(lambda: result, (), {}, (kwargs.get("out"),))
+        return _call(lambda: result, (), {}, (kwargs.get("out"),), self)
 
     method.__name__ = name
     return method
@@ -290,7 +285,7 @@ ndarray.__module__ = "cupy"  # minatt.backend.is_device_array() knows CuPy array
 
 
 def _from_host(a: numpy.ndarray) -> ndarray:
-    return ndarray._of(numpy.array(a, copy=True))
+    return _wrap(numpy.array(a, copy=True))
 
 
 # -- the module's functions ------------------------------------------------------------------------
@@ -335,7 +330,8 @@ def _function(name: str, params: tuple[str, ...]) -> Any:
         if len(args) > len(params):
             raise TypeError(f"cupy.{name}() takes at most {len(params)} positional arguments")
         outs = (kwargs.get("out"),)
-        return _call(np_fn, _raw(args), {k: _raw(v) for k, v in kwargs.items()}, outs)
+        parent = args[0] if args and type(args[0]) is ndarray else None
+        return _call(np_fn, _raw(args), {k: _raw(v) for k, v in kwargs.items()}, outs, parent)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"cupy.{name}{params}: numpy.{name} on device arrays, refusing host arrays."
@@ -346,7 +342,7 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: Any = None, b
     """Host data (array, list, scalar) copied to the device; a device array as it is (or cast)."""
     if type(a) is ndarray:
         return a if dtype is None or numpy.dtype(dtype) == a.dtype else a.astype(dtype)
-    return ndarray._of(numpy.array(_host_ok(a), dtype=dtype, order=order or "K", copy=True))
+    return _wrap(numpy.array(_host_ok(a), dtype=dtype, order=order or "K", copy=True))
 
 
 def array(obj: Any, dtype: Any = None, copy: bool = True, order: str = "K", subok: bool = False,
@@ -354,7 +350,7 @@ def array(obj: Any, dtype: Any = None, copy: bool = True, order: str = "K", subo
     """Like :func:`asarray`, but a device array is copied unless ``copy=False``."""
     if type(obj) is ndarray and not copy and (dtype is None or numpy.dtype(dtype) == obj.dtype):
         return obj
-    return ndarray._of(numpy.array(_host_ok(obj), dtype=dtype, order=order, copy=True, ndmin=ndmin))
+    return _wrap(numpy.array(_host_ok(obj), dtype=dtype, order=order, copy=True, ndmin=ndmin))
 
 
 def _host_ok(a: Any) -> Any:
@@ -391,7 +387,7 @@ def ascontiguousarray(a: ndarray, dtype: Any = None) -> ndarray:
     if type(a) is not ndarray:
         raise TypeError(f"Argument 'a' has incorrect type (expected cupy.ndarray, got {type(a).__name__})")
     r = numpy.ascontiguousarray(a._a, dtype=dtype)
-    return a if r is a._a else ndarray._of(r)
+    return a if r is a._a else _wrap(r)
 
 
 class broadcast:
@@ -400,7 +396,8 @@ class broadcast:
     def __init__(self, *arrays: Any) -> None:
         b = numpy.broadcast(*(_operand(x) for x in arrays))
         self.shape, self.size, self.nd = b.shape, b.size, b.nd
-        self.values = tuple(_wrap(v) for v in numpy.broadcast_arrays(*(_operand(x) for x in arrays)))
+        self.values = tuple(_wrap(v, x) if type(x) is ndarray else _wrap(v)
+                            for v, x in zip(numpy.broadcast_arrays(*(_operand(x) for x in arrays)), arrays))
 
 
 def _like(name: str) -> Any:
@@ -410,7 +407,7 @@ def _like(name: str) -> Any:
     def fn(prototype: Any, *args: Any, **kwargs: Any) -> ndarray:
         _check_keywords(name, kwargs, ("dtype", "order", "subok", "shape", "fill_value"))
         proto = prototype._a if type(prototype) is ndarray else prototype
-        return ndarray._of(np_fn(proto, *args, **kwargs))
+        return _wrap(np_fn(proto, *args, **kwargs))
 
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -421,7 +418,7 @@ def _creation(name: str, params: tuple[str, ...]) -> Any:
 
     def fn(*args: Any, **kwargs: Any) -> ndarray:
         _check_keywords(name, kwargs, params)
-        return ndarray._of(numpy.asarray(np_fn(*_raw(args), **kwargs)))
+        return _wrap(numpy.asarray(np_fn(*_raw(args), **kwargs)))
 
     fn.__name__ = fn.__qualname__ = name
     return fn

@@ -70,6 +70,22 @@ def test_the_device_path_trains_exactly_like_numpy(tmp_path, overrides):
         np.testing.assert_array_equal(w_cpu[name], w_dev[name], err_msg=name)
 
 
+@pytest.mark.skipif(GPU, reason="on a GPU a switch of backend mid-run changes the rounding, not the path")
+def test_a_run_resumes_on_the_other_backend_exactly(tmp_path):
+    config = {**BASE, "embed": 8, "hidden": 12, "batch": 8, "test_size": 16, "steps": 20, "eval_every": 10}
+    with device():
+        train(TrainConfig(**config), tmp_path / "straight")
+        for first, then in (("numpy", "cupy"), ("cupy", "numpy")):
+            train(TrainConfig(**{**config, "backend": first}), tmp_path / first, until=10)
+            resume(tmp_path / first, backend=then)  # the optimiser state crosses the line too
+    with minatt.use("numpy"):
+        straight = _host(load_run(tmp_path / "straight")[2])
+        for first in ("numpy", "cupy"):
+            resumed = _host(load_run(tmp_path / first)[2])
+            for name in straight:
+                np.testing.assert_array_equal(resumed[name], straight[name], err_msg=f"{first}: {name}")
+
+
 def test_a_device_run_resumes_predicts_searches_and_plots(tmp_path):
     run_dir = tmp_path / "run"
     with device():

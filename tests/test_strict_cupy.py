@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import minatt
+from minatt import bench
 from minatt.backend import array_module, to_numpy
 from minatt.ops import loss as loss_module
 from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -177,6 +178,19 @@ def test_views_share_memory_and_out_writes_in_place():
     x += 1.0
     assert x.get()[0, 0] == 2.0
     assert cupy.ascontiguousarray(x) is x and x.astype(x.dtype, copy=False) is x
+
+
+def test_a_view_knows_its_base_as_cupy_does():
+    x = cupy.zeros((4, 3))
+    v, w, r = x[1:], x[1:].T, x.reshape(12)
+    assert x.base is None and v.base is x and w.base is x and r.base is x
+    assert v[0].base is x and (x + 1).base is None
+    # minatt's memory counts key buffers by id(base): the same bytes on both backends.
+    counts = {}
+    for name in ("numpy", "cupy"):
+        with strict_cupy.installed(), minatt.use(name):
+            counts[name] = bench.cache_bytes(Seq2Seq(CONFIG, seed=1), _batch())
+    assert counts["cupy"] == counts["numpy"] > 0
 
 
 def test_add_at_accumulates_repeats_and_get_returns_a_host_copy():
