@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import minatt
-from minatt import bench
 from minatt.backend import array_module, to_numpy
+from minatt.bench.memory import cache_bytes
 from minatt.ops import loss as loss_module
 from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import make_task
@@ -189,7 +189,7 @@ def test_a_view_knows_its_base_as_cupy_does():
     counts = {}
     for name in ("numpy", "cupy"):
         with strict_cupy.installed(), minatt.use(name):
-            counts[name] = bench.cache_bytes(Seq2Seq(CONFIG, seed=1), _batch())
+            counts[name] = cache_bytes(Seq2Seq(CONFIG, seed=1), _batch())
     assert counts["cupy"] == counts["numpy"] > 0
 
 
