@@ -203,11 +203,12 @@ class Decoder:
         dstate = DecState(zeros(), zeros() if self.rnn.cell == "lstm" else None,
                           zeros() if self.input_feeding else None)
         mg = MemoryGrads()
-        day = [None] * T  # each step's gradient of ay[t] (N, GH)
+        dgates = [None] * T  # each step's pre-activation gradients, for RNN.finish
         for t in range(T - 1, -1, -1):
-            dstate, day[t] = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads)
+            dstate, dgates[t] = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads)
         mg.finish()
-        dy_emb = self.rnn.project_backward(xp.stack(day), cache.project, grads)  # (T, N, E), ONE product
+        rnn_caches = [step.rnn for step in cache.steps]
+        dy_emb = self.rnn.finish(rnn_caches, dgates, cache.project, grads)  # (T, N, E)
         self.embed.backward(dy_emb, cache.embed, grads)
         return mg, dstate.h, dstate.c
 
@@ -223,7 +224,7 @@ class Decoder:
     def step_backward(self, do: Array, dstate: DecState, cache: Any, mg: MemoryGrads,
                       grads: Grads) -> tuple[DecState, Array]:
         """do (N, out_dim), dstate (gradient at the next state) -> (the gradient at the state,
-        day (N, GH) the gradient of the step's ay)."""
+        the step's pre-activation gradients: see RNN.step_backward)."""
         raise NotImplementedError
 
 
@@ -248,12 +249,12 @@ class BahdanauDecoder(Decoder):
                       grads: Grads) -> tuple[DecState, Array]:
         H = self.H
         ds_t = dstate.h + do[:, :H]  # o_t = [s_t; c_t]
-        dz, ds_prev, dcell_prev, day = self.rnn.step_backward(ds_t, dstate.c, cache.rnn, grads)
+        dz, ds_prev, dcell_prev, dgates = self.rnn.step_backward(ds_t, dstate.c, cache.rnn)
         dc_t = do[:, H:] + dz  # c_t enters both o_t and the cell's input [y_emb; c_t]
         dq = self.attend_backward(dc_t, cache.attend, mg, grads)
         if dq is not None:
             ds_prev = ds_prev + dq  # the query was s_{t-1}
-        return DecState(ds_prev, dcell_prev, None), day
+        return DecState(ds_prev, dcell_prev, None), dgates
 
 
 class LuongDecoder(Decoder):
@@ -286,8 +287,8 @@ class LuongDecoder(Decoder):
         dq = self.attend_backward(dcat[:, :K], cache.attend, mg, grads)
         if dq is not None:
             dh_t = dh_t + dq  # the query was h_t
-        dfeed, dh_prev, dcell_prev, day = self.rnn.step_backward(dh_t, dstate.c, cache.rnn, grads)  # d h~_{t-1}
-        return DecState(dh_prev, dcell_prev, dfeed if self.input_feeding else None), day
+        dfeed, dh_prev, dcell_prev, dgates = self.rnn.step_backward(dh_t, dstate.c, cache.rnn)  # d h~_{t-1}
+        return DecState(dh_prev, dcell_prev, dfeed if self.input_feeding else None), dgates
 
 
 def make_decoder(kind: str, params: Params, cell: str, vocab: int, embed: int, hidden: int, key_size: int,

@@ -24,9 +24,15 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module, randn, uniform
 from minatt.ops.embedding import embedding_backward, embedding_forward
-from minatt.ops.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from minatt.ops.gru import gru_backward, gru_forward, gru_step_forward, gru_step_input_backward, gru_weights_backward
 from minatt.ops.linear import affine_backward, affine_forward
-from minatt.ops.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from minatt.ops.lstm import (
+    lstm_backward,
+    lstm_forward,
+    lstm_step_forward,
+    lstm_step_input_backward,
+    lstm_weights_backward,
+)
 from minatt.ops.scores import (
     additive_keys_backward,
     additive_keys_forward,
@@ -71,14 +77,6 @@ def accumulate(grads: Grads, name: str, g: Array) -> None:
         grads[name] += g
     else:
         grads[name] = g.copy()
-
-
-def accumulate_rows(grads: Grads, name: str, rows: slice, g: Array, like: Array) -> None:
-    """grads[name][rows] += g, the entry created as zeros shaped like ``like`` on first use:
-    for a weight whose row blocks get their gradients from different places."""
-    if name not in grads:
-        grads[name] = array_module(like).zeros_like(like)
-    grads[name][rows] += g
 
 
 class Module:
@@ -207,18 +205,9 @@ class RNN(Module):
         Structure: a decoder projects all T steps' y with this ONE product before its loop."""
         return affine_forward(y, self.p("Wx")[:self.known], self.p(self.bias_names[0]))
 
-    def project_backward(self, day: Array, cache: Any, grads: Grads) -> Array:
-        """day (..., GH), every step's at once -> dy (..., E); adds the gradients of Wx[:E] and b.
-
-        Structure: one product for all steps, after the decoder's reverse loop."""
-        dy, dWy, db = affine_backward(day, cache)
-        accumulate_rows(grads, self.key("Wx"), slice(None, self.known), dWy, self.p("Wx"))
-        accumulate(grads, self.key(self.bias_names[0]), db)
-        return dy
-
     def step(self, ay: Array, z: Array | None, h: Array, c: Array | None) -> tuple:
         """One step on input [y; z]: ay (N, GH) from :meth:`project`, z (N, D - E) or None (D = E),
-        h, c (N, H) -> h_next, c_next (None for GRU), cache."""
+        h, c (N, H) -> h_next, c_next (None for GRU), cache. The step op's bias is ay."""
         xp = array_module(h)
         z = xp.zeros((h.shape[0], 0), dtype=h.dtype) if z is None else z  # no unknown inputs: (N, 0)
         Wz = self.p("Wx")[self.known:]  # (D - E, GH)
@@ -227,18 +216,34 @@ class RNN(Module):
         h_next, cache = gru_step_forward(z, h, Wz, self.p("Wh"), ay, self.p("bh"))
         return h_next, None, cache
 
-    def step_backward(self, dh: Array, dc: Array | None, cache: Any, grads: Grads) -> tuple:
+    def step_backward(self, dh: Array, dc: Array | None, cache: Any) -> tuple:
         """dh, dc (N, H) at the step's outputs -> dz (N, D - E), dh_prev (N, H), dc_prev (or None),
-        day (N, GH) (for :meth:`project_backward`); adds the gradients of Wx[E:], Wh (and bh)."""
+        dgates: the step's pre-activation gradients (LSTM da; GRU (dax, dah)) for :meth:`finish`."""
         if self.cell == "lstm":
-            dz, dh_prev, dc_prev, dWz, dWh, day = lstm_step_backward(dh, dc, cache)
-        else:
-            dz, dh_prev, dWz, dWh, day, dbh = gru_step_backward(dh, cache)
-            dc_prev = None
-            accumulate(grads, self.key("bh"), dbh)
-        accumulate_rows(grads, self.key("Wx"), slice(self.known, None), dWz, self.p("Wx"))
-        accumulate(grads, self.key("Wh"), dWh)
-        return dz, dh_prev, dc_prev, day
+            return lstm_step_input_backward(dh, dc, cache)
+        dz, dh_prev, dax, dah = gru_step_input_backward(dh, cache)
+        return dz, dh_prev, None, (dax, dah)
+
+    def finish(self, caches: list, dgates: list, project_cache: Any, grads: Grads) -> Array:
+        """After a decoder's reverse loop: every step's cache and dgates, in step order -> dy (T, N, E)
+        (the gradient of :meth:`project`'s y); adds all of the layer's gradients.
+
+        Structure: the steps' gradients stacked, so every weight gets ONE product for all steps."""
+        xp = array_module(self.p("Wx"))
+        Z = xp.stack([cache.x for cache in caches])  # (T, N, D - E)
+        if self.cell == "lstm":
+            dA = xp.stack(dgates)  # (T, N, 4H)
+            dy, dWy, db = affine_backward(dA, project_cache)
+            dWz, dWh, _ = lstm_weights_backward(Z, xp.stack([cache.h_prev for cache in caches]), dA)
+            self._file(grads, (xp.concatenate([dWy, dWz]), dWh, db))
+            return dy
+        dAx = xp.stack([dax for dax, _ in dgates])  # (T, N, 3H)
+        dAh = xp.stack([dah for _, dah in dgates])  # (T, N, 3H)
+        dy, dWy, dbx = affine_backward(dAx, project_cache)
+        H_prev = xp.stack([cache.cell.h_prev for cache in caches])  # (T, N, H)
+        dWz, dWh, _, dbh = gru_weights_backward(Z, H_prev, dAx, dAh)
+        self._file(grads, (xp.concatenate([dWy, dWz]), dWh, dbx, dbh))
+        return dy
 
 
 class Scorer(Module):

@@ -41,7 +41,7 @@ from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.lstm import padded_steps
 
 __all__ = ["GRUCache", "GRUCellCache", "GRUStepCache", "gru_backward", "gru_cell_backward", "gru_cell_forward",
-           "gru_forward", "gru_step_backward", "gru_step_forward"]
+           "gru_forward", "gru_step_backward", "gru_step_forward", "gru_step_input_backward", "gru_weights_backward"]
 
 Array = Any
 
@@ -95,7 +95,6 @@ class GRUStepCache(NamedTuple):
     x: Array  # (N, D)
     Wx: Array  # (D, 3H)
     Wh: Array  # (H, 3H)
-    bx: Array  # (3H,), or (N, 3H) for a known part of ax added per row
     cell: GRUCellCache  # holds h_prev
 
 
@@ -109,23 +108,42 @@ def gru_step_forward(x: Array, h: Array, Wx: Array, Wh: Array, bx: Array, bh: Ar
     ax = x @ Wx + bx  # (N, 3H)
     ah = h @ Wh + bh  # (N, 3H)
     h_next, cell = gru_cell_forward(ax, ah, h)
-    return h_next, GRUStepCache(x, Wx, Wh, bx, cell)
+    return h_next, GRUStepCache(x, Wx, Wh, cell)
 
 
 def gru_step_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, ...]:
     """Backward of :func:`gru_step_forward`; N batch, D input, H hidden.
 
     Inputs: dh_next (N, H), cache. Returns dx (N, D), dh (N, H), dWx (D, 3H), dWh (H, 3H),
-    dbx (bx's shape), dbh (3H,).
+    dbx (3H,), dbh (3H,).
     """
+    dx, dh, dax, dah = gru_step_input_backward(dh_next, cache)
+    dWx, dWh, dbx, dbh = gru_weights_backward(cache.x, cache.cell.h_prev, dax, dah)
+    return dx, dh, dWx, dWh, dbx, dbh
+
+
+def gru_step_input_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, Array, Array, Array]:
+    """The half of :func:`gru_step_backward` that the step before must wait for:
+    -> dx (N, D), dh (N, H), dax (N, 3H), dah (N, 3H). The weight gradients can wait
+    (:func:`gru_weights_backward`), so a loop can get them for all its steps in one product."""
     dax, dah, dh = gru_cell_backward(dh_next, cache.cell)
     dh = dh + dah @ cache.Wh.T
     dx = dax @ cache.Wx.T
-    dWx = cache.x.T @ dax
-    dWh = cache.cell.h_prev.T @ dah
-    dbx = dax.sum(axis=0) if cache.bx.ndim == 1 else dax
+    return dx, dh, dax, dah
+
+
+def gru_weights_backward(x: Array, h_prev: Array, dax: Array, dah: Array) -> tuple[Array, Array, Array, Array]:
+    """The weight gradients of ax = x @ Wx + bx and ah = h_prev @ Wh + bh, summed over every
+    leading axis: x (..., D), h_prev (..., H), dax, dah (..., 3H) -> dWx (D, 3H), dWh (H, 3H),
+    dbx (3H,), dbh (3H,). One step passes (N, .) arrays; a loop passes all its steps stacked."""
+    dax = dax.reshape(-1, dax.shape[-1])  # (rows, 3H)
+    dah = dah.reshape(-1, dah.shape[-1])
+    rows = dax.shape[0]
+    dWx = x.reshape(rows, x.shape[-1]).T @ dax
+    dWh = h_prev.reshape(rows, h_prev.shape[-1]).T @ dah
+    dbx = dax.sum(axis=0)
     dbh = dah.sum(axis=0)
-    return dx, dh, dWx, dWh, dbx, dbh
+    return dWx, dWh, dbx, dbh
 
 
 class GRUCache(NamedTuple):
@@ -195,12 +213,9 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
         dax_steps[t], dah_steps[t] = dax, dah
         dh = dh_prev
     # Structure: the per-step dax and dah, stacked, give dx and the weight gradients in one product (or sum) each.
-    dAx = xp.stack(dax_steps, axis=1).reshape(N * T, 3 * H)  # (N*T, 3H)
-    dAh = xp.stack(dah_steps, axis=1).reshape(N * T, 3 * H)  # (N*T, 3H)
-    H_prev = xp.stack([cell.h_prev for cell in cache.cells], axis=1).reshape(N * T, H)  # (N*T, H)
-    dx = (dAx @ Wx.T).reshape(N, T, D)
-    dWx = x.reshape(N * T, D).T @ dAx
-    dWh = H_prev.T @ dAh
-    dbx = dAx.sum(axis=0)
-    dbh = dAh.sum(axis=0)
+    dAx = xp.stack(dax_steps, axis=1)  # (N, T, 3H)
+    dAh = xp.stack(dah_steps, axis=1)  # (N, T, 3H)
+    dx = (dAx.reshape(N * T, 3 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
+    H_prev = xp.stack([cell.h_prev for cell in cache.cells], axis=1)  # (N, T, H)
+    dWx, dWh, dbx, dbh = gru_weights_backward(x, H_prev, dAx, dAh)
     return dx, dh, dWx, dWh, dbx, dbh

@@ -40,7 +40,8 @@ from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
-           "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "padded_steps"]
+           "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "lstm_step_input_backward",
+           "lstm_weights_backward", "padded_steps"]
 
 Array = Any
 
@@ -96,7 +97,6 @@ class LSTMStepCache(NamedTuple):
     h_prev: Array  # (N, H)
     Wx: Array  # (D, 4H)
     Wh: Array  # (H, 4H)
-    b: Array  # (4H,), or (N, 4H) for a known part of a added per row
     cell: LSTMCellCache
 
 
@@ -109,24 +109,44 @@ def lstm_step_forward(x: Array, h: Array, c: Array, Wx: Array, Wh: Array, b: Arr
     """
     a = x @ Wx + h @ Wh + b  # (N, 4H)
     h_next, c_next, cell = lstm_cell_forward(a, c)
-    return h_next, c_next, LSTMStepCache(x, h, Wx, Wh, b, cell)
+    return h_next, c_next, LSTMStepCache(x, h, Wx, Wh, cell)
 
 
 def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTMStepCache) -> tuple[Array, ...]:
     """Backward of :func:`lstm_step_forward`; N batch, D input, H hidden.
 
     Inputs: dh_next (N, H), dc_next (N, H) (either may be None, meaning zero), cache.
-    Returns dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (b's shape).
+    Returns dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
+    dx, dh, dc, da = lstm_step_input_backward(dh_next, dc_next, cache)
+    dWx, dWh, db = lstm_weights_backward(cache.x, cache.h_prev, da)
+    return dx, dh, dc, dWx, dWh, db
+
+
+def lstm_step_input_backward(dh_next: Array | None, dc_next: Array | None,
+                             cache: LSTMStepCache) -> tuple[Array, Array, Array, Array]:
+    """The half of :func:`lstm_step_backward` that the step before must wait for:
+    -> dx (N, D), dh (N, H), dc (N, H), da (N, 4H). The weight gradients can wait
+    (:func:`lstm_weights_backward`), so a loop can get them for all its steps in one product."""
     xp = array_module(cache.h_prev)
     dh_next = xp.zeros_like(cache.h_prev) if dh_next is None else dh_next
     da, dc = lstm_cell_backward(dh_next, dc_next, cache.cell)
     dx = da @ cache.Wx.T
     dh = da @ cache.Wh.T
-    dWx = cache.x.T @ da
-    dWh = cache.h_prev.T @ da
-    db = da.sum(axis=0) if cache.b.ndim == 1 else da
-    return dx, dh, dc, dWx, dWh, db
+    return dx, dh, dc, da
+
+
+def lstm_weights_backward(x: Array, h_prev: Array, da: Array) -> tuple[Array, Array, Array]:
+    """The weight gradients of a = x @ Wx + h_prev @ Wh + b, summed over every leading axis:
+    x (..., D), h_prev (..., H), da (..., 4H) -> dWx (D, 4H), dWh (H, 4H), db (4H,).
+
+    One step passes (N, .) arrays; a loop passes all its steps stacked, one product each."""
+    da = da.reshape(-1, da.shape[-1])  # (rows, 4H)
+    rows = da.shape[0]
+    dWx = x.reshape(rows, x.shape[-1]).T @ da
+    dWh = h_prev.reshape(rows, h_prev.shape[-1]).T @ da
+    db = da.sum(axis=0)
+    return dWx, dWh, db
 
 
 def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
@@ -211,10 +231,7 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
         da_steps[t] = da
         dh, dc = dh_prev, dc_prev
     # Structure: the per-step da, stacked, give dx, dWx, dWh and db in one product (or sum) each.
-    dA = xp.stack(da_steps, axis=1).reshape(N * T, 4 * H)  # (N*T, 4H)
-    H_prev = xp.stack(cache.h_prev, axis=1).reshape(N * T, H)  # (N*T, H)
-    dx = (dA @ Wx.T).reshape(N, T, D)
-    dWx = x.reshape(N * T, D).T @ dA
-    dWh = H_prev.T @ dA
-    db = dA.sum(axis=0)
+    dA = xp.stack(da_steps, axis=1)  # (N, T, 4H)
+    dx = (dA.reshape(N * T, 4 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
+    dWx, dWh, db = lstm_weights_backward(x, xp.stack(cache.h_prev, axis=1), dA)
     return dx, dh, dc, dWx, dWh, db
