@@ -153,6 +153,7 @@ class GRUCache(NamedTuple):
     Wx: Array  # (D, 3H)
     Wh: Array  # (H, 3H)
     cells: list  # T GRUCellCache
+    h_prev: Array  # (N, T, H) the state each step started from
     pad: Array | None  # (N, T, 1) bool, True at padding; None when no step is padded
     flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
 
@@ -168,22 +169,25 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     """
     xp = array_module(x, h0, Wx)
     N, T, D = x.shape
+    H = Wh.shape[0]
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + bx is ONE matrix product.
-    ax = (x.reshape(N * T, D) @ Wx + bx).reshape(N, T, -1)  # (N, T, 3H)
+    ax = (x.reshape(N * T, D) @ Wx + bx).reshape(N, T, 3 * H)  # (N, T, 3H)
+    hs = xp.empty((N, T, H), dtype=ax.dtype)
+    h_prev = xp.empty_like(hs)
+    cells = []
     h = h0
-    hs, cells = [], []
     for t in range(T):
+        h_prev[:, t] = h
         h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h)
         if pad is not None and flags[t]:
             h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
-        hs.append(h_next)
+        hs[:, t] = h_next
         cells.append(cell)
         h = h_next
-    hs = xp.stack(hs, axis=1)  # (N, T, H)
     if pad is not None:
         hs = xp.where(pad, 0.0, hs)  # the output is zero at padding
-    return hs, h, GRUCache(x, Wx, Wh, cells, pad, flags)
+    return hs, h, GRUCache(x, Wx, Wh, cells, h_prev, pad, flags)
 
 
 def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array, ...]:
@@ -200,7 +204,8 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
     dh = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
     if pad is not None:
         dhs = xp.where(pad, 0.0, dhs)  # the output is a constant zero at padding
-    dax_steps, dah_steps = [None] * T, [None] * T
+    dAx = xp.empty((N, T, 3 * H), dtype=dhs.dtype)  # every step's dax
+    dAh = xp.empty_like(dAx)  # and dah
     for t in range(T - 1, -1, -1):
         dh = dh + dhs[:, t]
         dax, dah, dh_prev = gru_cell_backward(dh, cache.cells[t])
@@ -210,12 +215,9 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
             dah = xp.where(p, 0.0, dah)
             dh_prev = xp.where(p, dh, dh_prev)
         dh_prev = dh_prev + dah @ Wh.T
-        dax_steps[t], dah_steps[t] = dax, dah
+        dAx[:, t], dAh[:, t] = dax, dah
         dh = dh_prev
     # Structure: the per-step dax and dah, stacked, give dx and the weight gradients in one product (or sum) each.
-    dAx = xp.stack(dax_steps, axis=1)  # (N, T, 3H)
-    dAh = xp.stack(dah_steps, axis=1)  # (N, T, 3H)
     dx = (dAx.reshape(N * T, 3 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
-    H_prev = xp.stack([cell.h_prev for cell in cache.cells], axis=1)  # (N, T, H)
-    dWx, dWh, dbx, dbh = gru_weights_backward(x, H_prev, dAx, dAh)
+    dWx, dWh, dbx, dbh = gru_weights_backward(x, cache.h_prev, dAx, dAh)
     return dx, dh, dWx, dWh, dbx, dbh

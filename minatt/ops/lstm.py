@@ -79,8 +79,9 @@ def lstm_cell_backward(dh: Array, dc: Array | None, cache: LSTMCellCache) -> tup
     """Backward of :func:`lstm_cell_forward`: dh (N, H), dc (N, H) or None (zero) -> da (N, 4H), dc_prev (N, H)."""
     xp = array_module(dh)
     i, f, g, o, c_prev, tc = cache
+    dc = xp.zeros_like(dh) if dc is None else dc
     do = dh * tc
-    dc_t = tanh_backward(dh * o, tc) if dc is None else dc + tanh_backward(dh * o, tc)
+    dc_t = dc + tanh_backward(dh * o, tc)
     di = dc_t * g
     df = dc_t * c_prev
     dg = dc_t * i
@@ -166,7 +167,7 @@ class LSTMCache(NamedTuple):
     x: Array  # (N, T, D)
     Wx: Array  # (D, 4H)
     Wh: Array  # (H, 4H)
-    h_prev: list  # T arrays (N, H): the state each step started from
+    h_prev: Array  # (N, T, H) the state each step started from
     cells: list  # T LSTMCellCache
     pad: Array | None  # (N, T, 1) bool, True at padding; None when no step is padded
     flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
@@ -183,21 +184,23 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     """
     xp = array_module(x, h0, Wx)
     N, T, D = x.shape
+    H = Wh.shape[0]
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + b is ONE matrix product.
-    ax = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, -1)  # (N, T, 4H)
+    ax = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H)  # (N, T, 4H)
+    hs = xp.empty((N, T, H), dtype=ax.dtype)
+    h_prev = xp.empty_like(hs)
+    cells = []
     h, c = h0, c0
-    hs, h_prev, cells = [], [], []
     for t in range(T):
-        h_prev.append(h)
+        h_prev[:, t] = h
         h_next, c_next, cell = lstm_cell_forward(ax[:, t] + h @ Wh, c)
         if pad is not None and flags[t]:
             h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
             c_next = xp.where(pad[:, t], c, c_next)
-        hs.append(h_next)
+        hs[:, t] = h_next
         cells.append(cell)
         h, c = h_next, c_next
-    hs = xp.stack(hs, axis=1)  # (N, T, H)
     if pad is not None:
         hs = xp.where(pad, 0.0, hs)  # the output is zero at padding
     return hs, (h, c), LSTMCache(x, Wx, Wh, h_prev, cells, pad, flags)
@@ -218,7 +221,7 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
     dc = xp.zeros((N, H), dtype=dhs.dtype) if dcT is None else dcT
     if pad is not None:
         dhs = xp.where(pad, 0.0, dhs)  # the output is a constant zero at padding
-    da_steps = [None] * T
+    dA = xp.empty((N, T, 4 * H), dtype=dhs.dtype)  # every step's da
     for t in range(T - 1, -1, -1):
         dh = dh + dhs[:, t]
         da, dc_prev = lstm_cell_backward(dh, dc, cache.cells[t])
@@ -228,10 +231,9 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
             da = xp.where(p, 0.0, da)
             dh_prev = xp.where(p, dh, dh_prev)
             dc_prev = xp.where(p, dc, dc_prev)
-        da_steps[t] = da
+        dA[:, t] = da
         dh, dc = dh_prev, dc_prev
     # Structure: the per-step da, stacked, give dx, dWx, dWh and db in one product (or sum) each.
-    dA = xp.stack(da_steps, axis=1)  # (N, T, 4H)
     dx = (dA.reshape(N * T, 4 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
-    dWx, dWh, db = lstm_weights_backward(x, xp.stack(cache.h_prev, axis=1), dA)
+    dWx, dWh, db = lstm_weights_backward(x, cache.h_prev, dA)
     return dx, dh, dc, dWx, dWh, db
