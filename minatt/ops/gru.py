@@ -63,8 +63,9 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
     h_prev (N, H). Returns h (N, H), cache.
     """
     xp = array_module(ax)
-    ax_r, ax_z, ax_n = xp.split(ax, 3, axis=-1)  # (N, H) each
-    ah_r, ah_z, ah_n = xp.split(ah, 3, axis=-1)
+    H = h_prev.shape[-1]
+    ax_r, ax_z, ax_n = ax[:, :H], ax[:, H:2 * H], ax[:, 2 * H:]  # (N, H) column blocks
+    ah_r, ah_z, ah_n = ah[:, :H], ah[:, H:2 * H], ah[:, 2 * H:]
     r = sigmoid(ax_r + ah_r)
     z = sigmoid(ax_z + ah_z)
     n = xp.tanh(ax_n + r * ah_n)

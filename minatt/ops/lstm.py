@@ -64,7 +64,8 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
     Returns h (N, H), c (N, H), cache.
     """
     xp = array_module(a)
-    a_i, a_f, a_g, a_o = xp.split(a, 4, axis=-1)  # (N, H) each
+    H = c_prev.shape[-1]
+    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]  # (N, H) column blocks
     i = sigmoid(a_i)
     f = sigmoid(a_f)
     g = xp.tanh(a_g)
