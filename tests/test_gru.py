@@ -66,8 +66,8 @@ GATE_BUGS = {
     "n": in_cell("tanh_backward(dn, n)", "dn"),
 }
 SIGN_Z = in_cell("dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
-DROP_AH_N = in_cell("dah_n = da_n * r", "dah_n = da_n * 0.0")
-DROP_R = in_cell("dr = da_n * ah_n", "dr = da_n * 0.0")
+DROP_AH_N = in_cell("da_nh = da_nx * r", "da_nh = da_nx * 0.0")
+DROP_R = in_cell("dr = da_nx * ah_n", "dr = da_nx * 0.0")
 DROP_DIRECT = in_cell("return dax, dah, dh * z", "return dax, dah, dh * 0.0")
 SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
 
@@ -253,7 +253,7 @@ def test_cell_case_passes(backend, seed):
     pytest.param(*DROP_AH_N, {"ah"}, id="drop-r*ah_n-towards-ah_n"),
     pytest.param(*DROP_R, {"ax", "ah"}, id="drop-r*ah_n-towards-r"),
     pytest.param(*DROP_DIRECT, {"h_prev"}, id="drop-z*h-path"),
-    pytest.param("gru_cell_backward", lambda f: mutated(f, "[da_r, da_z, dah_n]", "[da_r, da_z * 0.0, dah_n]"),
+    pytest.param("gru_cell_backward", lambda f: mutated(f, "[da_r, da_z, da_nh]", "[da_r, da_z * 0.0, da_nh]"),
                  {"ah"}, id="dah-lacks-da_z"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):

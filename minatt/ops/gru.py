@@ -16,12 +16,12 @@ Backward, given dh arriving at h:
 
     dn      = dh * (1 - z)
     dz      = dh * (h_prev - n)
-    da_n    = tanh_backward(dn, n)                            the gradient of ax_n
-    dr      = da_n * ah_n
+    da_nx   = tanh_backward(dn, n)                            the gradient of ax_n (and of the whole tanh argument)
+    dr      = da_nx * ah_n
     da_r    = sigmoid_backward(dr, r)
     da_z    = sigmoid_backward(dz, z)
-    dah_n   = da_n * r
-    dax = [da_r, da_z, da_n],   dah = [da_r, da_z, dah_n]     (N, 3H)
+    da_nh   = da_nx * r                                       the gradient of ah_n
+    dax = [da_r, da_z, da_nx],   dah = [da_r, da_z, da_nh]     (N, 3H)
     dh_prev = dh * z + dah @ Wh^T,   dx = dax @ Wx^T
     dWx = x^T dax,  dbx = sum of the rows of dax,  dWh = h_prev^T dah,  dbh = sum of the rows of dah
 
@@ -70,7 +70,7 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
     z = sigmoid(ax_z + ah_z)
     n = xp.tanh(ax_n + r * ah_n)
     h = (1 - z) * n + z * h_prev
-    return h, GRUCellCache(r, z, n, ah_n, h_prev)
+    return h, GRUCellCache(r, z, n, ah_n.copy(), h_prev)  # ah_n copied: a view would keep all of ah
 
 
 def gru_cell_backward(dh: Array, cache: GRUCellCache) -> tuple[Array, Array, Array]:
@@ -80,13 +80,13 @@ def gru_cell_backward(dh: Array, cache: GRUCellCache) -> tuple[Array, Array, Arr
     r, z, n, ah_n, h_prev = cache
     dn = dh * (1 - z)
     dz = dh * (h_prev - n)
-    da_n = tanh_backward(dn, n)
-    dr = da_n * ah_n
+    da_nx = tanh_backward(dn, n)
+    dr = da_nx * ah_n
     da_r = sigmoid_backward(dr, r)
     da_z = sigmoid_backward(dz, z)
-    dah_n = da_n * r
-    dax = xp.concatenate([da_r, da_z, da_n], axis=-1)  # (N, 3H)
-    dah = xp.concatenate([da_r, da_z, dah_n], axis=-1)  # (N, 3H)
+    da_nh = da_nx * r
+    dax = xp.concatenate([da_r, da_z, da_nx], axis=-1)  # (N, 3H)
+    dah = xp.concatenate([da_r, da_z, da_nh], axis=-1)  # (N, 3H)
     return dax, dah, dh * z
 
 
@@ -180,7 +180,7 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     h = h0
     for t in range(T):
         h_prev[:, t] = h
-        h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h)
+        h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h_prev[:, t])  # the cell caches a view
         if pad is not None and flags[t]:
             h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
         hs[:, t] = h_next
