@@ -11,7 +11,7 @@ import minatt.ops.gru as gru_ops
 from minatt.backend import asarray, to_numpy
 from minatt.checks.rnn import gru_case, gru_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
-from tests.planting import build, failures, mutated, scaled
+from tests.planting import build, edit, failures, mutated, scaled
 
 NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
 ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
@@ -56,19 +56,13 @@ def test_general_mask_passes(backend):
 # it breaks.
 
 
-def in_cell(old, new):
-    return "gru_cell_backward", lambda f: mutated(f, old, new)
-
-
-GATE_BUGS = {
-    "r": in_cell("sigmoid_backward(dr, r)", "dr"),
-    "z": in_cell("sigmoid_backward(dz, z)", "dz"),
-    "n": in_cell("tanh_backward(dn, n)", "dn"),
-}
-SIGN_Z = in_cell("dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
-DROP_AH_N = in_cell("da_nh = da_nx * r", "da_nh = da_nx * 0.0")
-DROP_R = in_cell("dr = da_nx * ah_n", "dr = da_nx * 0.0")
-DROP_DIRECT = in_cell("return dax, dah, dh * z", "return dax, dah, dh * 0.0")
+CELL = "gru_cell_backward"
+GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
+             for gate, d in [("r", "sigmoid"), ("z", "sigmoid"), ("n", "tanh")]}
+SIGN_Z = edit(CELL, "dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
+DROP_AH_N = edit(CELL, "da_nh = da_nx * r", "da_nh = da_nx * 0.0")
+DROP_R = edit(CELL, "dr = da_nx * ah_n", "dr = da_nx * 0.0")
+DROP_DIRECT = edit(CELL, "return dax, dah, dh * z", "return dax, dah, dh * 0.0")
 SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
 
 

@@ -11,7 +11,7 @@ import minatt.ops.lstm as lstm_ops
 from minatt.backend import asarray, to_numpy
 from minatt.checks.rnn import lstm_case, lstm_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
-from tests.planting import build, failures, mutated, scaled
+from tests.planting import build, edit, failures, mutated, scaled
 
 NAMES = ("x", "h0", "c0", "Wx", "Wh", "b")
 
@@ -57,18 +57,11 @@ STEP_DA = {"x", "h", "Wx", "Wh", "b"}
 SEQ_DA = {"x", "h0", "Wx", "Wh", "b"}
 
 
-def in_cell(old, new):
-    return "lstm_cell_backward", lambda f: mutated(f, old, new)
-
-
-GATE_BUGS = {
-    "i": in_cell("sigmoid_backward(di, i)", "di"),
-    "f": in_cell("sigmoid_backward(df, f)", "df"),
-    "g": in_cell("tanh_backward(dg, g)", "dg"),
-    "o": in_cell("sigmoid_backward(do, o)", "do"),
-}
-DROP_FORGET = in_cell("dc_prev = dc_t * f", "dc_prev = dc_t * 0.0")
-DROP_TANH_C = in_cell("dc + tanh_backward(dh * o, tc)", "dc + dh * o")
+CELL = "lstm_cell_backward"
+GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
+             for gate, d in [("i", "sigmoid"), ("f", "sigmoid"), ("g", "tanh"), ("o", "sigmoid")]}
+DROP_FORGET = edit(CELL, "dc_prev = dc_t * f", "dc_prev = dc_t * 0.0")
+DROP_TANH_C = edit(CELL, "dc + tanh_backward(dh * o, tc)", "dc + dh * o")
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
