@@ -19,7 +19,7 @@ Array = Any
 def sigmoid(x: Array) -> Array:
     """Logistic sigmoid, elementwise, stable for any x. Same shape and dtype as x."""
     xp = array_module(x)
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
 def sigmoid_backward(ds: Array, s: Array) -> Array:
