@@ -20,9 +20,12 @@ Luong-style (Luong et al. 2015): step the cell first, attend from the NEW state.
     o_t   = h~_t
 
 Both: logits_t = o_t W_out + b_out (N, V). Teacher forcing knows every y_{t-1} in advance, so
-:meth:`Decoder.forward` embeds all of them in one lookup, writes every o_t into one (T, N, .)
-buffer, and projects them to the vocabulary in ONE matmul after the loop (and back in one).
-The loop runs time-major, so each step reads and writes contiguous (N, .) slabs.
+:meth:`Decoder.forward` embeds all of them in one lookup, projects them into the cell's gates in
+one product (``ay = y_emb @ Wx[:E] + b``, :meth:`minatt.nn.RNN.project`), writes every o_t into
+one (T, N, .) buffer, and projects them to the vocabulary in ONE matmul after the loop (and back
+in one). The loop runs time-major, so each step reads and writes contiguous (N, .) slabs. A step
+is the RNN's step op (:func:`minatt.ops.lstm.lstm_step_forward` or the GRU's) on the unknown
+part of the input, with ay[t] as its per-row bias.
 
 Backward runs the steps in reverse. A step's gradient of the keys (from the attention's
 weighted sum, dvalues) and of the prepared keys (from the score) are SUMMED over steps in
@@ -34,7 +37,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng, RNNRun, Scorer
+from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng, Scorer
 from minatt.ops.activations import tanh_backward
 from minatt.ops.attention import attention_forward, attention_scores_backward
 
@@ -118,7 +121,7 @@ class LuongStep(NamedTuple):
 
 class DecoderCache(NamedTuple):
     embed: Any  # the (T, N) target-id lookup
-    run: Any  # the RNNRun: precomputed input projections, per-step buffers
+    project: Any  # RNN.project cache of ay (T, N, GH)
     steps: list  # one BahdanauStep / LuongStep per step
     out: Any  # Linear cache of the output projection over (T, N, out_dim)
 
@@ -138,7 +141,7 @@ class Decoder:
                  score: str, attn_dim: int, rng: Rng, rnn_extra: int) -> None:
         self.E, self.H, self.K, self.rnn_extra = embed, hidden, key_size, rnn_extra
         self.embed = Embedding(params, "dec.embed", vocab, embed, rng)
-        self.rnn = RNN(params, "dec.rnn", cell, embed + rnn_extra, hidden, rng)
+        self.rnn = RNN(params, "dec.rnn", cell, embed + rnn_extra, hidden, rng, known=embed)
         self.scorer = None
         if score != "none":
             self.scorer = Scorer(params, "dec.attn", score, hidden, key_size, attn_dim, rng)
@@ -178,15 +181,14 @@ class Decoder:
         xp = array_module(h0)
         emb, embed_cache = self.embed.forward(tgt_in.T)  # (T, N, E)
         T, N = emb.shape[:2]
+        ay, project_cache = self.rnn.project(emb)  # (T, N, GH): every y_{t-1} in ONE product
         outs = xp.empty((T, N, self.out_dim), dtype=emb.dtype)  # every o_t, for one output matmul
-        run = self.rnn.start(emb, self.rnn_extra)  # every y_{t-1} projected in one matmul
         state, steps = self.initial_state(h0, c0), []
         for t in range(T):
-            state, outs[t], _, step_cache = self.step(emb[t], state, mem, run, t)
+            state, outs[t], _, step_cache = self.step(ay[t], state, mem)
             steps.append(step_cache)
-        run.end_forward()
         logits, out_cache = self.out.forward(outs)  # (T, N, V)
-        return logits, DecoderCache(embed_cache, run, steps, out_cache)
+        return logits, DecoderCache(embed_cache, project_cache, steps, out_cache)
 
     def backward(self, dlogits: Array, cache: DecoderCache,
                  grads: Grads) -> tuple[MemoryGrads, Array, Array | None]:
@@ -194,34 +196,35 @@ class Decoder:
         xp = array_module(dlogits)
         douts = self.out.backward(dlogits, cache.out, grads)  # (T, N, out_dim)
         T, N = douts.shape[:2]
-        zeros = xp.zeros((N, self.H), dtype=douts.dtype)
-        dc = zeros if self.rnn.cell == "lstm" else None
-        dstate = DecState(zeros, dc, zeros if self.input_feeding else None)
+
+        def zeros() -> Array:
+            return xp.zeros((N, self.H), dtype=douts.dtype)  # a new array for every role
+
+        dstate = DecState(zeros(), zeros() if self.rnn.cell == "lstm" else None,
+                          zeros() if self.input_feeding else None)
         mg = MemoryGrads()
+        dgates = [None] * T  # each step's pre-activation gradients, for RNN.finish
         for t in range(T - 1, -1, -1):
-            dstate = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads, cache.run, t)
+            dstate, dgates[t] = self.step_backward(douts[t], dstate, cache.steps[t], mg, grads)
         mg.finish()
-        self.embed.backward(cache.run.finish(grads), cache.embed, grads)  # dy_emb (T, N, E)
+        rnn_caches = [step.rnn for step in cache.steps]
+        dy_emb = self.rnn.finish(rnn_caches, dgates, cache.project, grads)  # (T, N, E)
+        self.embed.backward(dy_emb, cache.embed, grads)
         return mg, dstate.h, dstate.c
 
     def logits(self, o: Array) -> Array:
         """One step's output o (N, out_dim) -> logits (N, V) (inference; no cache kept)."""
         return self.out.forward(o)[0]
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
-        """y_emb (N, E), state -> (next state, o_t (N, out_dim), weights (N, S) or None, cache).
-
-        run, t: step t of a teacher-forced RNNRun (y_emb already projected there); None starts a
-        one-step run (decoding).
-        """
+    def step(self, ay: Array, state: DecState, mem: Memory) -> tuple:
+        """ay (N, GH) = self.rnn.project(y_emb), state -> (next state, o_t (N, out_dim),
+        weights (N, S) or None, cache)."""
         raise NotImplementedError
 
-    def step_backward(self, do: Array, dstate: DecState, cache: Any, mg: MemoryGrads, grads: Grads,
-                      run: RNNRun, t: int) -> DecState:
-        """do (N, out_dim), dstate (gradient at the next state) -> the gradient at the state.
-
-        dy_emb is left in ``run`` (all steps' in one matmul by RNNRun.finish).
-        """
+    def step_backward(self, do: Array, dstate: DecState, cache: Any, mg: MemoryGrads,
+                      grads: Grads) -> tuple[DecState, Array]:
+        """do (N, out_dim), dstate (gradient at the next state) -> (the gradient at the state,
+        the step's pre-activation gradients: see RNN.step_backward)."""
         raise NotImplementedError
 
 
@@ -235,24 +238,23 @@ class BahdanauDecoder(Decoder):
         self.out_dim = hidden + key_size
         self._make_tail(params, vocab, rng)
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
-        xp = array_module(y_emb)
-        run = self.rnn.start(y_emb[None], self.rnn_extra) if run is None else run
+    def step(self, ay: Array, state: DecState, mem: Memory) -> tuple:
+        xp = array_module(ay)
         c_t, weights, attend_cache = self.attend(state.h, mem)  # (N, K)
-        s_t, cell, rnn_cache = run.step(t, c_t, state.h, state.c)  # the cell's input is [y_emb; c_t]
+        s_t, cell, rnn_cache = self.rnn.step(ay, c_t, state.h, state.c)  # the cell's input is [y_emb; c_t]
         o_t = xp.concatenate([s_t, c_t], axis=1)  # (N, H + K)
         return DecState(s_t, cell, None), o_t, weights, BahdanauStep(attend_cache, rnn_cache)
 
-    def step_backward(self, do: Array, dstate: DecState, cache: BahdanauStep, mg: MemoryGrads, grads: Grads,
-                      run: RNNRun, t: int) -> DecState:
+    def step_backward(self, do: Array, dstate: DecState, cache: BahdanauStep, mg: MemoryGrads,
+                      grads: Grads) -> tuple[DecState, Array]:
         H = self.H
         ds_t = dstate.h + do[:, :H]  # o_t = [s_t; c_t]
-        dz, ds_prev, dcell_prev = run.step_backward(t, ds_t, dstate.c, cache.rnn)
+        dz, ds_prev, dcell_prev, dgates = self.rnn.step_backward(ds_t, dstate.c, cache.rnn)
         dc_t = do[:, H:] + dz  # c_t enters both o_t and the cell's input [y_emb; c_t]
         dq = self.attend_backward(dc_t, cache.attend, mg, grads)
         if dq is not None:
             ds_prev = ds_prev + dq  # the query was s_{t-1}
-        return DecState(ds_prev, dcell_prev, None)
+        return DecState(ds_prev, dcell_prev, None), dgates
 
 
 class LuongDecoder(Decoder):
@@ -267,18 +269,17 @@ class LuongDecoder(Decoder):
         self.out_dim = hidden
         self._make_tail(params, vocab, rng)
 
-    def step(self, y_emb: Array, state: DecState, mem: Memory, run: RNNRun | None = None, t: int = 0) -> tuple:
-        xp = array_module(y_emb)
-        run = self.rnn.start(y_emb[None], self.rnn_extra) if run is None else run
-        h_t, cell, rnn_cache = run.step(t, state.feed, state.h, state.c)  # input [y_emb; h~_{t-1}] or y_emb
+    def step(self, ay: Array, state: DecState, mem: Memory) -> tuple:
+        xp = array_module(ay)
+        h_t, cell, rnn_cache = self.rnn.step(ay, state.feed, state.h, state.c)  # input [y_emb; h~_{t-1}] or y_emb
         c_t, weights, attend_cache = self.attend(h_t, mem)  # (N, K)
         pre, combine_cache = self.combine.forward(xp.concatenate([c_t, h_t], axis=1))  # (N, H)
         ht = xp.tanh(pre)  # h~_t
         new_state = DecState(h_t, cell, ht if self.input_feeding else None)
         return new_state, ht, weights, LuongStep(rnn_cache, attend_cache, combine_cache, ht)
 
-    def step_backward(self, do: Array, dstate: DecState, cache: LuongStep, mg: MemoryGrads, grads: Grads,
-                      run: RNNRun, t: int) -> DecState:
+    def step_backward(self, do: Array, dstate: DecState, cache: LuongStep, mg: MemoryGrads,
+                      grads: Grads) -> tuple[DecState, Array]:
         K = self.K
         dht = do + dstate.feed if self.input_feeding else do  # h~_t is the output and the next input
         dcat = self.combine.backward(tanh_backward(dht, cache.ht), cache.combine, grads)  # (N, K + H)
@@ -286,8 +287,8 @@ class LuongDecoder(Decoder):
         dq = self.attend_backward(dcat[:, :K], cache.attend, mg, grads)
         if dq is not None:
             dh_t = dh_t + dq  # the query was h_t
-        dfeed, dh_prev, dcell_prev = run.step_backward(t, dh_t, dstate.c, cache.rnn)  # dfeed = d h~_{t-1}
-        return DecState(dh_prev, dcell_prev, dfeed)
+        dfeed, dh_prev, dcell_prev, dgates = self.rnn.step_backward(dh_t, dstate.c, cache.rnn)  # d h~_{t-1}
+        return DecState(dh_prev, dcell_prev, dfeed if self.input_feeding else None), dgates
 
 
 def make_decoder(kind: str, params: Params, cell: str, vocab: int, embed: int, hidden: int, key_size: int,

@@ -24,24 +24,14 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module, randn, uniform
 from minatt.ops.embedding import embedding_backward, embedding_forward
-from minatt.ops.gru import (
-    gru_backward,
-    gru_cell_backward,
-    gru_cell_forward,
-    gru_forward,
-    gru_step_backward,
-    gru_step_forward,
-)
+from minatt.ops.gru import gru_backward, gru_forward, gru_step_forward, gru_step_input_backward, gru_weights_backward
 from minatt.ops.linear import affine_backward, affine_forward
 from minatt.ops.lstm import (
-    IFOG,
     lstm_backward,
-    lstm_cell_backward,
-    lstm_cell_forward,
     lstm_forward,
-    lstm_step_backward,
     lstm_step_forward,
-    reorder_blocks,
+    lstm_step_input_backward,
+    lstm_weights_backward,
 )
 from minatt.ops.scores import (
     additive_keys_backward,
@@ -74,7 +64,6 @@ __all__ = [
     "Encoder",
     "Linear",
     "Module",
-    "RNNRun",
     "Scorer",
     "accumulate",
     "reverse_index",
@@ -82,11 +71,12 @@ __all__ = [
 
 
 def accumulate(grads: Grads, name: str, g: Array) -> None:
-    """grads[name] += g, creating the entry on first use (later calls add in place)."""
+    """grads[name] += g. The first gradient is copied in, so the later in-place adds never
+    change an array that an op returned (and may share with another gradient or a cache)."""
     if name in grads:
         grads[name] += g
     else:
-        grads[name] = g
+        grads[name] = g.copy()
 
 
 class Module:
@@ -155,13 +145,19 @@ class RNN(Module):
     LSTM: ``prefix.Wx`` (D, 4H), ``prefix.Wh`` (H, 4H), ``prefix.b`` (4H,); the state is (h, c).
     GRU:  ``prefix.Wx`` (D, 3H), ``prefix.Wh`` (H, 3H), ``prefix.bx``, ``prefix.bh`` (3H,); the
     state is h alone, and every ``c`` / ``dc`` below is None.
+
+    A decoder's step input is [y; z]: y (E of the D features) is known for every step before
+    the loop, z only at its step. :meth:`project` turns all the y into ay = y @ Wx[:E] + b in
+    one product; :meth:`step` then runs the step op on z with ay as a per-row bias
+    (x @ Wx + b = z @ Wx[E:] + ay). Set ``known`` (E) to use them.
     """
 
-    def __init__(self, params: Params, prefix: str, cell: str, d_in: int, hidden: int, rng: Rng) -> None:
+    def __init__(self, params: Params, prefix: str, cell: str, d_in: int, hidden: int, rng: Rng,
+                 known: int = 0) -> None:
         super().__init__(params, prefix)
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, not {cell!r}")
-        self.cell, self.hidden = cell, hidden
+        self.cell, self.hidden, self.known = cell, hidden, known
         gates = 4 if cell == "lstm" else 3
         bound = 1.0 / hidden**0.5
         self.add("Wx", uniform(rng, (d_in, gates * hidden), bound))
@@ -177,13 +173,13 @@ class RNN(Module):
         return (self.p("Wx"), self.p("Wh")) + tuple(self.p(n) for n in self.bias_names)
 
     def _file(self, grads: Grads, dweights: tuple[Array, ...]) -> None:
-        for name, g in zip(("Wx", "Wh") + self.bias_names, dweights):
+        for name, g in zip(("Wx", "Wh") + self.bias_names, dweights, strict=True):
             accumulate(grads, self.key(name), g)
 
     def forward(self, x: Array, h0: Array, c0: Array | None, mask: Array | None = None) -> tuple:
         """x (N, T, D), h0 (N, H), c0 (N, H) or None, mask (N, T) bool or None.
 
-        Returns hs (N, T, H) (zero rows at padding; read-only), hT (N, H), cT (N, H) or None
+        Returns hs (N, T, H) (zero rows at padding), hT (N, H), cT (N, H) or None
         (the states after each row's last real step), cache.
         """
         if self.cell == "lstm":
@@ -202,26 +198,52 @@ class RNN(Module):
         self._file(grads, tuple(dweights))
         return dx, dh0, dc0
 
-    def step(self, x: Array, h: Array, c: Array | None) -> tuple:
-        """One step: x (N, D), h (N, H), c (N, H) or None -> h_next, c_next (or None), cache."""
+    # -- a decoder's steps: inputs [y; z] with y known before the loop ----------------------
+    def project(self, y: Array) -> tuple[Array, Any]:
+        """y (..., E) -> ay = y @ Wx[:E] + b (..., GH) (b is bx for the GRU), cache.
+
+        Structure: a decoder projects all T steps' y with this ONE product before its loop."""
+        return affine_forward(y, self.p("Wx")[:self.known], self.p(self.bias_names[0]))
+
+    def step(self, ay: Array, z: Array | None, h: Array, c: Array | None) -> tuple:
+        """One step on input [y; z]: ay (N, GH) from :meth:`project`, z (N, D - E) or None (D = E),
+        h, c (N, H) -> h_next, c_next (None for GRU), cache. The step op's bias is ay."""
+        xp = array_module(h)
+        z = xp.zeros((h.shape[0], 0), dtype=h.dtype) if z is None else z  # no unknown inputs: (N, 0)
+        Wz = self.p("Wx")[self.known:]  # (D - E, GH)
         if self.cell == "lstm":
-            return lstm_step_forward(x, h, c, *self._weights())
-        h_next, cache = gru_step_forward(x, h, *self._weights())
+            return lstm_step_forward(z, h, c, Wz, self.p("Wh"), ay)
+        h_next, cache = gru_step_forward(z, h, Wz, self.p("Wh"), ay, self.p("bh"))
         return h_next, None, cache
 
-    def start(self, y: Array, dz: int) -> RNNRun:
-        """A teacher-forced pass over inputs [y_t; z_t] with y (T, N, E) known now (see RNNRun)."""
-        return RNNRun(self, y, dz)
-
-    def step_backward(self, dh: Array, dc: Array | None, cache: Any, grads: Grads) -> tuple:
-        """dh, dc (N, H) at the step's outputs -> dx (N, D), dh_prev (N, H), dc_prev (or None)."""
+    def step_backward(self, dh: Array, dc: Array | None, cache: Any) -> tuple:
+        """dh, dc (N, H) at the step's outputs -> dz (N, D - E), dh_prev (N, H), dc_prev (or None),
+        dgates: the step's pre-activation gradients (LSTM da; GRU (dax, dah)) for :meth:`finish`."""
         if self.cell == "lstm":
-            dx, dh_prev, dc_prev, *dweights = lstm_step_backward(dh, dc, cache)
-        else:
-            dx, dh_prev, *dweights = gru_step_backward(dh, cache)
-            dc_prev = None
-        self._file(grads, tuple(dweights))
-        return dx, dh_prev, dc_prev
+            return lstm_step_input_backward(dh, dc, cache)
+        dz, dh_prev, dax, dah = gru_step_input_backward(dh, cache)
+        return dz, dh_prev, None, (dax, dah)
+
+    def finish(self, caches: list, dgates: list, project_cache: Any, grads: Grads) -> Array:
+        """After a decoder's reverse loop: every step's cache and dgates, in step order -> dy (T, N, E)
+        (the gradient of :meth:`project`'s y); adds all of the layer's gradients.
+
+        Structure: the steps' gradients stacked, so every weight gets ONE product for all steps."""
+        xp = array_module(self.p("Wx"))
+        Z = xp.stack([cache.x for cache in caches])  # (T, N, D - E)
+        if self.cell == "lstm":
+            dA = xp.stack(dgates)  # (T, N, 4H)
+            dy, dWy, db = affine_backward(dA, project_cache)
+            dWz, dWh, _ = lstm_weights_backward(Z, xp.stack([cache.h_prev for cache in caches]), dA)
+            self._file(grads, (xp.concatenate([dWy, dWz]), dWh, db))
+            return dy
+        dAx = xp.stack([dax for dax, _ in dgates])  # (T, N, 3H)
+        dAh = xp.stack([dah for _, dah in dgates])  # (T, N, 3H)
+        dy, dWy, dbx = affine_backward(dAx, project_cache)
+        H_prev = xp.stack([cache.cell.h_prev for cache in caches])  # (T, N, H)
+        dWz, dWh, _, dbh = gru_weights_backward(Z, H_prev, dAx, dAh)
+        self._file(grads, (xp.concatenate([dWy, dWz]), dWh, dbx, dbh))
+        return dy
 
 
 class Scorer(Module):
@@ -364,8 +386,10 @@ class Encoder(Module):
 
     def _zeros(self, N: int) -> tuple[Array, Array | None]:
         W = self.fwd.p("Wh")
-        h0 = array_module(W).zeros((N, self.per), dtype=W.dtype)
-        return h0, (h0 if self.fwd.cell == "lstm" else None)
+        xp = array_module(W)
+        h0 = xp.zeros((N, self.per), dtype=W.dtype)
+        c0 = xp.zeros((N, self.per), dtype=W.dtype) if self.fwd.cell == "lstm" else None  # its own array
+        return h0, c0
 
     def forward(self, src: Array, mask: Array) -> tuple[Array, Array, Array | None, EncoderCache]:
         """src (N, S) int, mask (N, S) bool -> keys (N, S, K), final_h (N, K), final_c (N, K) or None,
@@ -381,7 +405,7 @@ class Encoder(Module):
         rev = reverse_index(mask)  # (N, S)
         emb, ecache = self.embed.forward(xp.concatenate([src, src[rows, rev]], axis=0))  # (2N, S, E)
         hs_f, hT_f, cT_f, fcache = self.fwd.forward(emb[:N], h0, c0, mask)
-        hs_r, hT_b, cT_b, bcache = self.bwd.forward(emb[N:], h0, c0, mask)
+        hs_r, hT_b, cT_b, bcache = self.bwd.forward(emb[N:], *self._zeros(N), mask)  # zeros of its own
         keys = xp.concatenate([hs_f, hs_r[rows, rev]], axis=2)  # (N, S, K)
         final_h = xp.concatenate([hT_f, hT_b], axis=1)  # (N, K)
         final_c = None if cT_f is None else xp.concatenate([cT_f, cT_b], axis=1)
@@ -402,109 +426,3 @@ class Encoder(Module):
         dx_f, _, _ = self.fwd.backward(dkeys[:, :, :P], dfinal_h[:, :P], dc_f, cache.fwd, grads)
         dx_r, _, _ = self.bwd.backward(dhs_r, dfinal_h[:, P:], dc_b, cache.bwd, grads)
         self.embed.backward(xp.concatenate([dx_f, dx_r], axis=0), cache.embed, grads)  # (2N, S, E)
-
-
-class RNNRun:
-    """One teacher-forced pass of an RNN whose step input is [y_t; z_t]: y (T, N, E) is known before
-    the loop, z_t (N, Dz) only at step t (a decoder's context or fed-back output). Dz may be 0.
-
-    Before the loop, ONE matmul projects every y_t: Gy = y @ Wx[:E] + b (T, N, GH). Each step
-    then adds z_t @ Wx[E:] + h @ Wh (LSTM: one matmul of [z_t; h] against [Wx[E:]; Wh]) and runs
-    the cell op (:func:`lstm_cell_forward` / :func:`gru_cell_forward`). The step inputs z_t and
-    h_{t-1} are kept in (T, N, .) buffers and the pre-activation gradients of every step in
-    another, so :meth:`finish` computes dWx, dWh, db and every dy with ONE matmul (or sum) each:
-
-        dWx = [y; z]^T dA,   dWh = h_prev^T dA,   db = sum of rows of dA,   dy = dA @ Wx[:E]^T
-
-    (GRU: dA splits into dAx for Wx, bx and dAh for Wh, bh.) LSTM columns are permuted once to
-    the gate-major order i, f, o, g of :mod:`minatt.ops.lstm` and permuted back in :meth:`finish`.
-    """
-
-    def __init__(self, rnn: RNN, y: Array, dz: int) -> None:
-        xp = array_module(y)
-        self.rnn, self.xp, self.y = rnn, xp, y
-        T, N, E = y.shape
-        H, self.lstm = rnn.hidden, rnn.cell == "lstm"
-        G = 4 if self.lstm else 3
-        self.T, self.N, self.E, self.H, self.G, self.Dz = T, N, E, H, G, dz
-        self.order = IFOG if self.lstm else (0, 1, 2)
-        Wx, Wh = (self._permute(rnn.p(n)) for n in ("Wx", "Wh"))  # (D, GH), (H, GH)
-        self.Wy = Wx[:E]  # (E, GH)
-        bias = self._permute(rnn.p("b" if self.lstm else "bx"))
-        self.Gy = xp.matmul(y.reshape(T * N, E), self.Wy).reshape(T, N, G * H)  # (T, N, GH)
-        self.Gy += bias
-        if self.lstm:
-            self.Wzh = xp.concatenate([Wx[E:], Wh], axis=0)  # (Dz + H, 4H)
-            self.WzhT = xp.ascontiguousarray(self.Wzh.T)  # (4H, Dz + H): per-step matmuls run faster on
-            # contiguous operands than on transposed views
-            self.Z = xp.empty((T, N, dz + H), dtype=y.dtype)  # [z_t; h_{t-1}] per step
-            self.ZW = xp.empty((N, G * H), dtype=y.dtype)  # a step's [z_t; h_{t-1}] @ Wzh, reused
-        else:
-            self.Wz, self.Wh, self.bh = Wx[E:], Wh, rnn.p("bh")
-            self.WzT, self.WhT = xp.ascontiguousarray(self.Wz.T), xp.ascontiguousarray(Wh.T)  # (3H, Dz), (3H, H)
-            self.Z = xp.empty((T, N, dz), dtype=y.dtype)  # z_t per step
-            self.Hp = xp.empty((T, N, H), dtype=y.dtype)  # h_{t-1} per step
-        self.dA = self.dAh = None
-
-    def end_forward(self) -> None:
-        """Drop the input projections Gy once every step has run: backward never reads them."""
-        self.Gy = None
-
-    def _permute(self, w: Array) -> Array:
-        """(..., GH) columns in PyTorch's gate order -> the internal order (a copy for LSTM)."""
-        return reorder_blocks(w, self.order, self.H) if self.lstm else w
-
-    def _gate_major(self, a: Array) -> Array:
-        """(N, GH) -> (G, N, H), a view."""
-        return a.reshape(self.N, self.G, self.H).transpose(1, 0, 2)  # (G, N, H)
-
-    def step(self, t: int, z: Array | None, h: Array, c: Array | None) -> tuple:
-        """Step t: z (N, Dz) or None (Dz = 0), h, c (N, H) -> h_next, c_next (None for GRU), cell cache."""
-        xp, Dz = self.xp, self.Dz
-        if Dz:
-            self.Z[t, :, :Dz] = z
-        a = self.Gy[t]  # (N, GH) view, used once: accumulated in place
-        if self.lstm:
-            self.Z[t, :, Dz:] = h
-            a += xp.matmul(self.Z[t], self.Wzh, out=self.ZW)
-            return lstm_cell_forward(self._gate_major(a), c)
-        self.Hp[t] = h
-        if Dz:
-            a += xp.matmul(z, self.Wz)
-        ah = xp.matmul(h, self.Wh)  # (N, 3H)
-        ah += self.bh
-        h_next, cache = gru_cell_forward(self._gate_major(a), self._gate_major(ah), h)
-        return h_next, None, cache
-
-    def step_backward(self, t: int, dh: Array, dc: Array | None, cache: Any) -> tuple:
-        """Step t's backward: dh, dc (N, H) at its outputs -> dz (N, Dz) or None, dh_prev, dc_prev (or None)."""
-        xp, Dz = self.xp, self.Dz
-        if self.dA is None:
-            self.dA = xp.empty((self.T, self.N, self.G * self.H), dtype=dh.dtype)  # (T, N, GH)
-            if not self.lstm:
-                self.dAh = xp.empty_like(self.dA)
-        if self.lstm:
-            _, dc_prev = lstm_cell_backward(dh, dc, cache, out=self._gate_major(self.dA[t]))
-            dZ = xp.matmul(self.dA[t], self.WzhT)  # (N, Dz + H)
-            return (dZ[:, :Dz] if Dz else None), dZ[:, Dz:], dc_prev
-        _, _, dh_prev = gru_cell_backward(dh, cache, self._gate_major(self.dA[t]), self._gate_major(self.dAh[t]))
-        dh_prev += xp.matmul(self.dAh[t], self.WhT)
-        return (xp.matmul(self.dA[t], self.WzT) if Dz else None), dh_prev, None
-
-    def finish(self, grads: Grads) -> Array:
-        """After the reverse loop: adds dWx, dWh and the biases' gradients; returns dy (T, N, E)."""
-        xp, T, N, E, H, Dz = self.xp, self.T, self.N, self.E, self.H, self.Dz
-        dA = self.dA.reshape(T * N, -1)  # (T*N, GH)
-        y2 = self.y.reshape(T * N, E)  # (T*N, E)
-        dWy = y2.T @ dA  # (E, GH)
-        if self.lstm:
-            dWzh = self.Z.reshape(T * N, Dz + H).T @ dA  # (Dz + H, 4H)
-            dWx = xp.concatenate([dWy, dWzh[:Dz]], axis=0)
-            unpermute = [reorder_blocks(w, IFOG, H) for w in (dWx, dWzh[Dz:], dA.sum(axis=0))]  # IFOG is its own inverse
-            self.rnn._file(grads, tuple(unpermute))
-        else:
-            dAh = self.dAh.reshape(T * N, 3 * H)  # (T*N, 3H)
-            dWx = xp.concatenate([dWy, self.Z.reshape(T * N, Dz).T @ dA], axis=0) if Dz else dWy
-            dWh = self.Hp.reshape(T * N, H).T @ dAh
-            self.rnn._file(grads, (dWx, dWh, dA.sum(axis=0), dAh.sum(axis=0)))
-        return xp.matmul(dA, self.Wy.T).reshape(T, N, E)  # (T, N, E)

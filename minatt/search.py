@@ -45,7 +45,8 @@ def _step(decoder, y: Array, state, mem) -> tuple[Any, Array, Array]:
     """y (M,) previous tokens -> (next state, logits (M, V), weights (M, S))."""
     xp = array_module(mem.keys)
     emb, _ = decoder.embed.forward(y)  # (M, E)
-    state, o, weights, _ = decoder.step(emb, state, mem)
+    ay, _ = decoder.rnn.project(emb)  # (M, GH)
+    state, o, weights, _ = decoder.step(ay, state, mem)
     if weights is None:  # score 'none'
         weights = xp.zeros(mem.mask.shape, dtype=o.dtype)
     return state, decoder.logits(o), weights

@@ -33,6 +33,11 @@ def mutated(func, old, new):
     return namespace[func.__name__]
 
 
+def edit(target, old, new):
+    """(target, plant): plant(f) is ``mutated(f, old, new)``, for monkeypatching the op named target."""
+    return target, lambda f: mutated(f, old, new)
+
+
 def scaled(func, index, factor):
     """func with its gradient number ``index`` multiplied by factor."""
     def wrapper(*args):

@@ -43,11 +43,11 @@ SOLUTIONS = {
     """,
     "lstm_step": """
         def lstm_step_backward(dh_next, dc_next, cache):
-            i, f, o, g = cache.gates
-            tc = cache.tc
+            i, f, g, o = cache.cell.i, cache.cell.f, cache.cell.g, cache.cell.o
+            tc = cache.cell.tc
             dc_t = dc_next + dh_next * o * (1 - tc ** 2)
             da_i = dc_t * g * i * (1 - i)
-            da_f = dc_t * cache.c_prev * f * (1 - f)
+            da_f = dc_t * cache.cell.c_prev * f * (1 - f)
             da_g = dc_t * i * (1 - g ** 2)
             da_o = dh_next * tc * o * (1 - o)
             da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
@@ -61,16 +61,16 @@ SOLUTIONS = {
     """,
     "gru_step": """
         def gru_step_backward(dh_next, cache):
-            r, z, n = cache.gates
-            da_z = dh_next * (cache.h_prev - n) * z * (1 - z)
+            r, z, n = cache.cell.r, cache.cell.z, cache.cell.n
+            da_z = dh_next * (cache.cell.h_prev - n) * z * (1 - z)
             da_n = dh_next * (1 - z) * (1 - n ** 2)
-            da_r = da_n * cache.ah_n * r * (1 - r)
+            da_r = da_n * cache.cell.ah_n * r * (1 - r)
             dax = np.concatenate([da_r, da_z, da_n], axis=1)
             dah = np.concatenate([da_r, da_z, da_n * r], axis=1)
             dx = dax @ cache.Wx.T
             dh = dh_next * z + dah @ cache.Wh.T
             dWx = cache.x.T @ dax
-            dWh = cache.h_prev.T @ dah
+            dWh = cache.cell.h_prev.T @ dah
             dbx = dax.sum(axis=0)
             dbh = dah.sum(axis=0)
             return dx, dh, dWx, dWh, dbx, dbh

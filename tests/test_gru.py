@@ -11,7 +11,7 @@ import minatt.ops.gru as gru_ops
 from minatt.backend import asarray, to_numpy
 from minatt.checks.rnn import gru_case, gru_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
-from tests.planting import build, failures, mutated, scaled
+from tests.planting import build, edit, failures, mutated, scaled
 
 NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
 ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
@@ -51,19 +51,29 @@ def test_general_mask_passes(backend):
 
 # ------------------------------------------------------------------ planted bugs
 
-SIGN_Z = ("_cell_backward", lambda f: mutated(f, "xp.subtract(h_prev, n, out=da_z)", "xp.subtract(n, h_prev, out=da_z)"))
-DROP_AH_N = ("_cell_backward", lambda f: mutated(f, "xp.multiply(da_nx, r, out=da_nh)", "da_nh[...] = 0.0"))
-DROP_R = ("_cell_backward", lambda f: mutated(f, "xp.multiply(da_nx, ah_n, out=da_r)", "da_r[...] = 0.0"))
-DROP_DIRECT = ("_cell_backward", lambda f: mutated(f, "xp.multiply(dh, z, out=dh_prev)", "dh_prev[...] = 0.0"))
+# Each bug is planted in the one cell backward (gru_cell_backward) that the step, the sequence
+# and the decoders share, or in the matrix products around it; the checker must name the gradients
+# it breaks.
+
+
+CELL = "gru_cell_backward"
+GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
+             for gate, d in [("r", "sigmoid"), ("z", "sigmoid"), ("n", "tanh")]}
+SIGN_Z = edit(CELL, "dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
+DROP_AH_N = edit(CELL, "da_nh = da_nx * r", "da_nh = da_nx * 0.0")
+DROP_R = edit(CELL, "dr = da_nx * ah_n", "dr = da_nx * 0.0")
+DROP_DIRECT = edit(CELL, "return dax, dah, dh * z", "return dax, dah, dh * 0.0")
+SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
+    *(pytest.param(*GATE_BUGS[gate], {}, ALL_STEP, id=f"{gate}-gate-derivative") for gate in "rzn"),
     pytest.param(*SIGN_Z, {}, ALL_STEP, id="sign-of-z-gate"),
     pytest.param(*DROP_AH_N, {}, {"h", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
     pytest.param(*DROP_R, {}, ALL_STEP, id="drop-r*ah_n-towards-r"),
     pytest.param(*DROP_DIRECT, {}, {"h"}, id="drop-z*h-path"),
     pytest.param("gru_step_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
-    pytest.param("gru_step_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
+    pytest.param("gru_step_input_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
                  {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
 ])
 def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
@@ -71,21 +81,25 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     assert failures(build(gru_step_case, 1, **kwargs)) == expected
 
 
-@pytest.mark.parametrize("target, plant, expected", [
-    pytest.param(*SIGN_Z, {"x", "h0", "Wx", "Wh", "bx", "bh"}, id="sign-of-z-gate"),
-    pytest.param(*DROP_AH_N, {"h0", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
-    pytest.param("gru_backward", lambda f: scaled(f, 3, 1.001), {"Wh"}, id="scale-dWh"),
-    pytest.param("gru_backward", lambda f: mutated(f, ".transpose(0, 2, 1)", ""), {"h0"}, id="Wh-untransposed"),
-    pytest.param("gru_backward", lambda f: mutated(f, "xp.copyto(dh_prev, dh, where=pad[t, :, None])", "pass"),
-                 {"h0"}, id="padding-stops-dh"),
-    pytest.param("gru_backward", lambda f: mutated(f, "xp.copyto(dhs, 0.0, where=pad[..., None])", "pass"),
-                 {"h0"}, id="dhs-at-padding"),
+@pytest.mark.parametrize("target, plant, kwargs, expected", [
+    *(pytest.param(*GATE_BUGS[gate], {}, SEQ_ALL, id=f"{gate}-gate-derivative") for gate in "rzn"),
+    pytest.param(*SIGN_Z, {}, SEQ_ALL, id="sign-of-z-gate"),
+    pytest.param(*DROP_AH_N, {}, {"h0", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param("gru_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
+    pytest.param("gru_backward", lambda f: mutated(f, "dah @ Wh.T", "dah @ Wx.T"), {"D": 3, "H": 3}, {"h0"},
+                 id="Wx-for-Wh"),
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, dh, dh_prev)", "dh_prev"), {}, {"h0"},
+                 id="padding-stops-dh"),
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, 0.0, dax)", "dax"), {}, {"x", "Wx", "bx"},
+                 id="padded-dx"),
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(pad, 0.0, dhs)", "dhs"), {}, {"h0"},
+                 id="dhs-at-padding"),
 ])
-def test_planted_bugs_sequence(backend, monkeypatch, target, plant, expected):
+def test_planted_bugs_sequence(backend, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
-    found = failures(build(gru_case, 2, N=4, T=3))
+    found = failures(build(gru_case, 2, N=4, T=3, **kwargs))
     assert expected <= found, found
-    if expected == {"Wh"}:
+    if expected in ({"Wh"}, {"x", "Wx", "bx"}):
         assert found == expected
 
 
@@ -228,11 +242,13 @@ def test_cell_case_passes(backend, seed):
 
 
 @pytest.mark.parametrize("target, plant, expected", [
+    *(pytest.param(*GATE_BUGS[gate], {"ax", "ah"}, id=f"{gate}-gate-derivative") for gate in "rzn"),
     pytest.param(*SIGN_Z, {"ax", "ah"}, id="sign-of-z-gate"),
     pytest.param(*DROP_AH_N, {"ah"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param(*DROP_R, {"ax", "ah"}, id="drop-r*ah_n-towards-r"),
     pytest.param(*DROP_DIRECT, {"h_prev"}, id="drop-z*h-path"),
-    pytest.param("gru_cell_backward", lambda f: mutated(f, "dah[:2] = dax[:2]", "dah[:2] = 0.0"), {"ah"},
-                 id="ah-misses-r-and-z"),
+    pytest.param("gru_cell_backward", lambda f: mutated(f, "[da_r, da_z, da_nh]", "[da_r, da_z * 0.0, da_nh]"),
+                 {"ah"}, id="dah-lacks-da_z"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
     from minatt.checks.rnn import gru_cell_case

@@ -333,7 +333,7 @@ def test_cross_entropy_matches_torch(rng, ignore_index):
 @pytest.mark.parametrize("dt_shape", [(4, 5, 3), (4, 5, 1), (3,), (1, 1, 3)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_tanh_backward_broadcasts_dt_and_leaves_its_inputs(backend, rng, dt_shape, dtype):
-    """The in-place tanh_backward: dt * (1 - t^2) for any dt that broadcasts to t, inputs untouched."""
+    """tanh_backward: dt * (1 - t^2) for any dt that broadcasts to t, inputs untouched."""
     from minatt.ops.activations import tanh_backward
 
     xp = array_module(asarray(np.zeros(1)))

@@ -128,6 +128,45 @@ SETTING_IDS = ["lstm-additive-bahdanau", "gru-general-luong-bi", "lstm-concat-lu
 
 
 # ------------------------------------------------------------------------------------------
+# gradients are the caller's: no array shared with a parameter, a cache or another gradient
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=SETTING_IDS)
+def test_returned_gradients_are_independent_arrays(settings, backend):
+    """Changing every returned gradient in place changes no parameter and no later step's gradient."""
+    model, batch = tiny_model(**settings), pairs_batch(PAIRS)
+    params_before = {name: to_numpy(p).copy() for name, p in model.params.items()}
+    _, grads = model.loss_and_grads(batch)
+    first = {name: to_numpy(g).copy() for name, g in grads.items()}
+    for g in grads.values():
+        g *= -3.0
+        g += 1e3
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(to_numpy(p), params_before[name], err_msg=name)
+    _, again = model.loss_and_grads(batch)
+    for name, g in again.items():
+        np.testing.assert_array_equal(to_numpy(g), first[name], err_msg=name)
+        assert all(g is not other for other_name, other in again.items() if other_name != name), name
+
+
+def test_accumulate_copies_the_first_gradient():
+    from minatt.nn import accumulate
+
+    first, grads = np.ones(3), {}
+    accumulate(grads, "w", first)
+    accumulate(grads, "w", np.ones(3))
+    np.testing.assert_array_equal(first, np.ones(3))  # the op's array is left alone
+    np.testing.assert_array_equal(grads["w"], np.full(3, 2.0))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_zero_states_are_separate_arrays(cell):
+    model = tiny_model(cell=cell, bidirectional=True)
+    h0, c0 = model.encoder._zeros(2)
+    assert h0 is not c0 and not np.shares_memory(h0, c0) if cell == "lstm" else c0 is None
+
+
+# ------------------------------------------------------------------------------------------
 # masking
 
 

@@ -302,7 +302,7 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
     _fails(r"^lstm_backward: cache: expected the LSTMCache returned by lstm_forward, got tuple$",
            ops.lstm_backward, hs, hT, cT, tuple(cache))
     _fails(r"^lstm_backward: dhs: expected shape \(N, T, H\) = \(3, 4, 7\) \(N = 3 from cache.x, T = 4 from cache.x, "
-           r"H = 7 from cache.c0\), got \(3, 3, 7\)$", ops.lstm_backward, hs[:, 1:], hT, cT, cache)
+           r"H = 7 from cache.Wh\), got \(3, 3, 7\)$", ops.lstm_backward, hs[:, 1:], hT, cT, cache)
     _fails(r"^lstm_backward: dhT: expected dtype float64 like cache.x, got float32",
            ops.lstm_backward, hs, hT.astype(np.float32), None, cache)
     assert len(ops.lstm_backward(hs, None, None, cache)) == 6  # None = zero is allowed

@@ -33,12 +33,12 @@ def gru_step_backward(
         dh_next: (N, H) gradient of the loss with respect to h_next.
         cache: the forward's :class:`GRUStepCache`, a NamedTuple with fields
             cache.x       (N, D)  the input x
-            cache.h_prev  (N, H)  the previous hidden state h
             cache.Wx      (D, 3H)
             cache.Wh      (H, 3H)
-            cache.gates   (3, N, H) the gates AFTER their nonlinearities, one block per gate:
-                          r, z, n = cache.gates
-            cache.ah_n    (N, H)  h @ Wh_n + bh_n, the n block of ah (before r multiplies it)
+            cache.cell    the cell's cache, each field (N, H):
+                cache.cell.r, cache.cell.z, cache.cell.n   the gates (after sigmoid/tanh)
+                cache.cell.ah_n     h @ Wh_n + bh_n, the n block of ah (before r multiplies it)
+                cache.cell.h_prev   the previous hidden state h
 
     Returns:
         (dx, dh, dWx, dWh, dbx, dbh), the gradients with respect to the forward's inputs:

@@ -23,11 +23,14 @@ def lstm_step_backward(
     Forward (``lstm_step_forward(x, h, c, Wx, Wh, b) -> h_next, c_next, cache``), gates in
     PyTorch's order i, f, g, o, fused in 4H columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o:
 
-        a       = x @ Wx + h @ Wh + b                       (N, 4H) pre-activations
-        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
-        g       = tanh(a_g)
-        c_next  = f * c + i * g                             (N, H)
-        h_next  = o * tanh(c_next)
+        a      = x @ Wx + h @ Wh + b                        (N, 4H) pre-activations
+        i      = sigmoid(a_i)
+        f      = sigmoid(a_f)
+        g      = tanh(a_g)
+        o      = sigmoid(a_o)
+        c_next = f * c + i * g                              (N, H)
+        tc     = tanh(c_next)
+        h_next = o * tc
 
     Args:
         dh_next: (N, H) gradient of the loss with respect to h_next.
@@ -35,12 +38,12 @@ def lstm_step_backward(
         cache: the forward's :class:`LSTMStepCache`, a NamedTuple with fields
             cache.x       (N, D)  the input x
             cache.h_prev  (N, H)  the previous hidden state h
-            cache.c_prev  (N, H)  the previous cell state c
             cache.Wx      (D, 4H)
             cache.Wh      (H, 4H)
-            cache.gates   (4, N, H) the gates AFTER their nonlinearities, one block per gate, in the
-                          order i, f, o, g (note: not the column order), so i, f, o, g = cache.gates
-            cache.tc      (N, H)  tanh(c_next)
+            cache.cell    the cell's cache, each field (N, H):
+                cache.cell.i, cache.cell.f, cache.cell.g, cache.cell.o   the gates (after sigmoid/tanh)
+                cache.cell.c_prev   the previous cell state c
+                cache.cell.tc       tanh(c_next)
 
     Returns:
         (dx, dh, dc, dWx, dWh, db), the gradients with respect to the forward's inputs:

@@ -44,7 +44,7 @@ def lstm_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | N
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         h, c, cache = lstm_ops.lstm_step_forward(p["x"], p["h"], p["c"], p["Wx"], p["Wh"], p["b"])
         grads = lstm_ops.lstm_step_backward(dh, dc, cache)
-        return project((h, c), (dh, dc)), dict(zip(("x", "h", "c", "Wx", "Wh", "b"), grads))
+        return project((h, c), (dh, dc)), dict(zip(("x", "h", "c", "Wx", "Wh", "b"), grads, strict=True))
 
     return Case(fn, params)
 
@@ -63,7 +63,7 @@ def lstm_case(rng: numpy.random.Generator, N: int | None = None, T: int | None =
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         hs, (hT, cT), cache = lstm_ops.lstm_forward(p["x"], p["h0"], p["c0"], p["Wx"], p["Wh"], p["b"], mask)
         grads = lstm_ops.lstm_backward(dhs, dhT, dcT, cache)
-        return project((hs, hT, cT), (dhs, dhT, dcT)), dict(zip(("x", "h0", "c0", "Wx", "Wh", "b"), grads))
+        return project((hs, hT, cT), (dhs, dhT, dcT)), dict(zip(("x", "h0", "c0", "Wx", "Wh", "b"), grads, strict=True))
 
     return Case(fn, params)
 
@@ -81,7 +81,7 @@ def gru_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | No
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         h, cache = gru_ops.gru_step_forward(p["x"], p["h"], p["Wx"], p["Wh"], p["bx"], p["bh"])
         grads = gru_ops.gru_step_backward(dh, cache)
-        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "bx", "bh"), grads))
+        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "bx", "bh"), grads, strict=True))
 
     return Case(fn, params)
 
@@ -100,27 +100,22 @@ def gru_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         hs, hT, cache = gru_ops.gru_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["bx"], p["bh"], mask)
         grads = gru_ops.gru_backward(dhs, dhT, cache)
-        return project((hs, hT), (dhs, dhT)), dict(zip(("x", "h0", "Wx", "Wh", "bx", "bh"), grads))
+        return project((hs, hT), (dhs, dhT)), dict(zip(("x", "h0", "Wx", "Wh", "bx", "bh"), grads, strict=True))
 
     return Case(fn, params)
 
 
 @register("lstm_cell")
 def lstm_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | None = None) -> Case:
-    """lstm_cell_forward/backward (the cell without its matmuls): loss = h . dh + c . dc.
-
-    The pre-activations are handed over as a gate-major VIEW of an (N, 4H) array, the way
-    :class:`minatt.nn.RNNRun` passes them, and the backward writes into a view of a buffer."""
+    """lstm_cell_forward/backward (the cell without its matmuls): loss = h . dh + c . dc."""
     n = _dims(rng, N=N, H=H)
     N, H = n["N"], n["H"]
     params = {"a": randn(rng, (N, 4 * H)), "c_prev": randn(rng, (N, H), 0.5)}
     dh, dc = randn(rng, (N, H)), randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        a4 = p["a"].reshape(N, 4, H).transpose(1, 0, 2)  # (4, N, H) view
-        h, c, cache = lstm_ops.lstm_cell_forward(a4, p["c_prev"])
-        da = p["a"].copy()  # (N, 4H) a buffer to write into
-        _, dc_prev = lstm_ops.lstm_cell_backward(dh, dc, cache, da.reshape(N, 4, H).transpose(1, 0, 2))
+        h, c, cache = lstm_ops.lstm_cell_forward(p["a"], p["c_prev"])
+        da, dc_prev = lstm_ops.lstm_cell_backward(dh, dc, cache)
         return project((h, c), (dh, dc)), {"a": da, "c_prev": dc_prev}
 
     return Case(fn, params)
@@ -135,12 +130,8 @@ def gru_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | No
     dh = randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        def gate_major(a: Any) -> Any:
-            return a.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) view
-
-        h, cache = gru_ops.gru_cell_forward(gate_major(p["ax"]), gate_major(p["ah"]), p["h_prev"])
-        dax, dah = p["ax"].copy(), p["ah"].copy()  # (N, 3H) buffers to write into
-        _, _, dh_prev = gru_ops.gru_cell_backward(dh, cache, gate_major(dax), gate_major(dah))
+        h, cache = gru_ops.gru_cell_forward(p["ax"], p["ah"], p["h_prev"])
+        dax, dah, dh_prev = gru_ops.gru_cell_backward(dh, cache)
         return project(h, dh), {"ax": dax, "ah": dah, "h_prev": dh_prev}
 
     return Case(fn, params)

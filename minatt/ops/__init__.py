@@ -174,7 +174,7 @@ def _lstm_step_forward(x, h, c, Wx, Wh, b):
 def _lstm_step_backward(dh_next, dc_next, cache):
     s = Signature("lstm_step_backward")
     s.cache("cache", cache, LSTMStepCache, "lstm_step_forward")
-    s.floats("cache.c_prev", cache.c_prev, "N H")
+    s.floats("cache.cell.c_prev", cache.cell.c_prev, "N H")
     s.maybe_floats("dh_next", dh_next, "N H")
     s.maybe_floats("dc_next", dc_next, "N H")
 
@@ -194,7 +194,7 @@ def _lstm_backward(dhs, dhT, dcT, cache):
     s = Signature("lstm_backward")
     s.cache("cache", cache, LSTMCache, "lstm_forward")
     s.floats("cache.x", cache.x, "N T D")
-    s.floats("cache.c0", cache.c0, "N H")
+    s.floats("cache.Wh", cache.Wh, "H 4H")
     s.floats("dhs", dhs, "N T H")
     s.maybe_floats("dhT", dhT, "N H")
     s.maybe_floats("dcT", dcT, "N H")
@@ -213,7 +213,7 @@ def _gru_step_forward(x, h, Wx, Wh, bx, bh):
 def _gru_step_backward(dh_next, cache):
     s = Signature("gru_step_backward")
     s.cache("cache", cache, GRUStepCache, "gru_step_forward")
-    s.floats("cache.h_prev", cache.h_prev, "N H")
+    s.floats("cache.cell.h_prev", cache.cell.h_prev, "N H")
     s.floats("dh_next", dh_next, "N H")
 
 

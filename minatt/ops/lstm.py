@@ -1,40 +1,35 @@
-"""LSTM: one step, and a whole (masked) sequence, each with its hand-written backward.
+"""LSTM: the cell, one step, and a whole (masked) sequence, each with its hand-written backward.
 
 Dimensions: N batch, T steps, D input, H hidden. Gates in PyTorch's order i, f, g, o, fused:
 Wx (D, 4H), Wh (H, 4H), b (4H,); columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o.
 
-Forward, for one step (``a`` are the pre-activations):
+Forward, for one step (``a`` are the pre-activations, a_i its columns [0:H], and so on):
 
-    a       = x @ Wx + b + h_prev @ Wh                        (N, 4H)
-    i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)       sigmoid(u) = (1 + tanh(u / 2)) / 2
-    g       = tanh(a_g)
-    c       = f * c_prev + i * g                              (N, H)
-    tc      = tanh(c)
-    h       = o * tc
+    a  = x @ Wx + h_prev @ Wh + b                             (N, 4H)
+    i  = sigmoid(a_i)
+    f  = sigmoid(a_f)
+    g  = tanh(a_g)
+    o  = sigmoid(a_o)
+    c  = f * c_prev + i * g                                   (N, H)
+    tc = tanh(c)
+    h  = o * tc
 
 Backward, given dh and dc arriving at h and c:
 
-    dc_t    = dc + dh * o * (1 - tc^2)                        the whole gradient at c
-    da_o    = dh * tc * o * (1 - o)
-    da_i    = dc_t * g * i * (1 - i)
-    da_f    = dc_t * c_prev * f * (1 - f)
-    da_g    = dc_t * i * (1 - g^2)
+    do      = dh * tc
+    dc_t    = dc + tanh_backward(dh * o, tc)                  the whole gradient at c
+    di      = dc_t * g
+    df      = dc_t * c_prev
+    dg      = dc_t * i
     dc_prev = dc_t * f
-    dh_prev = da @ Wh^T,  dx = da @ Wx^T,  dWx = x^T da,  dWh = h_prev^T da,  db = sum over rows of da
+    da      = [sigmoid_backward(di, i), sigmoid_backward(df, f), tanh_backward(dg, g), sigmoid_backward(do, o)]
+    dx = da @ Wx^T,  dh_prev = da @ Wh^T,  dWx = x^T da,  dWh = h_prev^T da,  db = sum of the rows of da
 
-Layout. Inside, the gates live gate-major, (4, N, H) per step in the order i, f, o, g
-(``IFOG``), so every gate is one contiguous block and the three sigmoids sit side by side:
-one in-place ``tanh`` over all four blocks, then ``0.5 * t + 0.5`` on the first three, whose
-pre-activations were halved (the formula of :func:`minatt.ops.activations.sigmoid`; the
-``s * (1 - s)`` and ``1 - t^2`` below are its ``sigmoid_backward`` and ``tanh_backward``,
-written in place). The sequence version halves the weights instead, projects every input
-with one (batched) matmul before the time loop, keeps time-major buffers, and collects the
-per-step ``da`` so that dx, dWx, dWh and db are one matmul (or sum) each after the loop.
-
-Memory: the sequence cache keeps, per step and example, i, f, o, g (4H), c (H), tanh(c) (H)
-and h (H): 7H numbers, the least that needs no recomputation (6H, plus tanh(c) to spare a
-tanh pass in backward); h0 is copied in as h's first row; x, c0 and the weights are references.
-The returned hs is a separate (N, T, H) array, never a view of the cache.
+:func:`lstm_cell_forward` and :func:`lstm_cell_backward` are those lines without the matrix
+products; the single step, the masked sequence and the decoders all call them. The sequence
+adds two pieces of structure, each named where it is used: every x_t is projected by ONE
+matrix product before the time loop, and the per-step da are stacked and turned into dx, dWx,
+dWh and db by one product (or sum) each after it.
 """
 
 from __future__ import annotations
@@ -42,109 +37,81 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
-           "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward"]
+           "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "lstm_step_input_backward",
+           "lstm_weights_backward", "padded_steps"]
 
 Array = Any
-IFOG = (0, 1, 3, 2)  # internal gate k is PyTorch's column block IFOG[k] (the permutation is its own inverse)
 
 
-def blocks(a: Array, order: tuple[int, ...], H: int) -> Array:
-    """(..., K*H) -> (K, ..., H), a gate-major copy whose block k is column block order[k]."""
-    xp = array_module(a)
-    return xp.stack([a[..., j * H:(j + 1) * H] for j in order])
+class LSTMCellCache(NamedTuple):
+    """What lstm_cell_backward needs: the four gates, the previous cell and tanh(c), each (N, H)."""
+
+    i: Array
+    f: Array
+    g: Array
+    o: Array
+    c_prev: Array
+    tc: Array
 
 
-def unblocks(a: Array, order: tuple[int, ...]) -> Array:
-    """(K, ..., H) -> (..., K*H): column block j is a[order[j]] (a copy)."""
-    xp = array_module(a)
-    return xp.concatenate([a[k] for k in order], axis=-1)
+def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCache]:
+    """The LSTM cell, given its pre-activations; N batch, H hidden.
 
-
-def reorder_blocks(a: Array, order: tuple[int, ...], H: int) -> Array:
-    """(..., K*H) -> (..., K*H): column block k is a's column block order[k] (one copy).
-
-    The same as ``unblocks(blocks(a, order, H), range(K))`` without the gate-major copy in between.
+    Inputs: a (N, 4H) = x @ Wx + h_prev @ Wh + b, columns i, f, g, o; c_prev (N, H).
+    Returns h (N, H), c (N, H), cache.
     """
     xp = array_module(a)
-    return xp.concatenate([a[..., j * H:(j + 1) * H] for j in order], axis=-1)
+    H = c_prev.shape[-1]
+    a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]  # (N, H) column blocks
+    i = sigmoid(a_i)
+    f = sigmoid(a_f)
+    g = xp.tanh(a_g)
+    o = sigmoid(a_o)
+    c = f * c_prev + i * g
+    tc = xp.tanh(c)
+    h = o * tc
+    return h, c, LSTMCellCache(i, f, g, o, c_prev, tc)
 
 
-def _cell_forward(a: Array, c_prev: Array, c: Array, tc: Array, h: Array) -> None:
-    """One step in place. a (4, N, H) holds [a_i / 2, a_f / 2, a_o / 2, a_g] on entry and the
-    gates [i, f, o, g] on exit; c, tc, h (N, H) are written."""
-    xp = array_module(a)
-    xp.tanh(a, out=a)
-    s = a[:3]
-    s *= 0.5
-    s += 0.5  # sigmoid(u) = 0.5 * tanh(u / 2) + 0.5
-    i, f, o, g = a
-    xp.multiply(i, g, out=tc)  # tc is scratch until it holds tanh(c)
-    xp.multiply(f, c_prev, out=c)
-    c += tc
-    xp.tanh(c, out=tc)
-    xp.multiply(o, tc, out=h)
-
-
-def _cell_backward(dh: Array, dc: Array, gates: Array, c_prev: Array, tc: Array,
-                   da: Array, dc_prev: Array, tmp: Array) -> None:
-    """One step's gradients in place: writes da (4, N, H) = [da_i, da_f, da_o, da_g] and
-    dc_prev (N, H) (dh_prev = da @ Wh^T is the caller's). dh, dc are read only; tmp is scratch."""
-    xp = array_module(da)
-    i, f, o, g = gates
-    da_i, da_f, da_o, da_g = da
-    xp.multiply(dh, o, out=da_o)
-    xp.multiply(tc, tc, out=tmp)
-    xp.subtract(1.0, tmp, out=tmp)
-    tmp *= da_o
-    xp.add(dc, tmp, out=dc_prev)  # dc_prev holds dc_t until the last line
-    da_o *= tc
-    xp.subtract(1.0, o, out=tmp)
-    da_o *= tmp
-    xp.multiply(dc_prev, g, out=da_i)
-    da_i *= i
-    xp.subtract(1.0, i, out=tmp)
-    da_i *= tmp
-    xp.multiply(dc_prev, c_prev, out=da_f)
-    da_f *= f
-    xp.subtract(1.0, f, out=tmp)
-    da_f *= tmp
-    xp.multiply(dc_prev, i, out=da_g)
-    xp.multiply(g, g, out=tmp)
-    xp.subtract(1.0, tmp, out=tmp)
-    da_g *= tmp
-    dc_prev *= f
+def lstm_cell_backward(dh: Array, dc: Array | None, cache: LSTMCellCache) -> tuple[Array, Array]:
+    """Backward of :func:`lstm_cell_forward`: dh (N, H), dc (N, H) or None (zero) -> da (N, 4H), dc_prev (N, H)."""
+    xp = array_module(dh)
+    i, f, g, o, c_prev, tc = cache
+    dc = xp.zeros_like(dh) if dc is None else dc
+    do = dh * tc
+    dc_t = dc + tanh_backward(dh * o, tc)
+    di = dc_t * g
+    df = dc_t * c_prev
+    dg = dc_t * i
+    dc_prev = dc_t * f
+    da = xp.concatenate([sigmoid_backward(di, i), sigmoid_backward(df, f), tanh_backward(dg, g),
+                         sigmoid_backward(do, o)], axis=-1)  # (N, 4H)
+    return da, dc_prev
 
 
 class LSTMStepCache(NamedTuple):
-    """What lstm_step_backward needs: the step's inputs, weights, gates and tanh(c)."""
+    """What lstm_step_backward needs: the step's inputs and weights, and the cell's cache."""
 
     x: Array  # (N, D)
     h_prev: Array  # (N, H)
-    c_prev: Array  # (N, H)
     Wx: Array  # (D, 4H)
     Wh: Array  # (H, 4H)
-    gates: Array  # (4, N, H) i, f, o, g
-    tc: Array  # (N, H) tanh(c)
+    cell: LSTMCellCache
 
 
 def lstm_step_forward(x: Array, h: Array, c: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Array, Array, LSTMStepCache]:
     """One LSTM step; N batch, D input, H hidden.
 
-    Inputs: x (N, D), h (N, H), c (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,).
+    Inputs: x (N, D), h (N, H), c (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,). b may also be
+    (N, 4H): a decoder passes the projection of the inputs it knew before its loop there.
     Returns h_next (N, H), c_next (N, H), cache. Math: see the module docstring.
     """
-    xp = array_module(x, h, Wx)
-    H = Wh.shape[0]
-    a = x @ Wx  # (N, 4H)
-    a += b
-    a += h @ Wh
-    a = blocks(a, IFOG, H)  # (4, N, H)
-    a[:3] *= 0.5
-    c_next, tc, h_next = (xp.empty_like(a[0]) for _ in range(3))
-    _cell_forward(a, c, c_next, tc, h_next)
-    return h_next, c_next, LSTMStepCache(x, h, c, Wx, Wh, a, tc)
+    a = x @ Wx + h @ Wh + b  # (N, 4H)
+    h_next, c_next, cell = lstm_cell_forward(a, c)
+    return h_next, c_next, LSTMStepCache(x, h, Wx, Wh, cell)
 
 
 def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTMStepCache) -> tuple[Array, ...]:
@@ -153,40 +120,58 @@ def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTM
     Inputs: dh_next (N, H), dc_next (N, H) (either may be None, meaning zero), cache.
     Returns dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
-    xp = array_module(cache.gates)
-    zero = xp.zeros_like(cache.tc)
-    da = xp.empty_like(cache.gates)  # (4, N, H)
-    dc = xp.empty_like(zero)
-    _cell_backward(zero if dh_next is None else dh_next, zero if dc_next is None else dc_next,
-                   cache.gates, cache.c_prev, cache.tc, da, dc, xp.empty_like(zero))
-    da = unblocks(da, IFOG)  # (N, 4H)
-    return da @ cache.Wx.T, da @ cache.Wh.T, dc, cache.x.T @ da, cache.h_prev.T @ da, da.sum(axis=0)
+    dx, dh, dc, da = lstm_step_input_backward(dh_next, dc_next, cache)
+    dWx, dWh, db = lstm_weights_backward(cache.x, cache.h_prev, da)
+    return dx, dh, dc, dWx, dWh, db
+
+
+def lstm_step_input_backward(dh_next: Array | None, dc_next: Array | None,
+                             cache: LSTMStepCache) -> tuple[Array, Array, Array, Array]:
+    """The half of :func:`lstm_step_backward` that the step before must wait for:
+    -> dx (N, D), dh (N, H), dc (N, H), da (N, 4H). The weight gradients can wait
+    (:func:`lstm_weights_backward`), so a loop can get them for all its steps in one product."""
+    xp = array_module(cache.h_prev)
+    dh_next = xp.zeros_like(cache.h_prev) if dh_next is None else dh_next
+    da, dc = lstm_cell_backward(dh_next, dc_next, cache.cell)
+    dx = da @ cache.Wx.T
+    dh = da @ cache.Wh.T
+    return dx, dh, dc, da
+
+
+def lstm_weights_backward(x: Array, h_prev: Array, da: Array) -> tuple[Array, Array, Array]:
+    """The weight gradients of a = x @ Wx + h_prev @ Wh + b, summed over every leading axis:
+    x (..., D), h_prev (..., H), da (..., 4H) -> dWx (D, 4H), dWh (H, 4H), db (4H,).
+
+    One step passes (N, .) arrays; a loop passes all its steps stacked, one product each."""
+    da = da.reshape(-1, da.shape[-1])  # (rows, 4H)
+    rows = da.shape[0]
+    dWx = x.reshape(rows, x.shape[-1]).T @ da
+    dWh = h_prev.reshape(rows, h_prev.shape[-1]).T @ da
+    db = da.sum(axis=0)
+    return dWx, dWh, db
+
+
+def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
+    """mask (N, T) bool (True = real) or None -> pad (N, T, 1) bool (True at padding) or None,
+    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)"""
+    if mask is None:
+        return None, ()
+    xp = array_module(mask)
+    pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
+    flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
+    return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
 
 
 class LSTMCache(NamedTuple):
-    """What lstm_backward needs: time-major gates and states, the padding, references to x, c0 and the weights."""
+    """What lstm_backward needs: x and the weights, every h_prev and cell cache, the padding."""
 
     x: Array  # (N, T, D)
-    c0: Array  # (N, H)
     Wx: Array  # (D, 4H)
     Wh: Array  # (H, 4H)
-    gates: Array  # (4, T, N, H) i, f, o, g
-    c: Array  # (T, N, H) cell state after each step (carried through padding)
-    tc: Array  # (T, N, H) tanh(c) (padded rows: unused)
-    h: Array  # (T + 1, N, H) h0, then the hidden state after each step (carried through padding)
-    pad: Array | None  # (T, N) bool, True at padding; None when no step is padded
-    padded_steps: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
-
-
-def time_major_padding(mask: Array | None, T: int) -> tuple[Array | None, tuple[bool, ...]]:
-    """From mask (N, T) bool (True = real) or None: pad (T, N) (None if nothing is padded) and
-    the host flags padded_steps (T,)."""
-    if mask is None:
-        return None, (False,) * T
-    xp = array_module(mask)
-    pad = ~xp.asarray(mask, dtype=bool).T  # (T, N)
-    steps = tuple(bool(p) for p in pad.any(axis=1).tolist())
-    return (xp.ascontiguousarray(pad) if any(steps) else None), steps
+    h_prev: Array  # (N, T, H) the state each step started from
+    cells: list  # T LSTMCellCache
+    pad: Array | None  # (N, T, 1) bool, True at padding; None when no step is padded
+    flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
 
 
 def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
@@ -201,34 +186,25 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     xp = array_module(x, h0, Wx)
     N, T, D = x.shape
     H = Wh.shape[0]
-    half = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=x.dtype)[:, None, None]  # (4, 1, 1) halves i, f, o
-    x_tm = x.transpose(1, 0, 2).reshape(T * N, D)  # (T*N, D) time-major copy
-    G = xp.matmul(x_tm, blocks(Wx, IFOG, H) * half)  # (4, T*N, H)
-    G += blocks(b, IFOG, H)[:, None] * half
-    G = G.reshape(4, T, N, H)  # (4, T, N, H)
-    Wh4 = blocks(Wh, IFOG, H) * half  # (4, H, H)
-    C = xp.empty((T, N, H), dtype=G.dtype)
-    TC = xp.empty_like(C)
-    Hs = xp.empty((T + 1, N, H), dtype=G.dtype)
-    Hs[0] = h0
-    tmp = xp.empty((4, N, H), dtype=G.dtype)
-    pad, padded_steps = time_major_padding(mask, T)
-    c = c0
+    pad, flags = padded_steps(mask)
+    # Structure: every x_t is known before the loop, so x @ Wx + b is ONE matrix product.
+    ax = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H)  # (N, T, 4H)
+    hs = xp.empty((N, T, H), dtype=ax.dtype)
+    h_prev = xp.empty_like(hs)
+    cells = []
+    h, c = h0, c0
     for t in range(T):
-        xp.matmul(Hs[t], Wh4, out=tmp)
-        a = G[:, t]  # (4, N, H) view
-        a += tmp
-        _cell_forward(a, c, C[t], TC[t], Hs[t + 1])
-        if padded_steps[t]:
-            p = pad[t, :, None]  # (N, 1)
-            xp.copyto(Hs[t + 1], Hs[t], where=p)
-            xp.copyto(C[t], c, where=p)
-        c = C[t]
-    hs = Hs[1:].transpose(1, 0, 2).copy()  # (N, T, H), never a view of the cache
+        h_prev[:, t] = h
+        h_next, c_next, cell = lstm_cell_forward(ax[:, t] + h @ Wh, c)
+        if pad is not None and flags[t]:
+            h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
+            c_next = xp.where(pad[:, t], c, c_next)
+        hs[:, t] = h_next
+        cells.append(cell)
+        h, c = h_next, c_next
     if pad is not None:
-        xp.copyto(hs, 0.0, where=pad.T[..., None])
-    cache = LSTMCache(x, c0, Wx, Wh, G, C, TC, Hs, pad, padded_steps)
-    return hs, (Hs[T].copy(), c.copy()), cache
+        hs = xp.where(pad, 0.0, hs)  # the output is zero at padding
+    return hs, (h, c), LSTMCache(x, Wx, Wh, h_prev, cells, pad, flags)
 
 
 def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMCache) -> tuple[Array, ...]:
@@ -238,84 +214,27 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
     Returns dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     A padded step passes dh and dc straight to the step before and gives zero dx.
     """
-    x, c0, Wx, Wh, G = cache.x, cache.c0, cache.Wx, cache.Wh, cache.gates
-    C, TC, Hs, pad, padded_steps = cache.c, cache.tc, cache.h, cache.pad, cache.padded_steps
-    xp = array_module(G)
+    x, Wx, Wh, pad, flags = cache.x, cache.Wx, cache.Wh, cache.pad, cache.flags
+    xp = array_module(dhs)
     N, T, D = x.shape
     H = Wh.shape[0]
-    dhs = dhs.transpose(1, 0, 2).copy()  # (T, N, H), ours to change
+    dh = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
+    dc = xp.zeros((N, H), dtype=dhs.dtype) if dcT is None else dcT
     if pad is not None:
-        xp.copyto(dhs, 0.0, where=pad[..., None])  # the output is a constant zero at padding
-    dh, dh_prev, dc, dc_prev, tmp = (xp.zeros((N, H), dtype=G.dtype) for _ in range(5))
-    if dhT is not None:
-        dh[...] = dhT
-    if dcT is not None:
-        dc[...] = dcT
-    dG = xp.empty_like(G)  # (4, T, N, H) gradients of the pre-activations
-    WhT4 = xp.ascontiguousarray(blocks(Wh, IFOG, H).transpose(0, 2, 1))  # (4, H, H); a contiguous
-    # copy: a small per-step matmul is ~25% slower with a transposed operand
-    tmp4 = xp.empty((4, N, H), dtype=G.dtype)
+        dhs = xp.where(pad, 0.0, dhs)  # the output is a constant zero at padding
+    dA = xp.empty((N, T, 4 * H), dtype=dhs.dtype)  # every step's da
     for t in range(T - 1, -1, -1):
-        dh += dhs[t]
-        da = dG[:, t]  # (4, N, H) view
-        _cell_backward(dh, dc, G[:, t], C[t - 1] if t else c0, TC[t], da, dc_prev, tmp)
-        p = pad[t, :, None] if padded_steps[t] else None  # (N, 1): the rows padded at step t
-        if p is not None:
-            xp.copyto(da, 0.0, where=p)
-            xp.copyto(dc_prev, dc, where=p)
-        xp.matmul(da, WhT4, out=tmp4)
-        xp.sum(tmp4, axis=0, out=dh_prev)  # dh_prev = da @ Wh^T
-        if p is not None:
-            xp.copyto(dh_prev, dh, where=p)
-        dh, dh_prev, dc, dc_prev = dh_prev, dh, dc_prev, dc
-    dG = unblocks(dG, IFOG).reshape(T * N, 4 * H)  # (T*N, 4H) time-major, PyTorch's gate order
-    x_tm = x.transpose(1, 0, 2).reshape(T * N, D)  # (T*N, D)
-    dx = xp.ascontiguousarray((dG @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))  # (N, T, D)
-    dWh = Hs[:-1].reshape(T * N, H).T @ dG
-    return dx, dh, dc, x_tm.T @ dG, dWh, dG.sum(axis=0)
-
-
-# ---------------------------------------------------------------------------------------
-# The cell alone: the caller owns the matrix products (a decoder with precomputed projections)
-
-
-class LSTMCellCache(NamedTuple):
-    """What lstm_cell_backward needs: the gates, the previous cell and tanh(c)."""
-
-    gates: Array  # (4, N, H) i, f, o, g
-    c_prev: Array  # (N, H)
-    tc: Array  # (N, H) tanh(c)
-
-
-def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCache]:
-    """The LSTM nonlinearity of one step, given its pre-activations; N batch, H hidden.
-
-    Inputs: a (4, N, H) the pre-activations x @ Wx + h_prev @ Wh + b, GATE-MAJOR in the order
-    i, f, o, g (``IFOG``; any strides: a view of an (N, 4H) matmul output works), c_prev (N, H).
-    Returns h (N, H), c (N, H), cache; a is not modified.
-
-        i, f, o = sigmoid(a[0]), sigmoid(a[1]), sigmoid(a[2]);  g = tanh(a[3])
-        c = f * c_prev + i * g;  h = o * tanh(c)
-    """
-    xp = array_module(a, c_prev)
-    half = xp.asarray((0.5, 0.5, 0.5, 1.0), dtype=a.dtype)[:, None, None]  # (4, 1, 1)
-    gates = xp.empty(a.shape, dtype=a.dtype)  # (4, N, H) contiguous, whatever a's strides
-    xp.multiply(a, half, out=gates)  # a copy with i, f, o halved
-    c, tc, h = (xp.empty_like(c_prev) for _ in range(3))
-    _cell_forward(gates, c_prev, c, tc, h)
-    return h, c, LSTMCellCache(gates, c_prev, tc)
-
-
-def lstm_cell_backward(dh: Array, dc: Array | None, cache: LSTMCellCache,
-                       out: Array | None = None) -> tuple[Array, Array]:
-    """Backward of :func:`lstm_cell_forward`: dh, dc (N, H) (dc None = zero) -> da (4, N, H)
-    (written into ``out`` when given, e.g. a view of a (T, N, 4H) buffer), dc_prev (N, H).
-
-    The math is the step's (module docstring) without the matrix products: those are the caller's.
-    """
-    xp = array_module(cache.gates)
-    da = xp.empty_like(cache.gates) if out is None else out
-    dc_prev, tmp = xp.empty_like(cache.tc), xp.empty_like(cache.tc)
-    _cell_backward(dh, xp.zeros_like(dh) if dc is None else dc, cache.gates, cache.c_prev, cache.tc, da,
-                   dc_prev, tmp)
-    return da, dc_prev
+        dh = dh + dhs[:, t]
+        da, dc_prev = lstm_cell_backward(dh, dc, cache.cells[t])
+        dh_prev = da @ Wh.T
+        if pad is not None and flags[t]:
+            p = pad[:, t]  # (N, 1): padding passes dh, dc through and has no da
+            da = xp.where(p, 0.0, da)
+            dh_prev = xp.where(p, dh, dh_prev)
+            dc_prev = xp.where(p, dc, dc_prev)
+        dA[:, t] = da
+        dh, dc = dh_prev, dc_prev
+    # Structure: the per-step da, stacked, give dx, dWx, dWh and db in one product (or sum) each.
+    dx = (dA.reshape(N * T, 4 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
+    dWx, dWh, db = lstm_weights_backward(x, cache.h_prev, dA)
+    return dx, dh, dc, dWx, dWh, db
