@@ -65,8 +65,8 @@ def memory_child(spec: dict) -> dict:
 def cache_bytes(model: Any, batch: Any) -> int:
     """Bytes of the arrays a minatt forward keeps for its backward (parameters excluded).
 
-    Walks the loss cache (NamedTuples, lists, dicts, helper objects such as the decoder's
-    RNNRun) and counts each underlying buffer once, views included in their base.
+    Walks the loss cache (NamedTuples, lists, dicts, and helper objects)
+    and counts each underlying buffer once, views included in their base.
     """
     from minatt.nn import Module
 

@@ -166,8 +166,8 @@ EXERCISES: dict[str, Exercise] = {
                 "db": "db should be da summed over the batch: shape (4H,)",
             },
             "every gradient goes through dc_t and da: check dc_t = dc_next + dh_next * o * (1 - tc^2) "
-            "(both paths), then the gate derivatives s * (1 - s) for i, f, o and 1 - g^2 for g; cache.gates "
-            "is ordered i, f, o, g but da's columns must follow Wx's: i, f, g, o",
+            "(both paths), then the gate derivatives s * (1 - s) for i, f, o and 1 - g^2 for g; the gates are "
+            "cache.cell.i, .f, .g, .o, and da's columns follow Wx's order i, f, g, o",
         ),
         Exercise(
             "gru_step", 5, "GRU step backward", "minatt.ops.gru", "gru_step_forward", "gru_step_backward",
