@@ -4,8 +4,10 @@ Dimensions: N batch, S source steps, T target steps, L decoded steps, E embeddin
 K key size, A attention size, V vocabulary.
 
     encoder   keys (N, S, K), final_h, final_c = Encoder(src, src_mask)          (minatt.nn)
+              or TransformerEncoder: final_h = the mean of the keys, final_c = None (minatt.transformer)
     bridge    h0, c0 = final_h, final_c                             (one direction)
               h0 = tanh(final_h Wbh + bbh),  c0 = final_c Wbc + bbc (bidirectional)
+              h0 = tanh(final_h Wbh + bbh),  c0 = 0                 (transformer; c0 for LSTM)
     decoder   logits (T, N, V) = Bahdanau- or Luong-style decoder over tgt_in     (minatt.decoders)
     loss      mean cross-entropy of logits against tgt_out over the real target tokens
 
@@ -14,6 +16,11 @@ RNN of size H; bidirectional runs two of size H/2 (so ``hidden`` must be even) a
 concatenates them. The decoder's hidden size is H too, so every score works unchanged:
 dot needs query size == key size, and general/concat/additive weights are (H, H), (2H, A),
 (H, A). The cell state is bridged linearly (it is not bounded like h; GRU has none).
+
+Encoder 'transformer' replaces the recurrent encoder by ``layers`` post-norm Transformer encoder
+layers of model size K = H (``heads`` heads, feed-forward size ``ff``, 4H by default) over the
+source embeddings (size H; ``embed`` sizes the decoder's) plus sinusoidal positions; the decoder
+is unchanged, so the comparison isolates the encoder.
 
 Score 'none' is the plain encoder-decoder baseline of Cho et al. (2014): no attention; the
 context c_t is the encoder's final state final_h (N, K) = [fwd_T; bwd_T], the SAME vector at
@@ -40,15 +47,17 @@ from minatt.nn import Encoder, Linear
 from minatt.ops.activations import tanh_backward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
 from minatt.search import Decoded, beam_search, greedy_search
+from minatt.transformer import TransformerEncoder
 
 Array = Any
 
-__all__ = ["CELLS", "DECODERS", "SCORES", "SCORE_ALIASES", "Decoded", "Seq2Seq", "Seq2SeqConfig"]
+__all__ = ["CELLS", "DECODERS", "ENCODERS", "SCORES", "SCORE_ALIASES", "Decoded", "Seq2Seq", "Seq2SeqConfig"]
 
 CELLS = ("lstm", "gru")
 SCORES = ("additive", "bahdanau", "dot", "scaled_dot", "general", "concat", "none")
 SCORE_ALIASES = {"bahdanau": "additive"}
 DECODERS = ("bahdanau", "luong")
+ENCODERS = ("rnn", "transformer")
 
 
 def _is_int(value: Any) -> bool:
@@ -65,7 +74,9 @@ class Seq2SeqConfig:
     """Everything that fixes the model's shape. ``input_feeding`` applies to the Luong decoder only.
 
     score: 'additive' (alias 'bahdanau'), 'dot', 'scaled_dot', 'general', 'concat' or 'none' (no attention);
-    attn_dim: A for additive/concat (None -> hidden). Invalid values raise ConfigError.
+    attn_dim: A for additive/concat (None -> hidden). encoder: 'rnn' (the cell) or 'transformer'
+    (``layers`` layers of ``heads`` heads dividing ``hidden``, feed-forward size ``ff``, None -> 4 *
+    hidden; these three are ignored by 'rnn'). Invalid values raise ConfigError.
     """
 
     src_vocab: int
@@ -78,19 +89,23 @@ class Seq2SeqConfig:
     bidirectional: bool = False
     input_feeding: bool = True
     attn_dim: int | None = None
+    encoder: str = "rnn"
+    layers: int = 2
+    heads: int = 4
+    ff: int | None = None
     pad_id: int = 0
     bos_id: int = 1
     eos_id: int = 2
 
     def __post_init__(self) -> None:
-        sizes = ["src_vocab", "tgt_vocab", "embed", "hidden"]
-        sizes += [] if self.attn_dim is None else ["attn_dim"]
+        sizes = ["src_vocab", "tgt_vocab", "embed", "hidden", "layers", "heads"]
+        sizes += [name for name in ("attn_dim", "ff") if getattr(self, name) is not None]
         for name in sizes:
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
             setattr(self, name, int(value))  # numpy integers -> int (JSON-able)
-        for name, valid in (("cell", CELLS), ("score", SCORES), ("decoder", DECODERS)):
+        for name, valid in (("cell", CELLS), ("score", SCORES), ("decoder", DECODERS), ("encoder", ENCODERS)):
             if getattr(self, name) not in valid:
                 raise ConfigError(f"{name} must be one of {_choices(valid)}, got {getattr(self, name)!r}")
         for name in ("bidirectional", "input_feeding"):
@@ -99,6 +114,13 @@ class Seq2SeqConfig:
         if self.bidirectional and self.hidden % 2:
             raise ConfigError(
                 f"hidden must be even when bidirectional (each direction gets hidden/2), got {self.hidden}")
+        if self.encoder == "transformer":
+            if self.bidirectional:
+                raise ConfigError("bidirectional applies to the rnn encoder: a transformer encoder's "
+                                  "self-attention already reads both directions")
+            if self.hidden % self.heads:
+                raise ConfigError(f"heads must divide hidden (each head gets hidden/heads features), "
+                                  f"got heads={self.heads}, hidden={self.hidden}")
         ids = {"pad_id": self.pad_id, "bos_id": self.bos_id, "eos_id": self.eos_id}
         smallest = min(self.src_vocab, self.tgt_vocab)
         for name, value in ids.items():
@@ -113,6 +135,11 @@ class Seq2SeqConfig:
     def score_kind(self) -> str:
         """The canonical score name ('bahdanau' -> 'additive')."""
         return SCORE_ALIASES.get(self.score, self.score)
+
+    @property
+    def ff_size(self) -> int:
+        """F: ff, or 4 * hidden when unset (the transformer encoder's feed-forward size)."""
+        return self.ff if self.ff is not None else 4 * self.hidden
 
     @property
     def attention_size(self) -> int:
@@ -156,7 +183,8 @@ class Seq2Seq:
 
     ``params`` maps names to arrays on the current backend in the default dtype; an optimiser
     updates them in place. Names: ``enc.embed.W``, ``enc.fwd.*``, ``enc.bwd.*`` (bidirectional),
-    ``bridge.h.W``/``.b`` and ``bridge.c.W``/``.b`` (bidirectional; c for LSTM), ``dec.embed.W``,
+    ``bridge.h.W``/``.b`` and ``bridge.c.W``/``.b`` (bidirectional; c for LSTM; transformer: h only),
+    ``enc.layer{l}.*`` (transformer: Wq ... ln2_b, see minatt.transformer), ``dec.embed.W``,
     ``dec.rnn.*``, ``dec.attn.*`` (per score), ``dec.combine.W``/``.b`` (Luong), ``dec.out.W``/``.b``.
     RNN parameters: LSTM ``Wx, Wh, b``; GRU ``Wx, Wh, bx, bh``.
     """
@@ -170,10 +198,16 @@ class Seq2Seq:
         rng = host_rng(seed)
         self.params: dict[str, Array] = {}
         H = cfg.hidden
-        self.encoder = Encoder(self.params, "enc", cfg.cell, cfg.src_vocab, cfg.embed, H, cfg.bidirectional,
-                               rng)
+        if cfg.encoder == "transformer":
+            self.encoder = TransformerEncoder(self.params, "enc", cfg.src_vocab, H, cfg.layers, cfg.heads,
+                                              cfg.ff_size, rng)
+        else:
+            self.encoder = Encoder(self.params, "enc", cfg.cell, cfg.src_vocab, cfg.embed, H, cfg.bidirectional,
+                                   rng)
         self.bridge_h = self.bridge_c = None
-        if cfg.bidirectional:
+        if cfg.encoder == "transformer":
+            self.bridge_h = Linear(self.params, "bridge.h", H, H, rng)
+        elif cfg.bidirectional:
             self.bridge_h = Linear(self.params, "bridge.h", H, H, rng)
             if cfg.cell == "lstm":
                 self.bridge_c = Linear(self.params, "bridge.c", H, H, rng)
@@ -199,6 +233,8 @@ class Seq2Seq:
             h0 = array_module(pre).tanh(pre)
             if self.bridge_c is not None:
                 c0, bc_cache = self.bridge_c.forward(final_c)
+        if c0 is None and self.config.cell == "lstm":  # a transformer encoder has no cell state
+            c0 = array_module(h0).zeros_like(h0)
         scorer = self.decoder.scorer
         prepared, prep_cache = scorer.prepare(keys) if scorer is not None else (None, None)
         fixed = final_h if scorer is None else None

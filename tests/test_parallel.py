@@ -201,8 +201,8 @@ def test_unsupported_dtype():
 def test_every_model_returns_gradients_it_can_scale_in_place(combo):
     """DataParallel scales the parent's gradient arrays in place, so no two of them may share
     memory (scaling one would scale the other twice) and none may be a parameter."""
-    cell, score, decoder, bidirectional = combo
-    model = float64_model(cell=cell, score=score, decoder=decoder, bidirectional=bidirectional)
+    cell, score, decoder, bidirectional, encoder = combo
+    model = float64_model(cell=cell, score=score, decoder=decoder, bidirectional=bidirectional, encoder=encoder)
     _, grads = model.loss_and_grads(padded_batch(4, 0))
     arrays = list(grads.values()) + list(model.params.values())
     for i, g in enumerate(grads.values()):

@@ -5,7 +5,8 @@ Not in the op registry (the op sweep stays fast); ``python -m minatt gradcheck -
 whose sources and targets have different lengths, one of each of length 1:
 
     N = 3, S = 5 (source lengths 5, 1, 3), T = 4 (target lengths incl. EOS 2, 4, 1),
-    src vocab 7, tgt vocab 6, E = 3, H = 4 (two directions of 2), A = 3.
+    src vocab 7, tgt vocab 6, E = 3, H = 4 (two directions of 2), A = 3;
+    a transformer encoder: 2 layers of 2 heads, F = 8, ReLU inputs kept clear of the kink.
 
 The parameters are redrawn from N(0, 0.7^2): at PyTorch's initialisation a model this small
 pays so little attention that some attention gradients are ~1e-9, below what a centred
@@ -20,7 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy
 
-from minatt.backend import default_dtype, randn
+from minatt.backend import asarray, default_dtype, randn
+from minatt.checks.transformer import clear_encoder_kinks
 from minatt.gradcheck import Case, GradResult, check_gradients
 from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
@@ -37,9 +39,13 @@ class Combo(NamedTuple):
     score: str
     decoder: str
     bidirectional: bool
+    encoder: str = "rnn"  # or "transformer", with the settings TRANSFORMER
 
 
+TRANSFORMER = {"layers": 2, "heads": 2, "ff": 8}  # two layers of two heads of size 2
 COMBOS: list[Combo] = [Combo(*c) for c in itertools.product(CELLS, SCORES, DECODERS, (False, True))]
+COMBOS += [Combo(cell, score, decoder, False, "transformer") for cell, score, decoder in
+           (("lstm", "additive", "bahdanau"), ("gru", "scaled_dot", "luong"), ("lstm", "none", "luong"))]
 
 SRC_VOCAB, TGT_VOCAB = 7, 6
 SRC_LENGTHS = (5, 1, 3)
@@ -51,9 +57,10 @@ __all__ = ["COMBOS", "check_batch", "check_model", "combo_name", "model_case"]
 
 
 def combo_name(combo: Combo) -> str:
-    """'lstm-additive-bahdanau-bi' style label."""
-    cell, score, decoder, bidirectional = combo
-    return f"{cell}-{score}-{decoder}-{'bi' if bidirectional else 'uni'}"
+    """'lstm-additive-bahdanau-bi' style label ('...-transformer' for a transformer encoder)."""
+    cell, score, decoder, bidirectional, encoder = Combo(*combo)
+    kind = "transformer" if encoder == "transformer" else ("bi" if bidirectional else "uni")
+    return f"{cell}-{score}-{decoder}-{kind}"
 
 
 def check_batch(seed: int = 0) -> Batch:
@@ -72,15 +79,19 @@ def check_batch(seed: int = 0) -> Batch:
 
 
 def _build(combo: Combo, seed: int, options: dict | None = None) -> tuple[Seq2Seq, Batch]:
-    cell, score, decoder, bidirectional = combo
+    cell, score, decoder, bidirectional, encoder = Combo(*combo)
+    settings = {"encoder": encoder, **(TRANSFORMER if encoder == "transformer" else {}), **(options or {})}
     config = Seq2SeqConfig(SRC_VOCAB, TGT_VOCAB, embed=3, hidden=4, cell=cell, score=score, decoder=decoder,
-                           bidirectional=bidirectional, attn_dim=3, **(options or {}))
+                           bidirectional=bidirectional, attn_dim=3, **settings)
     rng = numpy.random.default_rng(seed)
     with default_dtype("float64"):
         model = Seq2Seq(config, seed=seed)
         for p in model.params.values():
             p[...] = randn(rng, p.shape, PARAM_SCALE)
-    return model, check_batch(seed)
+        batch = check_batch(seed)
+        if config.encoder == "transformer":  # ReLU inputs away from the kink (see minatt.checks.transformer)
+            clear_encoder_kinks(model.encoder, asarray(batch.src), asarray(batch.src_mask), rng)
+    return model, batch
 
 
 def model_case(cell: str, score: str, decoder: str, bidirectional: bool, seed: int = 0,

@@ -174,3 +174,11 @@ def encoder_layer_case(rng: numpy.random.Generator) -> Case:
         return project(y, dy), grads
 
     return Case(fn, params)
+
+
+def clear_encoder_kinks(encoder: Any, src: Any, mask: Any, rng: numpy.random.Generator) -> None:
+    """Set every layer's b1 of a :class:`minatt.transformer.TransformerEncoder` (in place, bottom
+    layer first) so that no ReLU input on this batch is within KINK_MARGIN of the kink."""
+    for index, layer in enumerate(encoder.layers):
+        _, _, _, cache = encoder.forward(src, mask)
+        layer.p("b1")[...] = clear_of_kink(rng, cache.layers[index].ffn.inner.x2 @ layer.p("W1"))

@@ -20,7 +20,7 @@ from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import CELLS, DECODERS, OPTIMIZERS, RESUMABLE, SCORES, TrainConfig
+from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, RESUMABLE, SCORES, TrainConfig
 from minatt.train.loop import Trainer
 from minatt.train.prediction import predict
 from minatt.train.report import print_start, print_summary
@@ -69,6 +69,14 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"attention score: {', '.join(SCORES)} (default: {d.score})")
     g.add_argument("--decoder", type=choice(DECODERS, "decoder"), metavar="NAME",
                    help=f"decoder style: {', '.join(DECODERS)} (default: {d.decoder})")
+    g.add_argument("--encoder", type=choice(ENCODERS, "encoder"), metavar="NAME",
+                   help=f"{', '.join(ENCODERS)}: the recurrent --cell, or Transformer layers (default: {d.encoder})")
+    g.add_argument("--layers", type=positive_int, metavar="N",
+                   help=f"with --encoder transformer: encoder layers (default: {d.layers})")
+    g.add_argument("--heads", type=positive_int, metavar="N",
+                   help=f"with --encoder transformer: attention heads, dividing --hidden (default: {d.heads})")
+    g.add_argument("--ff", type=positive_int, metavar="N",
+                   help="with --encoder transformer: feed-forward size (default: 4 * --hidden)")
     g.add_argument("--bidirectional", action="store_true", default=None,
                    help="bidirectional encoder (default: off)")
     g.add_argument("--no-input-feeding", dest="input_feeding", action="store_false", default=None,

@@ -14,17 +14,18 @@ from typing import Any
 
 from minatt.backend import BACKENDS
 from minatt.errors import ConfigError, MinattError
-from minatt.seq2seq import CELLS, DECODERS, SCORES, Seq2Seq, Seq2SeqConfig
+from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORES, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import TASKS, Task, make_task
 
-__all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "OPTIMIZERS", "RESUMABLE", "SCORES", "TrainConfig",
+__all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "ENCODERS", "OPTIMIZERS", "RESUMABLE", "SCORES", "TrainConfig",
            "build_model", "build_optimizer", "build_schedule", "build_task", "model_config"]
 
 OPTIMIZERS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
 CONFIG_FORMAT = "minatt-run"
 
-MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim")
+MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim",
+                "encoder", "layers", "heads", "ff")
 # Settings that may change when a run is resumed; every other setting is fixed by config.json.
 RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "backend")
 
@@ -50,6 +51,10 @@ class TrainConfig:
     embed: int = 32
     hidden: int = 64
     attn_dim: int | None = None
+    encoder: str = "rnn"
+    layers: int = 2
+    heads: int = 4
+    ff: int | None = None
     # optimisation
     steps: int = 3000
     batch: int = 64
@@ -70,18 +75,20 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Raise :class:`ConfigError` naming the first impossible setting (and the valid choices)."""
-        names = {"task": TASKS, "cell": CELLS, "score": SCORES, "decoder": DECODERS,
+        names = {"task": TASKS, "cell": CELLS, "score": SCORES, "decoder": DECODERS, "encoder": ENCODERS,
                  "optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES}
         for key, valid in names.items():
             value = getattr(self, key)
             if value not in valid:
                 raise ConfigError(f"unknown {key} {value!r}: choose one of {', '.join(valid)}")
-        for key in ("embed", "hidden", "steps", "batch", "eval_every", "test_size", "patience"):
+        for key in ("embed", "hidden", "layers", "heads", "steps", "batch", "eval_every", "test_size", "patience"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-        if self.attn_dim is not None and (not isinstance(self.attn_dim, int) or self.attn_dim <= 0):
-            raise ConfigError(f"attn_dim must be a positive integer, got {self.attn_dim!r}")
+        for key in ("attn_dim", "ff"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
         if self.task != "dates":
             if not isinstance(self.min_len, int) or self.min_len < 1:
                 raise ConfigError(f"min_len must be a positive integer, got {self.min_len!r}")
@@ -128,7 +135,8 @@ def model_config(config: TrainConfig, task: Task) -> Any:
     return Seq2SeqConfig(
         src_vocab=len(task.src_vocab), tgt_vocab=len(task.tgt_vocab), embed=config.embed, hidden=config.hidden,
         cell=config.cell, score=config.score, decoder=config.decoder, bidirectional=config.bidirectional,
-        input_feeding=config.input_feeding, attn_dim=config.attn_dim,
+        input_feeding=config.input_feeding, attn_dim=config.attn_dim, encoder=config.encoder,
+        layers=config.layers, heads=config.heads, ff=config.ff,
     )
 
 

@@ -68,8 +68,12 @@ def print_start(trainer: Any, verb: str) -> None:
     n_params = sum(int(p.size) for p in trainer.model.params.values())
     lengths = "" if cfg.task == "dates" else f", lengths {cfg.min_len}..{cfg.max_len}"
     attention = "no attention" if cfg.score == "none" else f"{cfg.score} attention"
+    encoder = f"{cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''}"
+    if cfg.encoder == "transformer":
+        ff = cfg.ff or 4 * cfg.hidden
+        encoder = f"transformer encoder ({cfg.layers} layers, {cfg.heads} heads, ff {ff}), {cfg.cell}"
     print(
-        f"minatt: {verb}: task {cfg.task}{lengths}; {cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''} "
+        f"minatt: {verb}: task {cfg.task}{lengths}; {encoder} "
         f"{cfg.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
         f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}; {describe_blas()}",
         flush=True,
