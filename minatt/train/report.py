@@ -71,7 +71,8 @@ def print_start(trainer: Any, verb: str) -> None:
     encoder = f"{cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''}"
     if cfg.encoder == "transformer":
         ff = cfg.ff or 4 * cfg.hidden
-        encoder = f"transformer encoder ({cfg.layers} layers, {cfg.heads} heads, ff {ff}), {cfg.cell}"
+        layers = f"{cfg.layers} layer{'' if cfg.layers == 1 else 's'}"
+        encoder = f"transformer encoder ({layers}, {cfg.heads} heads, ff {ff}), {cfg.cell}"
     print(
         f"minatt: {verb}: task {cfg.task}{lengths}; {encoder} "
         f"{cfg.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
