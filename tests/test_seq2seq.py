@@ -361,8 +361,8 @@ def test_config_errors_name_the_valid_values():
         Seq2SeqConfig(10, 10, attn_dim=-3)
     with pytest.raises(ConfigError, match=r"hidden must be even when bidirectional"):
         Seq2SeqConfig(10, 10, hidden=7, bidirectional=True)
-    with pytest.raises(ConfigError, match=r"unknown model setting\(s\) heads"):
-        Seq2SeqConfig.from_dict({"src_vocab": 5, "tgt_vocab": 5, "heads": 2})
+    with pytest.raises(ConfigError, match=r"unknown model setting\(s\) dropout"):
+        Seq2SeqConfig.from_dict({"src_vocab": 5, "tgt_vocab": 5, "dropout": 0.1})
     with pytest.raises(ConfigError, match=r"k must be a positive integer, got 0"):
         tiny_model().beam(np.array([[4]]), np.array([[True]]), max_len=3, k=0)
 
