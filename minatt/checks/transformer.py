@@ -9,8 +9,8 @@ the check fail; the encoder layer's case sees a bug planted in any op it is comp
 The key bias bk is left out of the checks (the tests assert its gradient is ~0 instead): adding
 one vector bk to every key adds the same q . bk to all of a query's scores, which the softmax
 ignores, so d loss / d bk is exactly 0, and a centred difference of an exact zero measures
-nothing but round-off. The model sizes are D >= 3: a layer norm over two features maps every
-row to +-1 and passes no gradient back.
+nothing but round-off. The layer-norm and encoder-layer cases have D >= 3: a layer norm over two
+features maps every row to +-1 and passes no gradient back.
 
 Near a kink or a sharp bend the finite difference, not the backward, is wrong, so the cases keep
 away from both. A layer norm bends on the scale of its row's spread sigma (the 4th-order
