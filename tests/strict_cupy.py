@@ -407,10 +407,10 @@ FUNCTIONS = {
     "full_like": ("a", "fill_value", "dtype", "order", "subok", "shape"),
     "ones_like": ("a", "dtype", "order", "subok", "shape"), "zeros_like": ("a", "dtype", "order", "subok", "shape"),
 }
-UFUNCS = ("abs", "absolute", "add", "bitwise_and", "bitwise_or", "bitwise_xor", "divide", "equal", "exp",
+UFUNCS = ("abs", "absolute", "add", "bitwise_and", "bitwise_or", "bitwise_xor", "cos", "divide", "equal", "exp",
           "expm1", "floor_divide", "greater", "greater_equal", "invert", "isfinite", "isinf", "isnan", "less",
           "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor", "matmul",
-          "maximum", "minimum", "multiply", "negative", "not_equal", "positive", "power", "remainder", "sign",
+          "maximum", "minimum", "multiply", "negative", "not_equal", "positive", "power", "remainder", "sign", "sin",
           "sqrt", "square", "subtract", "tanh", "true_divide")
 CONSTANTS = ("inf", "nan", "newaxis", "pi", "e", "bool_", "int8", "int32", "int64", "uint8", "float16",
              "float32", "float64", "dtype", "finfo", "iinfo")

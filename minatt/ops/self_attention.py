@@ -64,7 +64,7 @@ def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> A
     """
     allowed = None if mask is None else xp.asarray(mask, dtype=bool)[:, None, :]  # (N, 1, S)
     if causal:
-        below = xp.tril(xp.ones((T, S), dtype=bool))  # (T, S): True where s <= t
+        below = xp.arange(S)[None, :] <= xp.arange(T)[:, None]  # (T, S): True where s <= t
         allowed = below if allowed is None else allowed & below  # (N, T, S)
     return allowed
 
