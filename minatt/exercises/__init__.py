@@ -21,7 +21,13 @@ One concern per module:
     command    the ``exercise`` command of ``python -m minatt``
 """
 
-from minatt.exercises.check import STATUSES, TOL, ExerciseReport, GradientReport, check_exercise
+from minatt.exercises.check import (
+           STATUSES,
+           TOL,
+           ExerciseReport,
+           GradientReport,
+           check_exercise,
+)
 from minatt.exercises.command import add_parser, list_exercises, main, run
 from minatt.exercises.load import find_exercise_file, load_module
 from minatt.exercises.registry import EXERCISES, Exercise, Trial, get_exercise

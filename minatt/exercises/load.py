@@ -7,6 +7,7 @@ at their line, never a traceback through minatt.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 import traceback
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from minatt.errors import ConfigError
-from minatt.exercises.registry import Exercise
+from minatt.exercises.spec import Exercise
 
 __all__ = ["LearnerError", "find_exercise_file", "learner_frame", "load_module", "resolve_function"]
 
@@ -81,22 +82,29 @@ def load_module(path: Path) -> types.ModuleType:
 
 
 def resolve_function(spec: Exercise, path: str | Path | None, module: Any,
-                      functions: Mapping[str, Callable] | None) -> tuple[Callable, str, str | None]:
-    """The learner's backward, where to say it came from, and the file to find their frames in."""
+                     functions: Mapping[str, Callable] | None) -> tuple[dict[str, Callable], str, str | None]:
+    """The learner's functions ({name: callable}, every one of ``spec.functions()``), where to say
+    they came from, and the file to find their frames in."""
+    names = spec.functions()
     if functions is not None:
-        if spec.function not in functions:
-            raise LearnerError(f"no {spec.function} among the functions given")
+        missing = [n for n in names if n not in functions]
+        if missing:
+            raise LearnerError(f"no {', '.join(missing)} among the functions given")
         fn = functions[spec.function]
         source = inspect.getsourcefile(fn) if inspect.isfunction(fn) else None
-        return fn, f"{getattr(fn, '__module__', '?')}.{spec.function}", source
+        return {n: functions[n] for n in names}, f"{getattr(fn, '__module__', '?')}.{spec.function}", source
     if module is None:
         file = Path(path) if path is not None else find_exercise_file(spec.name)
         if not file.is_file():
             raise ConfigError(f"exercise file {file} does not exist")
         module = load_module(file)
     where = _display(Path(module.__file__)) if getattr(module, "__file__", None) else repr(module)
-    fn = getattr(module, spec.function, None)
-    if not callable(fn):
-        params = ", ".join(inspect.signature(spec.reference()).parameters)
-        raise LearnerError(f"{where} defines no function {spec.function}({params}): keep the stub's name")
-    return fn, where, getattr(module, "__file__", None)
+    found = {}
+    for name in names:
+        fn = getattr(module, name, None)
+        if not callable(fn):
+            reference = getattr(importlib.import_module(spec.module), name)
+            params = ", ".join(inspect.signature(reference).parameters)
+            raise LearnerError(f"{where} defines no function {name}({params}): keep the stub's name")
+        found[name] = fn
+    return found, where, getattr(module, "__file__", None)

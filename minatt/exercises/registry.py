@@ -1,134 +1,32 @@
 """The registry of exercises: what each one asks for, the inputs it is checked on, a hint per gradient.
 
-Each exercise is one of the library's backward functions with its body taken out
-(:class:`Exercise`: the op's module, its forward, the backward the learner writes, the
-differentiable inputs). Its trials are the input sets the checker (:mod:`minatt.exercises.check`)
-runs: small random float64 arrays, several shapes, padding masks where the op takes one.
-Adding an exercise is one entry in :data:`EXERCISES` and a stub in ``lessons/exercises/``.
+Most exercises are one of the library's backward functions with its body taken out
+(:class:`~minatt.exercises.spec.Exercise` describes the kinds). The input sets each one is
+checked on are in :mod:`minatt.exercises.trials`. Adding an exercise is one entry in
+:data:`EXERCISES` and a stub in ``lessons/exercises/``.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy
-
-from minatt.backend import randn
 from minatt.errors import ConfigError
+from minatt.exercises import decode, trials
+from minatt.exercises.spec import Exercise, Trial
 
 __all__ = ["EXERCISES", "Exercise", "Trial", "get_exercise"]
 
-Array = Any
-
-
-@dataclass
-class Trial:
-    """One input set: the differentiable inputs (forward-arg order) and the rest (masks)."""
-
-    params: dict[str, Array]
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    none_douts: tuple[int, ...] = ()  # outputs whose upstream gradient is passed as None
-
-    def label(self) -> str:
-        """e.g. ``x (2, 3), W (3, 4), b (4,), mask`` (the shapes of this input set)."""
-        parts = [f"{k} {tuple(v.shape)}" for k, v in self.params.items()]
-        parts += [k for k, v in self.kwargs.items() if v is not None]
-        return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: the library op it rebuilds, the inputs to check, and a hint per gradient."""
-
-    name: str
-    chapter: int
-    title: str
-    module: str  # the library module holding the forward and the reference backward
-    forward: str
-    function: str  # the backward the learner writes (same name and arguments as the library's)
-    inputs: tuple[str, ...]  # differentiable forward inputs, in order; gradients are "d" + these
-    trials: Callable[[numpy.random.Generator], list[Trial]]
-    hints: dict[str, str]
-    common_hint: str = ""  # shown when every gradient fails
-
-    @property
-    def grads(self) -> tuple[str, ...]:
-        """The gradient names, in the order the backward returns them."""
-        return tuple("d" + name for name in self.inputs)
-
-    def library_forward(self) -> Callable:
-        """The library's forward (looked up at call time)."""
-        return getattr(importlib.import_module(self.module), self.forward)
-
-    def reference(self) -> Callable:
-        """The library's own backward: the reference solution."""
-        return getattr(importlib.import_module(self.module), self.function)
-
-
-def _inputs(rng: numpy.random.Generator, **shapes: tuple) -> dict[str, Array]:
-    """Random float64 inputs: name=(shape, scale) -> array on the current backend."""
-    return {k: randn(rng, shape, scale) for k, (shape, scale) in shapes.items()}
-
-
-def _mask(lengths: tuple[int, ...], S: int) -> Array:
-    """(N, S) bool, True on the first lengths[n] positions of row n."""
-    return numpy.arange(S)[None, :] < numpy.asarray(lengths)[:, None]  # (N, S)
-
-
-def _affine_trials(rng: numpy.random.Generator) -> list[Trial]:
-    sizes = [((5,), 2, 3), ((2, 3), 4, 4), ((1,), 3, 1)]
-    return [Trial(_inputs(rng, x=((*lead, D), 1.0), W=((D, M), 0.5), b=((M,), 1.0))) for lead, D, M in sizes]
-
-
-def _softmax_trials(rng: numpy.random.Generator) -> list[Trial]:
-    mask3 = numpy.arange(4)[None, None, :] < numpy.array([[0, 1, 4], [2, 3, 1]])[:, :, None]  # (2, 3, 4)
-    return [
-        Trial(_inputs(rng, x=((3, 5), 2.0)), {"mask": None}),
-        Trial(_inputs(rng, x=((4, 6), 2.0)), {"mask": _mask((0, 1, 6, 3), 6)}),
-        Trial(_inputs(rng, x=((2, 3, 4), 2.0)), {"mask": mask3}),
-    ]
-
-
-def _lstm_trials(rng: numpy.random.Generator) -> list[Trial]:
-    out = []
-    for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
-        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), c=((N, H), 1.0),
-                                 Wx=((D, 4 * H), 0.5), Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5))))
-    return out
-
-
-def _gru_trials(rng: numpy.random.Generator) -> list[Trial]:
-    out = []
-    for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
-        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), Wx=((D, 3 * H), 0.5),
-                                 Wh=((H, 3 * H), 0.5), bx=((3 * H,), 0.5), bh=((3 * H,), 0.5))))
-    return out
-
-
-def _additive_trials(rng: numpy.random.Generator) -> list[Trial]:
-    out = []
-    for N, S, Hq, Hk, A in [(3, 4, 2, 3, 5), (1, 1, 2, 2, 2), (2, 3, 3, 3, 3)]:
-        out.append(Trial(_inputs(rng, q=((N, Hq), 1.0), keys=((N, S, Hk), 1.0), Wq=((Hq, A), 0.5),
-                                 Wk=((Hk, A), 0.5), v=((A,), 1.0))))
-    return out
-
-
-def _general_trials(rng: numpy.random.Generator) -> list[Trial]:
-    out = []
-    for N, S, Hq, Hk in [(3, 4, 2, 5), (1, 1, 3, 3), (2, 3, 3, 3)]:
-        out.append(Trial(_inputs(rng, q=((N, Hq), 1.0), keys=((N, S, Hk), 1.0), Wa=((Hq, Hk), 0.5))))
-    return out
-
-
-def _attention_trials(rng: numpy.random.Generator) -> list[Trial]:
-    return [
-        Trial(_inputs(rng, scores=((3, 4), 2.0), values=((3, 4, 2), 1.0)), {"mask": _mask((0, 1, 4), 4)}),
-        Trial(_inputs(rng, scores=((2, 3), 2.0), values=((2, 3, 3), 1.0)), {"mask": None}, none_douts=(1,)),
-        Trial(_inputs(rng, scores=((4, 5), 2.0), values=((4, 5, 1), 1.0)), {"mask": _mask((5, 2, 0, 1), 5)}),
-    ]
+STEPS = "minatt.exercises.steps"
+LSTM_GATES = {"Wx": "ifgo", "Wh": "ifgo", "b": "ifgo"}
+LSTM_GATE_HINTS = {
+    "i": "da_i = dc_t * g * i * (1 - i): the input gate scales g",
+    "f": "da_f = dc_t * c_prev * f * (1 - f): the forget gate scales the previous cell",
+    "g": "g = tanh(a_g), so da_g = dc_t * i * (1 - g ** 2), not the sigmoid's g * (1 - g)",
+    "o": "da_o = dh * tc * o * (1 - o), with tc = tanh(c) (not c)",
+}
+GRU_GATE_HINTS = {
+    "r": "da_r = da_n * ah_n * r * (1 - r): r scales ah_n = h_prev @ Wh_n + bh_n",
+    "z": "da_z = dh_next * (h_prev - n) * z * (1 - z)",
+    "n": "da_n = dh_next * (1 - z) * (1 - n ** 2); in the h path it is scaled by r",
+}
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -136,7 +34,7 @@ EXERCISES: dict[str, Exercise] = {
     for spec in [
         Exercise(
             "affine", 3, "affine backward", "minatt.ops.linear", "affine_forward", "affine_backward",
-            ("x", "W", "b"), _affine_trials,
+            ("x", "W", "b"), trials.affine,
             {
                 "dx": "dx should be dout @ W^T reshaped to x's shape (cache.x_shape): (..., D); check for a transpose",
                 "dW": "dW should be x^T @ dout: shape (D, M), with the leading axes folded into the rows "
@@ -146,7 +44,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             "softmax", 3, "softmax backward with a mask", "minatt.ops.softmax", "softmax_forward",
-            "softmax_backward", ("x",), _softmax_trials,
+            "softmax_backward", ("x",), trials.softmax,
             {
                 "dx": "dx = p * (dp - sum(p * dp)), the sum over the last axis only with keepdims=True so it "
                       "broadcasts; masked positions have p = 0 and must get exactly 0",
@@ -154,7 +52,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             "lstm_step", 4, "LSTM step backward", "minatt.ops.lstm", "lstm_step_forward", "lstm_step_backward",
-            ("x", "h", "c", "Wx", "Wh", "b"), _lstm_trials,
+            ("x", "h", "c", "Wx", "Wh", "b"), trials.lstm_step,
             {
                 "dx": "dx should be da @ Wx^T: shape (N, D), da (N, 4H) being the pre-activation gradients "
                       "[da_i, da_f, da_g, da_o] side by side",
@@ -168,10 +66,11 @@ EXERCISES: dict[str, Exercise] = {
             "every gradient goes through dc_t and da: check dc_t = dc_next + dh_next * o * (1 - tc^2) "
             "(both paths), then the gate derivatives s * (1 - s) for i, f, o and 1 - g^2 for g; the gates are "
             "cache.cell.i, .f, .g, .o, and da's columns follow Wx's order i, f, g, o",
+            gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
         ),
         Exercise(
             "gru_step", 5, "GRU step backward", "minatt.ops.gru", "gru_step_forward", "gru_step_backward",
-            ("x", "h", "Wx", "Wh", "bx", "bh"), _gru_trials,
+            ("x", "h", "Wx", "Wh", "bx", "bh"), trials.gru_step,
             {
                 "dx": "dx should be [da_r, da_z, da_n] @ Wx^T: shape (N, D), where "
                       "da_n = dh_next * (1 - z) * (1 - n^2) is the gradient of the whole tanh argument",
@@ -186,11 +85,12 @@ EXERCISES: dict[str, Exercise] = {
             },
             "every gradient goes through the gate gradients: da_z = dh_next * (h_prev - n) * z * (1 - z), "
             "da_n = dh_next * (1 - z) * (1 - n^2), da_r = da_n * ah_n * r * (1 - r)",
+            gates={"Wx": "rzn", "Wh": "rzn", "bx": "rzn", "bh": "rzn"}, gate_hints=GRU_GATE_HINTS,
         ),
         Exercise(
             "additive_score", 7, "additive (Bahdanau) score backward", "minatt.ops.scores",
             "additive_score_forward", "additive_score_backward", ("q", "keys", "Wq", "Wk", "v"),
-            _additive_trials,
+            trials.additive_score,
             {
                 "dq": "dq should be (da summed over s) @ Wq^T: shape (N, Hq), with "
                       "da = dscores[:, :, None] * v * (1 - t^2) (N, S, A); one query meets all S keys",
@@ -205,7 +105,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             "general_score", 7, "general (bilinear) score backward", "minatt.ops.scores",
-            "general_score_forward", "general_score_backward", ("q", "keys", "Wa"), _general_trials,
+            "general_score_forward", "general_score_backward", ("q", "keys", "Wa"), trials.general_score,
             {
                 "dq": "dq[n] should be the sum over s of dscores[n, s] * kW[n, s]: shape (N, Hq); "
                       "kW = keys @ Wa^T is cache.score.keys",
@@ -217,7 +117,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             "attention", 8, "attention (context) backward", "minatt.ops.attention", "attention_forward",
-            "attention_backward", ("scores", "values"), _attention_trials,
+            "attention_backward", ("scores", "values"), trials.attention,
             {
                 "dscores": "dscores is the softmax backward of dw = dweights + values @ dcontext "
                            "(dw[n, s] = values[n, s] . dcontext[n]): the weights feed both outputs, "
@@ -226,6 +126,118 @@ EXERCISES: dict[str, Exercise] = {
                            "padded positions (weight 0) get exactly 0",
             },
         ),
+        Exercise(
+            "masked_softmax", 3, "masked softmax forward", "minatt.ops.softmax", "softmax_forward",
+            "softmax_forward", ("x",), trials.masked_softmax,
+            {
+                "p": "p = exp(x - m) / sum(exp(x - m)) over the real positions of the last axis, with m the "
+                     "row's maximum over its real positions; exactly 0 at masked positions, and a row with no "
+                     "real position is all zeros (never NaN: do not divide 0 by 0)",
+            },
+            outputs=("p",), level="p equal to the library's to 1e-12 (relative error)", kind="forward",
+        ),
+        Exercise(
+            "lstm_cell", 4, "LSTM cell forward and backward, your own cache", "minatt.ops.lstm",
+            "lstm_cell_forward", "lstm_cell_backward", ("a", "c_prev"), trials.lstm_cell,
+            {
+                "h": "h = o * tanh(c), with i, f, o = sigmoid of the column blocks [0:H], [H:2H], [3H:4H] of a "
+                     "and g = tanh of [2H:3H]",
+                "c": "c = f * c_prev + i * g",
+                "da": "da (N, 4H) = the four gate gradients side by side in the order i, f, g, o; every one "
+                      "needs dc_t = dc + dh * o * (1 - tanh(c)^2), so keep what it needs in your cache",
+                "dc_prev": "dc_prev should be dc_t * f, dc_t being the whole gradient at c (both paths)",
+            },
+            "your backward gets only your own cache: keep in it every value the derivatives need (the gates "
+            "after their nonlinearities, c_prev, tanh(c))",
+            outputs=("h", "c"), level="h and c equal to the library's to 1e-12; gradients' relative errors below 1e-8",
+            kind="forward_backward", gates={"a": "ifgo"}, gate_hints=LSTM_GATE_HINTS,
+        ),
+        Exercise(
+            "lstm_bptt", 4, "LSTM backward through time, masked", "minatt.ops.lstm", "lstm_sequence",
+            "lstm_backward", ("x", "h0", "c0", "Wx", "Wh", "b"), trials.lstm_bptt,
+            {
+                "dx": "dx[:, t] = da_t @ Wx^T: shape (N, T, D), exactly 0 at padded steps; walk t from T-1 down "
+                      "to 0 adding dhs[:, t] to the dh carried from step t+1",
+                "dh0": "dh0 is the dh left after step 0; at a padded step dh passes through unchanged "
+                       "(the state was carried through), and dhs is ignored there (the output was a constant 0)",
+                "dc0": "dc0 is the dc left after step 0; a padded step passes dc through unchanged",
+                "dWx": "dWx sums x_t^T @ da_t over every step (padded steps have da_t = 0)",
+                "dWh": "dWh sums h_prev_t^T @ da_t over every step, h_prev_t = cache.h_prev[:, t]",
+                "db": "db sums da_t over the batch and every step",
+            },
+            "at each step t (from T-1 down), dh = dh_carried + dhs[:, t] and dc_carried go into the cell's "
+            "backward (lstm_cell_backward(dh, dc, cache.cells[t]) -> da, dc_prev); rows padded at t keep "
+            "dh and dc and get da = 0",
+            forward_module=STEPS, gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
+        ),
+        Exercise(
+            "embedding", 6, "embedding backward (scatter-add)", "minatt.ops.embedding", "embedding",
+            "embedding_backward", ("W",), trials.embedding,
+            {
+                "dW": "dW (V, D) starts at zero and row ids[k] gets += dout[k] for every position k: a repeated "
+                      "id ADDS its rows (dW[ids] += dout keeps only one of them; use np.add.at), and an id "
+                      "that never occurs keeps a zero row",
+            },
+            forward_module=STEPS,
+        ),
+        Exercise(
+            "cross_entropy", 6, "cross-entropy over time, ignoring padding", "minatt.ops.loss", "cross_entropy",
+            "cross_entropy_backward", ("logits",), trials.cross_entropy,
+            {
+                "dlogits": "dlogits = dloss * (p - onehot(target)) / n on counted tokens, n the number of "
+                           "counted tokens (not N * T); rows whose target is ignore_index are exactly 0",
+            },
+            forward_module=STEPS, call=lambda fn, douts, cache: fn(cache, float(douts[0])),
+        ),
+        Exercise(
+            "bahdanau_step", 8, "Bahdanau decoder step backward", STEPS, "bahdanau_step_forward",
+            "bahdanau_step_backward", ("y_emb", "s_prev", "c_prev", "keys", "Wq", "Wk", "v", "Wx", "Wh", "b"),
+            trials.bahdanau_step,
+            {
+                "dy_emb": "dy_emb is the first E columns of the LSTM step's dx (its input was [y_emb; context])",
+                "ds_prev": "s_prev is used twice: as the LSTM's previous state AND as the attention query, so "
+                           "ds_prev = (the LSTM step's dh) + (the score's dq)",
+                "dc_prev": "dc_prev is the LSTM step's dc, given ds + do[:, :H] at s",
+                "dkeys": "keys are used twice: scored AND averaged into the context, so dkeys = (attention's "
+                         "dvalues) + (the score's dkeys); padded positions get 0",
+                "dWq": "dWq comes from the additive score's backward, given dscores from attention_backward of "
+                       "the WHOLE dcontext",
+                "dWk": "dWk comes from the additive score's backward (dscores from the whole dcontext)",
+                "dv": "dv comes from the additive score's backward (dscores from the whole dcontext)",
+                "dWx": "dWx comes from the LSTM step's backward, given ds + do[:, :H] (o = [s; context])",
+                "dWh": "dWh comes from the LSTM step's backward, given ds + do[:, :H]",
+                "db": "db comes from the LSTM step's backward, given ds + do[:, :H]",
+            },
+            "the context is used twice, in o = [s; context] and in the cell's input [y_emb; context]: "
+            "dcontext = do[:, H:] + dx[:, E:], and the LSTM step needs ds + do[:, :H]; do the cell first",
+            gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
+        ),
+        Exercise(
+            "luong_step", 8, "Luong decoder step backward", STEPS, "luong_step_forward", "luong_step_backward",
+            ("y_emb", "h_prev", "c_prev", "feed", "keys", "Wx", "Wh", "b", "Wa", "Wc", "bc"), trials.luong_step,
+            {
+                "dy_emb": "dy_emb is the first E columns of the LSTM step's dx (its input was [y_emb; feed])",
+                "dh_prev": "dh_prev is the LSTM step's dh, given the WHOLE gradient at h: dh + the combination's "
+                           "part + the score's dq",
+                "dc_prev": "dc_prev is the LSTM step's dc, given the whole gradient at h",
+                "dfeed": "dfeed is the last H columns of the LSTM step's dx",
+                "dkeys": "keys are used twice: scored AND averaged into the context, so dkeys = (attention's "
+                         "dvalues) + (the score's dkeys); padded positions get 0",
+                "dWx": "dWx comes from the LSTM step's backward, run LAST: h has three uses (the next state, "
+                       "the query, the combination) and their gradients must all be in first",
+                "dWh": "dWh comes from the LSTM step's backward, given dh + dcat[:, K:] + dq",
+                "db": "db comes from the LSTM step's backward, given dh + dcat[:, K:] + dq",
+                "dWa": "dWa comes from the general score's backward, given dscores = the attention backward of "
+                       "dcat[:, :K] (the context's part of [context; h])",
+                "dWc": "dWc = [context; h]^T @ dpre with dpre = dht * (1 - ht^2) (ht = tanh(pre))",
+                "dbc": "dbc = dpre summed over the batch, dpre = dht * (1 - ht^2)",
+            },
+            "start at the output: dpre = dht * (1 - ht^2), then the combination's backward gives "
+            "dcat = [dcontext; dh part]; the LSTM step comes last, once h has all three of its gradients",
+            gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
+        ),
+        decode.GREEDY,
+        decode.BEAM,
     ]
 }
 

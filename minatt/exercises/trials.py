@@ -1,0 +1,161 @@
+"""The input sets each exercise is checked on: small random float64 arrays, several shapes,
+padding masks where the op takes one (with a row of one real position, and one of none).
+
+Every function takes the checker's random generator and returns a list of :class:`Trial`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from minatt.backend import randn
+from minatt.exercises.spec import Trial
+
+Array = Any
+
+
+def _inputs(rng: numpy.random.Generator, **shapes: tuple) -> dict[str, Array]:
+    """Random float64 inputs: name=(shape, scale) -> array on the current backend."""
+    return {k: randn(rng, shape, scale) for k, (shape, scale) in shapes.items()}
+
+
+def _mask(lengths: tuple[int, ...], S: int) -> Array:
+    """(N, S) bool, True on the first lengths[n] positions of row n."""
+    return numpy.arange(S)[None, :] < numpy.asarray(lengths)[:, None]  # (N, S)
+
+
+def affine(rng: numpy.random.Generator) -> list[Trial]:
+    sizes = [((5,), 2, 3), ((2, 3), 4, 4), ((1,), 3, 1)]
+    return [Trial(_inputs(rng, x=((*lead, D), 1.0), W=((D, M), 0.5), b=((M,), 1.0))) for lead, D, M in sizes]
+
+
+def _padded(mask: Array | None, shape: tuple) -> numpy.ndarray:
+    """Host bool (shape), True at padding: a (N, S) or (N, T) mask broadcast over the trailing axes."""
+    if mask is None:
+        return numpy.zeros(shape, dtype=bool)
+    pad = ~numpy.asarray(mask, dtype=bool)
+    pad = pad.reshape(pad.shape + (1,) * (len(shape) - pad.ndim))
+    return numpy.broadcast_to(pad, shape).copy()
+
+
+def _softmax_inputs(rng: numpy.random.Generator, scale: float = 2.0) -> list[tuple[Array, Array | None]]:
+    mask3 = numpy.arange(4)[None, None, :] < numpy.array([[0, 1, 4], [2, 3, 1]])[:, :, None]  # (2, 3, 4)
+    return [
+        (randn(rng, (3, 5), scale), None),
+        (randn(rng, (4, 6), scale), _mask((0, 1, 6, 3), 6)),
+        (randn(rng, (2, 3, 4), scale), mask3),
+    ]
+
+
+def softmax(rng: numpy.random.Generator) -> list[Trial]:
+    return [Trial({"x": x}, {"mask": m}, padded={"x": _padded(m, x.shape)}) for x, m in _softmax_inputs(rng)]
+
+
+def masked_softmax(rng: numpy.random.Generator) -> list[Trial]:
+    """softmax's input sets, and one of large scores (exp overflows unless the row max is subtracted)."""
+    trials = softmax(rng)
+    big = randn(rng, (3, 4), 400.0)
+    big[:, 0] = 800.0
+    trials.append(Trial({"x": big}, {"mask": _mask((4, 2, 0), 4)}, padded={"x": _padded(_mask((4, 2, 0), 4), (3, 4))}))
+    return trials
+
+
+def lstm_step(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
+        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), c=((N, H), 1.0),
+                                 Wx=((D, 4 * H), 0.5), Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5))))
+    return out
+
+
+def gru_step(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
+        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), Wx=((D, 3 * H), 0.5),
+                                 Wh=((H, 3 * H), 0.5), bx=((3 * H,), 0.5), bh=((3 * H,), 0.5))))
+    return out
+
+
+def additive_score(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for N, S, Hq, Hk, A in [(3, 4, 2, 3, 5), (1, 1, 2, 2, 2), (2, 3, 3, 3, 3)]:
+        out.append(Trial(_inputs(rng, q=((N, Hq), 1.0), keys=((N, S, Hk), 1.0), Wq=((Hq, A), 0.5),
+                                 Wk=((Hk, A), 0.5), v=((A,), 1.0))))
+    return out
+
+
+def general_score(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for N, S, Hq, Hk in [(3, 4, 2, 5), (1, 1, 3, 3), (2, 3, 3, 3)]:
+        out.append(Trial(_inputs(rng, q=((N, Hq), 1.0), keys=((N, S, Hk), 1.0), Wa=((Hq, Hk), 0.5))))
+    return out
+
+
+def attention(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for (N, S, Hv), lengths, none_douts in [((3, 4, 2), (0, 1, 4), ()), ((2, 3, 3), None, (1,)),
+                                             ((4, 5, 1), (5, 2, 0, 1), ())]:
+        mask = None if lengths is None else _mask(lengths, S)
+        params = _inputs(rng, scores=((N, S), 2.0), values=((N, S, Hv), 1.0))
+        padded = {"scores": _padded(mask, (N, S)), "values": _padded(mask, (N, S, Hv))}
+        out.append(Trial(params, {"mask": mask}, none_douts=none_douts, padded=padded))
+    return out
+
+
+def lstm_cell(rng: numpy.random.Generator) -> list[Trial]:
+    return [Trial(_inputs(rng, a=((N, 4 * H), 1.5), c_prev=((N, H), 1.0))) for N, H in [(3, 2), (1, 3), (2, 3)]]
+
+
+def lstm_bptt(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for (N, T, D, H), lengths, none_douts in [((3, 4, 3, 2), (4, 2, 1), ()), ((2, 3, 2, 3), None, (1, 2)),
+                                             ((4, 5, 2, 2), (5, 3, 1, 2), ())]:
+        mask = None if lengths is None else _mask(lengths, T)
+        params = _inputs(rng, x=((N, T, D), 1.0), h0=((N, H), 1.0), c0=((N, H), 1.0), Wx=((D, 4 * H), 0.5),
+                         Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5))
+        out.append(Trial(params, {"mask": mask}, none_douts=none_douts, padded={"x": _padded(mask, (N, T, D))}))
+    return out
+
+
+def embedding(rng: numpy.random.Generator) -> list[Trial]:
+    ids = [numpy.array([[1, 1, 3], [0, 1, 4]]), numpy.array([2, 2, 2, 0]), rng.integers(0, 6, size=(2, 2, 3))]
+    return [Trial(_inputs(rng, W=((V, D), 1.0)), {"ids": i}) for i, V, D in zip(ids, (5, 4, 6), (3, 2, 4))]
+
+
+def cross_entropy(rng: numpy.random.Generator) -> list[Trial]:
+    """Logits (N, T, V) over time; targets padded with 0 after each row's length (ignore_index 0)."""
+    out = []
+    for (N, T, V), lengths in [((2, 4, 5), (4, 2)), ((3, 2, 4), None), ((3, 3, 3), (3, 0, 1))]:
+        targets = rng.integers(1, V, size=(N, T))
+        if lengths is not None:
+            targets = numpy.where(_mask(lengths, T), targets, 0)
+        logits = randn(rng, (N, T, V), 2.0)
+        padded = numpy.broadcast_to((targets == 0)[:, :, None], (N, T, V)).copy()
+        out.append(Trial({"logits": logits}, {"targets": targets, "ignore_index": 0 if lengths else None},
+                         padded={"logits": padded}))
+    return out
+
+
+def bahdanau_step(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for (N, S, E, H, K, A), lengths in [((3, 4, 2, 3, 2, 2), (4, 1, 2)), ((2, 3, 3, 2, 3, 2), None)]:
+        mask = None if lengths is None else _mask(lengths, S)
+        params = _inputs(rng, y_emb=((N, E), 1.0), s_prev=((N, H), 1.0), c_prev=((N, H), 1.0),
+                         keys=((N, S, K), 1.0), Wq=((H, A), 0.5), Wk=((K, A), 0.5), v=((A,), 1.0),
+                         Wx=((E + K, 4 * H), 0.5), Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5))
+        out.append(Trial(params, {"mask": mask}, padded={"keys": _padded(mask, (N, S, K))}))
+    return out
+
+
+def luong_step(rng: numpy.random.Generator) -> list[Trial]:
+    out = []
+    for (N, S, E, H, K), lengths in [((3, 4, 2, 3, 2), (4, 1, 2)), ((2, 3, 3, 2, 3), None)]:
+        mask = None if lengths is None else _mask(lengths, S)
+        params = _inputs(rng, y_emb=((N, E), 1.0), h_prev=((N, H), 1.0), c_prev=((N, H), 1.0),
+                         feed=((N, H), 1.0), keys=((N, S, K), 1.0), Wx=((E + H, 4 * H), 0.5),
+                         Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5), Wa=((H, K), 0.5), Wc=((K + H, H), 0.5),
+                         bc=((H,), 0.5))
+        out.append(Trial(params, {"mask": mask}, padded={"keys": _padded(mask, (N, S, K))}))
+    return out
