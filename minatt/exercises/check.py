@@ -100,7 +100,7 @@ class ExerciseReport:
         """The text ``python -m minatt exercise`` prints."""
         spec = EXERCISES[self.name]
         lines = [f"exercise {self.name} (chapter {spec.chapter}, {spec.title}): {self.function} from {self.path}",
-                 f"a correct answer has {spec.level}"]
+                 f"a correct answer has {spec.level}" + (f" (passing: below {TOL:.0e})" if spec.kind == "backward" else "")]
         if self.status in ("not_implemented", "error"):
             return "\n".join([*lines, self.message])
         width = max(len(g.name) for g in self.grads)

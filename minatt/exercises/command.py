@@ -14,10 +14,11 @@ __all__ = ["add_parser", "list_exercises", "main", "run"]
 
 
 def list_exercises() -> str:
-    """One line per exercise: name, chapter, what to write."""
+    """One line per exercise: name, chapter, what to write, and the error a correct answer reaches."""
     width = max(len(n) for n in EXERCISES)
     return "\n".join(
-        f"{s.name.ljust(width)}  chapter {s.chapter}  {s.function}: {s.title}" for s in EXERCISES.values()
+        f"{s.name.ljust(width)}  chapter {s.chapter}  {s.function}: {s.title}\n{' ' * width}  expected: {s.level}"
+        for s in EXERCISES.values()
     )
 
 
@@ -30,8 +31,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``exercise`` on an argparse subparsers object; dispatch with ``args.func(args)``."""
     parser = subparsers.add_parser(
-        "exercise", help="gradient-check your own backward pass (lessons/exercises)",
-        description="Check a backward pass you wrote in lessons/exercises/NAME.py against finite differences.",
+        "exercise", help="check your own backward pass, forward or search loop (lessons/exercises)",
+        description="Check the code you wrote in lessons/exercises/NAME.py: gradients against finite differences, "
+                    "forwards and search loops against the library's.",
     )
     _add_arguments(parser)
     parser.set_defaults(func=run)

@@ -171,7 +171,7 @@ EXERCISES: dict[str, Exercise] = {
             forward_module=STEPS, gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
         ),
         Exercise(
-            "embedding", 6, "embedding backward (scatter-add)", "minatt.ops.embedding", "embedding",
+            "embedding", 3, "embedding backward (scatter-add)", "minatt.ops.embedding", "embedding",
             "embedding_backward", ("W",), trials.embedding,
             {
                 "dW": "dW (V, D) starts at zero and row ids[k] gets += dout[k] for every position k: a repeated "
