@@ -151,7 +151,7 @@ def _returned(spec: Exercise, result: Any, names: tuple[str, ...], what: str) ->
         result = (result,)
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
         got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
-        raise LearnerError(f"your {what} returned {got}; it must return {len(names)}: {', '.join(names)}")
+        raise LearnerError(f"your {what} returned {got}; it must return {len(names)} values: {', '.join(names)}")
     return list(result)
 
 
@@ -286,11 +286,18 @@ def _decode_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | Non
     yours = _returned(spec, _call(spec, decode.run_search, (fn, trial), filename), spec.outputs, spec.function)
     expected = decode.run_search(spec.reference(), trial)
     rows = {"tokens": compare_tokens(yours[0], expected[0], trial, config.pad_id, config.eos_id)}
+    same = numpy.arange(len(expected[0]))  # the sequences whose attention is compared
+    if rows["tokens"]["status"] != "pass":  # compare the attention of the sequences decoded right
+        tokens = as_host(yours[0])
+        same = [] if tokens is None or tokens.shape != expected[0].shape else \
+            [n for n in same if numpy.array_equal(tokens[n], expected[0][n])]
     attention = as_host(yours[1])
-    if rows["tokens"]["status"] != "pass" and (attention is None or attention.shape != expected[1].shape):
-        rows["attention"] = {"status": "fail", "err": None, "detail": "not compared: the tokens differ"}
-    else:
+    if len(same) == 0:
+        rows["attention"] = {"status": "fail", "err": None, "detail": "not compared: no sequence's tokens match"}
+    elif attention is None or attention.shape != expected[1].shape:
         rows["attention"] = compare_output("attention", yours[1], expected[1], trial, None)
+    else:
+        rows["attention"] = compare_output("attention", attention[same], expected[1][same], trial, None)
     return rows
 
 

@@ -62,8 +62,11 @@ def beam_search(step: DecoderStep, state: Any, n: int, max_len: int, k: int, bos
 MODELS = [  # (decoder, cell, score, source lengths, max_len, seed, weight scale, EOS bias)
     ("bahdanau", "lstm", "additive", (4, 2, 3), 6, 1, 2.0, 1.0),
     ("luong", "gru", "general", (3, 1, 2), 5, 3, 2.0, 1.5),
-    ("bahdanau", "gru", "none", (2, 3, 1), 5, 3, 2.0, 0.5),
-]  # chosen so that sequences end at different steps, some not at all, and beam differs from greedy
+    ("bahdanau", "gru", "none", (2, 3, 1), 5, 0, 3.0, 1.5),
+    ("luong", "lstm", "dot", (3, 2, 4), 6, 3, 2.0, 1.5),
+]  # chosen so that sequences end at different steps (or never), beam differs from greedy, greedy
+#   search stops before max_len on the third model, and beam search without length normalisation
+#   picks other tokens on the fourth
 
 
 def decode_trials(k: int) -> Any:

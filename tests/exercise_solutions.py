@@ -1,0 +1,290 @@
+"""Reference solutions of every exercise, written from scratch as a learner would, and planted bugs.
+
+Each solution uses only what its stub documents (the cache's fields, the pieces' backwards it
+names); none calls the library function the exercise rebuilds. The planted bugs are one-line
+edits of these solutions, each a mistake a learner could make.
+"""
+
+SOLUTIONS = {
+    "affine": """
+        def affine_backward(dout, cache):
+            M = cache.W.shape[1]
+            dout2 = dout.reshape(-1, M)
+            dx = (dout2 @ cache.W.T).reshape(cache.x_shape)
+            dW = cache.x2.T @ dout2
+            db = dout2.sum(axis=0)
+            return dx, dW, db
+    """,
+    "softmax": """
+        def softmax_backward(dp, cache):
+            p = cache.p
+            return p * (dp - (p * dp).sum(axis=-1, keepdims=True))
+    """,
+    "lstm_step": """
+        def lstm_step_backward(dh_next, dc_next, cache):
+            i, f, g, o = cache.cell.i, cache.cell.f, cache.cell.g, cache.cell.o
+            tc = cache.cell.tc
+            dc_t = dc_next + dh_next * o * (1 - tc ** 2)
+            da_i = dc_t * g * i * (1 - i)
+            da_f = dc_t * cache.cell.c_prev * f * (1 - f)
+            da_g = dc_t * i * (1 - g ** 2)
+            da_o = dh_next * tc * o * (1 - o)
+            da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
+            dx = da @ cache.Wx.T
+            dh = da @ cache.Wh.T
+            dc = dc_t * f
+            dWx = cache.x.T @ da
+            dWh = cache.h_prev.T @ da
+            db = da.sum(axis=0)
+            return dx, dh, dc, dWx, dWh, db
+    """,
+    "gru_step": """
+        def gru_step_backward(dh_next, cache):
+            r, z, n = cache.cell.r, cache.cell.z, cache.cell.n
+            da_z = dh_next * (cache.cell.h_prev - n) * z * (1 - z)
+            da_n = dh_next * (1 - z) * (1 - n ** 2)
+            da_r = da_n * cache.cell.ah_n * r * (1 - r)
+            dax = np.concatenate([da_r, da_z, da_n], axis=1)
+            dah = np.concatenate([da_r, da_z, da_n * r], axis=1)
+            dx = dax @ cache.Wx.T
+            dh = dh_next * z + dah @ cache.Wh.T
+            dWx = cache.x.T @ dax
+            dWh = cache.cell.h_prev.T @ dah
+            dbx = dax.sum(axis=0)
+            dbh = dah.sum(axis=0)
+            return dx, dh, dWx, dWh, dbx, dbh
+    """,
+    "additive_score": """
+        def additive_score_backward(dscores, cache):
+            keys, Wk = cache.keys.keys, cache.keys.Wk
+            q, Wq, v, t = cache.score.q, cache.score.Wq, cache.score.v, cache.score.t
+            Hk, A = Wk.shape
+            da = dscores[:, :, None] * v * (1 - t ** 2)
+            dqproj = da.sum(axis=1)
+            dq = dqproj @ Wq.T
+            dkeys = da @ Wk.T
+            dWq = q.T @ dqproj
+            dWk = keys.reshape(-1, Hk).T @ da.reshape(-1, A)
+            dv = (dscores[:, :, None] * t).sum(axis=(0, 1))
+            return dq, dkeys, dWq, dWk, dv
+    """,
+    "general_score": """
+        def general_score_backward(dscores, cache):
+            keys, Wa = cache.keys.keys, cache.keys.Wa
+            q, kW = cache.score.q, cache.score.keys
+            Hq, Hk = Wa.shape
+            dq = np.einsum("ns,nsh->nh", dscores, kW)
+            dkW = dscores[:, :, None] * q[:, None, :]
+            dkeys = dkW @ Wa
+            dWa = dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk)
+            return dq, dkeys, dWa
+    """,
+    "attention": """
+        def attention_backward(dcontext, dweights, cache):
+            w, values = cache.softmax.p, cache.values
+            dw = np.einsum("nsh,nh->ns", values, dcontext)
+            if dweights is not None:
+                dw = dw + dweights
+            dvalues = w[:, :, None] * dcontext[:, None, :]
+            dscores = w * (dw - (w * dw).sum(axis=1, keepdims=True))
+            return dscores, dvalues
+    """,
+    "masked_softmax": """
+        from minatt.ops.softmax import SoftmaxCache
+
+        def softmax_forward(x, mask=None):
+            real = np.ones(x.shape, dtype=bool) if mask is None else np.broadcast_to(mask, x.shape)
+            m = np.max(np.where(real, x, -np.inf), axis=-1, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            e = np.where(real, np.exp(np.where(real, x - m, 0.0)), 0.0)
+            total = e.sum(axis=-1, keepdims=True)
+            p = e / np.where(total > 0, total, 1.0)
+            return p, SoftmaxCache(p)
+    """,
+    "lstm_cell": """
+        def sigmoid(z):
+            return 1.0 / (1.0 + np.exp(-z))
+
+        def lstm_cell_forward(a, c_prev):
+            H = c_prev.shape[1]
+            i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
+            g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+            c = f * c_prev + i * g
+            tc = np.tanh(c)
+            return o * tc, c, (i, f, g, o, c_prev, tc)
+
+        def lstm_cell_backward(dh, dc, cache):
+            i, f, g, o, c_prev, tc = cache
+            dc_t = dc + dh * o * (1 - tc ** 2)
+            da_i = dc_t * g * i * (1 - i)
+            da_f = dc_t * c_prev * f * (1 - f)
+            da_g = dc_t * i * (1 - g ** 2)
+            da_o = dh * tc * o * (1 - o)
+            return np.concatenate([da_i, da_f, da_g, da_o], axis=1), dc_t * f
+    """,
+    "lstm_bptt": """
+        from minatt.ops.lstm import lstm_cell_backward
+
+        def lstm_backward(dhs, dhT, dcT, cache):
+            x, Wx, Wh = cache.x, cache.Wx, cache.Wh
+            N, T, D = x.shape
+            H = Wh.shape[0]
+            dh = np.zeros((N, H)) if dhT is None else dhT
+            dc = np.zeros((N, H)) if dcT is None else dcT
+            real = np.ones((N, T, 1), dtype=bool) if cache.pad is None else ~cache.pad
+            dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H)
+            for t in reversed(range(T)):
+                r = real[:, t]
+                dh_t = dh + np.where(r, dhs[:, t], 0.0)
+                da, dc_prev = lstm_cell_backward(dh_t, dc, cache.cells[t])
+                da = np.where(r, da, 0.0)
+                dx[:, t] = da @ Wx.T
+                dWx += x[:, t].T @ da
+                dWh += cache.h_prev[:, t].T @ da
+                db += da.sum(axis=0)
+                dh = np.where(r, da @ Wh.T, dh_t)
+                dc = np.where(r, dc_prev, dc)
+            return dx, dh, dc, dWx, dWh, db
+    """,
+    "embedding": """
+        def embedding_backward(dout, cache):
+            D = dout.shape[-1]
+            dW = np.zeros((cache.vocab_size, D))
+            np.add.at(dW, cache.ids.reshape(-1), dout.reshape(-1, D))
+            return dW
+    """,
+    "cross_entropy": """
+        def cross_entropy_backward(cache, dloss=1.0):
+            K = cache.p.shape[0]
+            d = cache.p.copy()
+            d[np.arange(K), cache.safe_targets] -= 1.0
+            d = d * cache.counted[:, None] * (dloss / max(cache.n_counted, 1))
+            return d.reshape(cache.logits_shape)
+    """,
+    "bahdanau_step": """
+        from minatt.ops.attention import attention_backward
+        from minatt.ops.lstm import lstm_step_backward
+        from minatt.ops.scores import additive_score_backward
+
+        def bahdanau_step_backward(do, ds, dc, cache):
+            H, K = ds.shape[1], cache.attention.values.shape[2]
+            dx, dh, dc_prev, dWx, dWh, db = lstm_step_backward(ds + do[:, :H], dc, cache.lstm)
+            E = dx.shape[1] - K
+            dcontext = do[:, H:] + dx[:, E:]
+            dscores, dvalues = attention_backward(dcontext, None, cache.attention)
+            dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, cache.score)
+            return dx[:, :E], dh + dq, dc_prev, dkeys + dvalues, dWq, dWk, dv, dWx, dWh, db
+    """,
+    "luong_step": """
+        from minatt.ops.attention import attention_backward
+        from minatt.ops.linear import affine_backward
+        from minatt.ops.lstm import lstm_step_backward
+        from minatt.ops.scores import general_score_backward
+
+        def luong_step_backward(dht, dh, dc, cache):
+            dpre = dht * (1 - cache.ht ** 2)
+            dcat, dWc, dbc = affine_backward(dpre, cache.combine)
+            H = dh.shape[1]
+            K = dcat.shape[1] - H
+            dscores, dvalues = attention_backward(dcat[:, :K], None, cache.attention)
+            dq, dkeys, dWa = general_score_backward(dscores, cache.score)
+            dx, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh + dcat[:, K:] + dq, dc, cache.lstm)
+            E = dx.shape[1] - H
+            return dx[:, :E], dh_prev, dc_prev, dx[:, E:], dkeys + dvalues, dWx, dWh, db, dWa, dWc, dbc
+    """,
+    "greedy": """
+        def greedy_search(step, state, n, max_len, bos, eos, pad):
+            y = np.full(n, bos)
+            done = np.zeros(n, dtype=bool)
+            tokens, attention = [], []
+            for _ in range(max_len):
+                state, logits, w = step(y, state)
+                y = np.where(done, pad, logits.argmax(axis=1))
+                tokens.append(y)
+                attention.append(np.where(done[:, None], 0.0, w))
+                done = done | (y == eos)
+                if done.all():
+                    break
+            return np.stack(tokens, axis=1), np.stack(attention, axis=1)
+    """,
+    "beam": """
+        def beam_search(step, state, n, max_len, k, bos, eos, pad):
+            y = np.full(n * k, bos)
+            score = np.full((n, k), -np.inf)
+            score[:, 0] = 0.0
+            length = np.zeros((n, k), dtype=int)
+            finished = np.zeros((n, k), dtype=bool)
+            history = []
+            for _ in range(max_len):
+                state, logits, w = step(y, state)
+                V, S = logits.shape[1], w.shape[1]
+                top = logits.max(axis=1, keepdims=True)
+                logp = (logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))).reshape(n, k, V)
+                kept = np.zeros((n, k, 5))  # token, parent, score, length, finished
+                att = np.zeros((n, k, S))
+                for s in range(n):
+                    proposals = []
+                    for j in range(k):
+                        if finished[s, j]:
+                            proposals.append((score[s, j] / length[s, j], j, pad, score[s, j], length[s, j]))
+                            continue
+                        for v in range(V):
+                            total = score[s, j] + logp[s, j, v]
+                            proposals.append((total / (length[s, j] + 1), j, v, total, length[s, j] + 1))
+                    proposals.sort(key=lambda p: -p[0])
+                    for slot, (_, j, v, total, L) in enumerate(proposals[:k]):
+                        kept[s, slot] = (v, j, total, L, finished[s, j] or v == eos)
+                        att[s, slot] = 0.0 if finished[s, j] else w[s * k + j]
+                token, parent = kept[:, :, 0].astype(int), kept[:, :, 1].astype(int)
+                score, length, finished = kept[:, :, 2], kept[:, :, 3].astype(int), kept[:, :, 4].astype(bool)
+                rows = (np.arange(n)[:, None] * k + parent).reshape(-1)
+                state = type(state)(*(None if a is None else a[rows] for a in state))
+                history.append((token, parent, att))
+                y = token.reshape(-1)
+                if finished.all():
+                    break
+            best = np.argmax(score / length, axis=1)
+            tokens, attention = [], []
+            for token, parent, att in reversed(history):
+                tokens.append(token[np.arange(n), best])
+                attention.append(att[np.arange(n), best])
+                best = parent[np.arange(n), best]
+            return np.stack(tokens[::-1], axis=1), np.stack(attention[::-1], axis=1)
+    """,
+}
+
+
+# (exercise, line in the solution, its buggy version, the gradient that must be flagged, its status)
+BUGS = [
+    ("affine", "db = dout2.sum(axis=0)", "db = -dout2.sum(axis=0)", "db", "fail"),
+    ("affine", "dW = cache.x2.T @ dout2", "dW = dout2.T @ cache.x2", "dW", "wrong_shape"),
+    ("affine", "db = dout2.sum(axis=0)", "db = dout2.sum(axis=0, keepdims=True)", "db", "wrong_shape"),
+    ("softmax", "p * (dp - (p * dp).sum(axis=-1, keepdims=True))", "p * dp", "dx", "fail"),
+    ("softmax", "(p * dp).sum(axis=-1, keepdims=True)", "(p * dp).sum()", "dx", "fail"),
+    ("lstm_step", "dc = dc_t * f", "dc = dc_t", "dc", "fail"),
+    ("lstm_step", "dWh = cache.h_prev.T @ da", "dWh = 1.001 * (cache.h_prev.T @ da)", "dWh", "fail"),
+    ("gru_step", "dbh = dah.sum(axis=0)", "dbh = dax.sum(axis=0)", "dbh", "fail"),
+    ("gru_step", "dh = dh_next * z + dah @ cache.Wh.T", "dh = dah @ cache.Wh.T", "dh", "fail"),
+    ("additive_score", "dv = (dscores", "dv = -(dscores", "dv", "fail"),
+    ("additive_score", "dq = dqproj @ Wq.T", "dq = da[:, 0] @ Wq.T", "dq", "fail"),
+    ("general_score", "dWa = dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk)",
+     "dWa = keys.reshape(-1, Hk).T @ dkW.reshape(-1, Hq)", "dWa", "wrong_shape"),
+    ("general_score", "dkeys = dkW @ Wa", "dkeys = dkW", "dkeys", "wrong_shape"),
+    ("attention", "dw = dw + dweights", "dw = dw", "dscores", "fail"),
+    ("attention", "dvalues = w[:, :, None]", "dvalues = -w[:, :, None]", "dvalues", "fail"),
+    ("lstm_bptt", "db += da.sum(axis=0)", "db += da[0]", "db", "fail"),
+    ("embedding", "np.add.at(dW, cache.ids.reshape(-1), dout.reshape(-1, D))",
+     "dW[cache.ids.reshape(-1)] += dout.reshape(-1, D)", "dW", "fail"),
+    ("cross_entropy", "max(cache.n_counted, 1)", "K", "dlogits", "fail"),
+    ("bahdanau_step", "dh + dq, dc_prev", "dh, dc_prev", "ds_prev", "fail"),
+    ("bahdanau_step", "dkeys + dvalues, dWq", "dkeys, dWq", "dkeys", "fail"),
+    ("luong_step", "dkeys + dvalues, dWx", "dvalues, dWx", "dkeys", "fail"),
+    ("luong_step", "dx[:, E:], dkeys", "dx[:, :H], dkeys", "dfeed", "fail"),
+    ("masked_softmax", "p = e / np.where(total > 0, total, 1.0)", "p = e / total", "p", "fail"),
+    ("lstm_cell", "return o * tc, c, (i, f, g, o, c_prev, tc)", "return o * c, c, (i, f, g, o, c_prev, tc)",
+     "h", "fail"),
+    ("lstm_cell", "dc_t * f", "dc_t", "dc_prev", "fail"),
+    ("greedy", "y = np.where(done, pad, logits.argmax(axis=1))", "y = logits.argmax(axis=1)", "tokens", "fail"),
+    ("greedy", "np.where(done[:, None], 0.0, w)", "w", "attention", "fail"),
+    ("beam", "total / (length[s, j] + 1)", "total", "tokens", "fail"),
+]
