@@ -286,18 +286,24 @@ def _decode_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | Non
     yours = _returned(spec, _call(spec, decode.run_search, (fn, trial), filename), spec.outputs, spec.function)
     expected = decode.run_search(spec.reference(), trial)
     rows = {"tokens": compare_tokens(yours[0], expected[0], trial, config.pad_id, config.eos_id)}
-    same = numpy.arange(len(expected[0]))  # the sequences whose attention is compared
-    if rows["tokens"]["status"] != "pass":  # compare the attention of the sequences decoded right
-        tokens = as_host(yours[0])
-        same = [] if tokens is None or tokens.shape != expected[0].shape else \
-            [n for n in same if numpy.array_equal(tokens[n], expected[0][n])]
-    attention = as_host(yours[1])
-    if len(same) == 0:
-        rows["attention"] = {"status": "fail", "err": None, "detail": "not compared: no sequence's tokens match"}
-    elif attention is None or attention.shape != expected[1].shape:
-        rows["attention"] = compare_output("attention", yours[1], expected[1], trial, None)
+    tokens, attention = as_host(yours[0]), as_host(yours[1])
+    want_tokens, want_attention = expected
+    if tokens is not None and attention is not None and tokens.ndim == 2 and attention.ndim == 3 \
+            and tokens.shape[0] == want_tokens.shape[0] and tokens.shape[1] == attention.shape[1]:
+        # Decoded for more or fewer steps: pad both to the longer (PAD tokens, zero attention).
+        L = max(tokens.shape[1], want_tokens.shape[1])
+        tokens, want_tokens = (numpy.pad(t, ((0, 0), (0, L - t.shape[1])), constant_values=config.pad_id)
+                               for t in (tokens, want_tokens))
+        attention, want_attention = (numpy.pad(a, ((0, 0), (0, L - a.shape[1]), (0, 0)))
+                                     for a in (attention, want_attention))
+        same = [n for n in range(len(tokens)) if numpy.array_equal(tokens[n], want_tokens[n])]
+        if not same:
+            rows["attention"] = {"status": "fail", "err": None,
+                                 "detail": "not compared: no sequence's tokens are right"}
+        else:  # the attention of the sequences decoded right
+            rows["attention"] = compare_output("attention", attention[same], want_attention[same], trial, None)
     else:
-        rows["attention"] = compare_output("attention", attention[same], expected[1][same], trial, None)
+        rows["attention"] = compare_output("attention", yours[1], want_attention, trial, None)
     return rows
 
 
@@ -359,4 +365,17 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
         detail = next((r["detail"] for r in rows if r["status"] == status and r["detail"]), "")
         hint = "" if status == "pass" else spec.hints.get(gname, "")
         grads.append(GradientReport(gname, status, max(errs) if errs else None, hint, detail))
-    return ExerciseReport(name, spec.function, shown, grads, common_hint=spec.common_hint)
+    return ExerciseReport(name, spec.function, shown, _point_at_gates(grads), common_hint=spec.common_hint)
+
+
+def _point_at_gates(grads: list[GradientReport]) -> list[GradientReport]:
+    """When a gate-fused gradient names the wrong gates, the other failing gradients (computed from the
+    same pre-activation gradient) point there instead of at their own generic hint."""
+    gated = next((g for g in grads if " wrong in columns " in g.detail), None)
+    if gated is None:
+        return grads
+    for g in grads:
+        if g.status == "fail" and " wrong in columns " not in g.detail:
+            g.hint = (f"{g.name} is computed from the same pre-activation gradient, whose gate blocks are "
+                      f"wrong: fix what {gated.name}'s line names first")
+    return grads
