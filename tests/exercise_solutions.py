@@ -5,6 +5,19 @@ names); none calls the library function the exercise rebuilds. The planted bugs 
 edits of these solutions, each a mistake a learner could make.
 """
 
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+
+def write(tmp_path: Path, name: str, body: str) -> Path:
+    """A learner's file ``tmp_path/name.py``: numpy imported as np, then the solution's body."""
+    path = tmp_path / f"{name}.py"
+    path.write_text("import numpy as np\n\n" + textwrap.dedent(body).lstrip())
+    return path
+
+
 SOLUTIONS = {
     "affine": """
         def affine_backward(dout, cache):

@@ -112,7 +112,7 @@ _HINTS_ATTENTION = ("attention[:, t] is the weights of the step that produced to
                     "that had finished before that step (the EOS step's own row is kept)")
 
 GREEDY = Exercise(
-    "greedy", 8, "greedy decoding", "minatt.exercises.decode", "decode_trials", "greedy_search",
+    "greedy", 8, "greedy decoding", "minatt.exercises.decode", "run_search", "greedy_search",
     (), decode_trials(1),
     {
         "tokens": "y_t = argmax of the step's logits, fed back as the next y (starting from BOS); once a "
@@ -124,7 +124,7 @@ GREEDY = Exercise(
 )
 
 BEAM = Exercise(
-    "beam", 8, "beam search", "minatt.exercises.decode", "decode_trials", "beam_search",
+    "beam", 8, "beam search", "minatt.exercises.decode", "run_search", "beam_search",
     (), decode_trials(3),
     {
         "tokens": "each hypothesis keeps its summed log-probability (log p = logits - logsumexp(logits)) and its "
