@@ -138,3 +138,13 @@ def test_the_list_shows_each_expected_error_level(capsys):
     listing = capsys.readouterr().out
     for spec in EXERCISES.values():
         assert f"expected: {spec.level}" in listing
+
+
+def test_a_mistake_only_at_padding_is_told_so(tmp_path):
+    """BPTT that adds dhs at padded steps: right without padding, and the report says so."""
+    source = SOLUTIONS["lstm_bptt"].replace("dh_t = dh + np.where(r, dhs[:, t], 0.0)", "dh_t = dh + dhs[:, t]")
+    report = check_exercise("lstm_bptt", write(tmp_path, "lstm_bptt", source))
+    assert report.status == "fail"
+    assert "right on every input set without padding: check what happens at the padded positions" in \
+        report.grad("dh0").detail
+    assert "ignore dhs[:, t]" in _flat(report)

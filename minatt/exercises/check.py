@@ -357,12 +357,16 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
     except LearnerError as exc:
         errors = [GradientReport(g, "error") for g in spec.reported]
         return ExerciseReport(name, spec.function, shown, errors, str(exc))
+    padded = [any(p.any() for p in t.padded.values()) for t in trials]  # has this input set padding?
     grads = []
     for gname in spec.reported:
         rows = [t[gname] for t in per_trial if gname in t]
         status = next((s for s in ("wrong_shape", "fail") if any(r["status"] == s for r in rows)), "pass")
         errs = [r["err"] for r in rows if r["err"] is not None and status != "wrong_shape"]
         detail = next((r["detail"] for r in rows if r["status"] == status and r["detail"]), "")
+        verdicts = [(r["status"] == "pass", pad) for r, pad in zip(rows, padded)]
+        if status == "fail" and all(ok or pad for ok, pad in verdicts) and any(ok and not pad for ok, pad in verdicts):
+            detail += "; right on every input set without padding: check what happens at the padded positions"
         hint = "" if status == "pass" else spec.hints.get(gname, "")
         grads.append(GradientReport(gname, status, max(errs) if errs else None, hint, detail))
     return ExerciseReport(name, spec.function, shown, _point_at_gates(grads), common_hint=spec.common_hint)

@@ -167,7 +167,7 @@ EXERCISES: dict[str, Exercise] = {
             },
             "at each step t (from T-1 down), dh = dh_carried + dhs[:, t] and dc_carried go into the cell's "
             "backward (lstm_cell_backward(dh, dc, cache.cells[t]) -> da, dc_prev); rows padded at t keep "
-            "dh and dc and get da = 0",
+            "dh and dc, get da = 0, and ignore dhs[:, t] (the output there is the constant 0)",
             forward_module=STEPS, gates=LSTM_GATES, gate_hints=LSTM_GATE_HINTS,
         ),
         Exercise(
