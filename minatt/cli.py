@@ -150,7 +150,8 @@ def _model_results(args: argparse.Namespace) -> list[Any]:
 COMMANDS: list[Callable[[Any], Any]] = [add_train_commands, add_gradcheck_parser]
 
 #: Modules elsewhere that each expose ``add_parser(subparsers)``: add one line to add a command.
-COMMAND_MODULES: list[str] = ["minatt.exercises", "minatt.bench", "minatt.experiments"]
+COMMAND_MODULES: list[str] = ["minatt.exercises", "minatt.bench", "minatt.experiments", "minatt.figures",
+                             "minatt.lessons_html"]
 
 
 def build_parser() -> MinattParser:
