@@ -1,0 +1,76 @@
+"""The HTML build of the course: chapters run in a kernel and their outputs reach the page."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jupytext")
+pytest.importorskip("nbclient")
+pytest.importorskip("nbconvert")
+pytest.importorskip("ipykernel")
+
+from minatt.lessons_html import build, chapters  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_PNG = re.compile(r'<img[^>]+src="data:image/png;base64,')
+OUTPUT_TEXT = re.compile(r'class="[^"]*jp-OutputArea-output[^"]*"[^>]*>\s*<pre>(.+?)</pre>', re.S)
+
+CHAPTER = '''# 1. A test chapter
+
+A link to [the next chapter](02-next.md#top) and a picture: ![a picture](figures/dot.png)
+
+```python
+import os
+import matplotlib.pyplot as plt
+print("the answer is", 6 * 7, "in", os.path.basename(os.getcwd()))
+plt.plot([0, 1], [1, 0])
+```
+
+A quotation of library code is shown, not run:
+
+```py
+raise SystemExit("a quotation was executed")
+```
+
+and so is a command:
+
+```bash
+exit 1
+```
+
+```python
+print("still running:", 2 ** 10)
+```
+'''
+
+
+def test_build_runs_python_blocks_only_and_embeds_outputs_and_pictures(tmp_path):
+    lessons = tmp_path / "lessons"
+    (lessons / "figures").mkdir(parents=True)
+    (lessons / "01-test.md").write_text(CHAPTER)
+    (lessons / "figures" / "dot.png").write_bytes((ROOT / "lessons" / "figures" / "graph_bptt.png").read_bytes())
+    cwd = tmp_path / "repo-root"
+    cwd.mkdir()
+    [page] = build(tmp_path / "html", lessons, cwd=cwd, log=lambda line: None)
+    text = page.read_text()
+    outputs = OUTPUT_TEXT.findall(text)
+    assert "the answer is 42 in repo-root" in outputs[0]  # executed, in the given working directory
+    assert "still running: 1024" in outputs[-1]  # the ```py and ```bash blocks did not stop it
+    words = html.unescape(re.sub(r"<[^>]+>", "", text))  # what a reader sees
+    assert 'raise SystemExit("a quotation was executed")' in words and "exit 1" in words  # shown as text
+    assert len(EMBEDDED_PNG.findall(text)) == 2  # the plot's output and the linked picture
+    assert 'href="02-next.html#top"' in text
+    assert "01-test.html" in (tmp_path / "html" / "index.html").read_text()
+
+
+def test_lstm_chapter_builds_with_its_outputs(tmp_path):
+    [chapter] = [p for p in chapters(ROOT / "lessons") if "lstm" in p.name]
+    [page] = build(tmp_path, prefixes=[chapter.name[:2]], log=lambda line: None)
+    text = page.read_text()
+    outputs = [o for o in OUTPUT_TEXT.findall(text) if o.strip()]
+    assert len(outputs) >= 3, "the chapter's printed values are missing from the page"
+    assert EMBEDDED_PNG.search(text), "the chapter's pictures are not embedded"
