@@ -1,6 +1,6 @@
 """The pictures that need trained models: curves, heatmaps, the scores side by side, snapshots.
 
-Every model is small (hidden 32, lengths 3..8) and trained here with :class:`minatt.train.Trainer`
+Every model is small (chapter 9's settings: hidden 32, lengths 3..8) and trained here with :class:`minatt.train.Trainer`
 in a temporary directory, on NumPy with one BLAS thread, so the whole set takes about a minute
 on two cores and is the same on every run (fixed seeds). ``small=True`` trains a few steps of a
 tiny model instead: the same code path in seconds, for the tests (the pictures then show noise).
@@ -46,7 +46,7 @@ def _config(task: str, small: bool, **changes) -> TrainConfig:
                            eval_every=2, test_size=20, target=None)
     else:
         base = TrainConfig(task=task, min_len=3, max_len=8, embed=16, hidden=32, batch=32, steps=400,
-                           eval_every=50, test_size=200, target=None)
+                           lr=0.01, warmup=20, eval_every=50, test_size=200, target=None)  # chapter 9's, to the end
     return base.replace(**changes)
 
 
