@@ -74,7 +74,8 @@ def execute(nb: Any, cwd: Path, timeout: int = 600) -> Any:
 
     nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP))
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
+                       extra_arguments=["--log-level=ERROR"]).execute()  # no start-up warnings
     finally:
         nb.cells.pop(0)
     return nb
@@ -103,7 +104,11 @@ def build(out: Path, lessons: Path = ROOT / "lessons", prefixes: list[str] | Non
     pages, written = [], []
     for path in chapters(lessons, prefixes):
         start = time.perf_counter()
-        nb = execute(chapter_notebook(path), cwd)
+        try:
+            nb = execute(chapter_notebook(path), cwd)
+        except Exception as exc:  # CellExecutionError, or a kernel that died: say which chapter
+            exc.chapter = path.name
+            raise
         first = path.read_text().splitlines()[0]
         title = first.lstrip("# ").strip() or path.stem
         page = out / f"{path.stem}.html"
@@ -145,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         build(out, Path(args.lessons), args.chapter)
     except nbclient.exceptions.CellExecutionError as exc:
-        print(f"minatt: a chapter's code failed:\n{exc}")
+        print(f"minatt: {exc.chapter}: a cell failed, no page written for it:\n{exc}")
         return 1
     print(f"open {out / 'index.html'}")
     return 0

@@ -13,6 +13,7 @@ pytest.importorskip("nbclient")
 pytest.importorskip("nbconvert")
 pytest.importorskip("ipykernel")
 
+from minatt.cli import main  # noqa: E402
 from minatt.lessons_html import build, chapters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,9 +68,17 @@ def test_build_runs_python_blocks_only_and_embeds_outputs_and_pictures(tmp_path)
     assert "01-test.html" in (tmp_path / "html" / "index.html").read_text()
 
 
+def test_a_failing_cell_names_its_chapter_and_fails_the_command(tmp_path, capsys):
+    (tmp_path / "01-bad.md").write_text('# Bad\n\n```python\nraise ValueError("boom")\n```\n')
+    assert main(["lessons-html", "--lessons", str(tmp_path), "--out", str(tmp_path / "html")]) == 1
+    out = capsys.readouterr().out
+    assert "01-bad.md: a cell failed" in out and "boom" in out
+    assert not (tmp_path / "html" / "01-bad.html").exists()
+
+
 def test_lstm_chapter_builds_with_its_outputs(tmp_path):
-    [chapter] = [p for p in chapters(ROOT / "lessons") if "lstm" in p.name]
-    [page] = build(tmp_path, prefixes=[chapter.name[:2]], log=lambda line: None)
+    chapter = next(p for p in chapters(ROOT / "lessons") if "lstm" in p.name)  # found by topic, not number
+    [page] = build(tmp_path, prefixes=[chapter.name[:3]], log=lambda line: None)
     text = page.read_text()
     outputs = [o for o in OUTPUT_TEXT.findall(text) if o.strip()]
     assert len(outputs) >= 3, "the chapter's printed values are missing from the page"

@@ -2,9 +2,11 @@
 
 A graph is a list of :class:`Node` (a labelled box at a hand-chosen position) and a list of
 edges ``(source key, target key)`` or ``(source key, target key, label)``. :func:`graph_figure`
-draws it and colours every node by its kind; a *computed* node with two or more outgoing edges
-is found from the edges (not marked by hand) and coloured as "used twice": in backward, the
-gradients arriving from each of its uses are summed.
+draws it and colours every node by its kind; a node with two or more outgoing edges is found
+from the edges (not marked by hand) and coloured as "used twice": in backward, the gradients
+arriving from each of its uses are summed. A "split" node's uses take separate parts of it
+(column blocks, or the two outputs of a cell), so its gradients are joined instead and it is
+never coloured so.
 
 >>> fig = graph_figure([Node("x", "x", 0, 0, "input"), Node("y", "y = 2x", 2, 0)], [("x", "y")], "tiny")
 >>> [t.get_text() for t in fig.axes[0].texts][:2]
