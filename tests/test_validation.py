@@ -16,6 +16,7 @@ from minatt import ops
 from minatt.errors import MinattError, ShapeError
 from minatt.ops import activations as act
 from minatt.ops import attention, embedding, gru, linear, loss, lstm, scores, softmax
+from minatt.validate import Contract, unchecked
 
 N, T, S, D, H, A, V = 3, 4, 5, 6, 7, 8, 9
 F = np.float64
@@ -89,9 +90,13 @@ FORWARD = ["sigmoid", "affine_forward", "embedding_forward", "softmax_forward", 
 BACKWARD = ["sigmoid_backward", "tanh_backward"] + [
     f.replace("_forward", "_backward") for f in FORWARD if f != "sigmoid"]
 MODULES = [act, linear, embedding, softmax, loss, lstm, gru, scores, attention]
+# Ops still wrapped in minatt/ops/__init__.py until their modules declare contracts (phase 2 of issue 10).
+LEGACY = {name for name in FORWARD + BACKWARD
+          if name.split("_")[0] in ("sigmoid", "tanh", "softmax", "lstm", "gru", "dot", "general", "additive",
+                                    "concat", "attention")}
 
 
-def _unchecked(name: str):
+def _defined_in(name: str):
     return next(getattr(m, name) for m in MODULES if hasattr(m, name))
 
 
@@ -105,13 +110,15 @@ def _equal(a, b) -> bool:
     return np.array_equal(a, b)
 
 
-def test_every_op_is_re_exported_checked():
+def test_every_op_has_one_name_and_its_contract_on_it():
     for name in FORWARD + BACKWARD:
-        checked, raw = getattr(ops, name), _unchecked(name)
-        assert checked is not raw and checked.__wrapped__ is raw, name
-        assert inspect.signature(checked) == inspect.signature(raw), name
-        assert checked.__doc__.startswith(raw.__doc__.rstrip()) and "Checked entry point" in checked.__doc__
-        assert f"{raw.__module__}.{name}" in checked.__doc__
+        if name in LEGACY:
+            continue
+        op = getattr(ops, name)
+        assert op is _defined_in(name), f"minatt.ops.{name} is not the op of its module"
+        assert isinstance(op.contract, Contract), name
+        assert inspect.signature(op) == inspect.signature(op.__wrapped__), name
+        assert "Contract (checked on calls from user code): " in op.__doc__, name
         assert name in ops.__all__
     # the submodules stay importable under their names (no re-export shadows them)
     from minatt.ops import scores as scores_module
@@ -120,10 +127,12 @@ def test_every_op_is_re_exported_checked():
 
 
 @pytest.mark.parametrize("name", FORWARD + BACKWARD)
-def test_checked_ops_give_the_unchecked_results(name):
+def test_checked_calls_give_the_unchecked_results(name):
     make = forward_args if name in FORWARD else backward_args
     got = getattr(ops, name)(*make(name, np.random.default_rng(0)))
-    want = _unchecked(name)(*make(name, np.random.default_rng(0)))
+    args = make(name, np.random.default_rng(0))
+    with unchecked():
+        want = getattr(ops, name)(*args)
     assert _equal(got, want), name
 
 
@@ -134,6 +143,10 @@ def test_keyword_arguments_and_defaults_work():
     assert np.allclose(p.sum(-1), 1.0)
     loss_value, _ = ops.cross_entropy_forward(_r(rng, N, V), targets=np.zeros(N, dtype=np.int64), ignore_index=None)
     assert loss_value > 0
+    _fails(r"^affine_forward: b: expected shape \(M\) = \(7\)", ops.affine_forward, b=_r(rng, 6), W=_r(rng, D, H),
+           x=_r(rng, N, D))
+    with pytest.raises(TypeError):  # a call Python refuses is left to Python
+        ops.affine_forward(_r(rng, N, D), _r(rng, D, H))
 
 
 def _fails(message: str, fn, *args, **kwargs) -> str:
@@ -307,12 +320,12 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
            ops.lstm_backward, hs, hT.astype(np.float32), None, cache)
     assert len(ops.lstm_backward(hs, None, None, cache)) == 6  # None = zero is allowed
     out, cache = ops.affine_forward(_r(rng, N, T, D), _r(rng, D, H), _r(rng, H))
-    _fails(r"^affine_backward: dout: expected leading axes \(...\) = \(3, 4\) like the forward's x, got shape \(4, 3, 7\)$",
+    _fails(r"^affine_backward: dout: expected leading axes \(...\) = \(3, 4\) like cache.x_shape, got shape \(4, 3, 7\)$",
            ops.affine_backward, out.transpose(1, 0, 2), cache)
     _fails(r"^affine_backward: cache: expected the AffineCache returned by affine_forward, got SoftmaxCache$",
            ops.affine_backward, out, ops.softmax_forward(out)[1])
     _, cache = ops.embedding_forward(np.array([[1, 2]]), _r(rng, V, D))
-    _fails(r"^embedding_backward: dout: expected leading axes \(...\) = \(1, 2\) like the forward's ids",
+    _fails(r"^embedding_backward: dout: expected leading axes \(...\) = \(1, 2\) like cache.ids",
            ops.embedding_backward, _r(rng, 2, D), cache)
     scores_, cache = ops.general_score_forward(*forward_args("general_score_forward", rng))
     _fails(r"^general_score_backward: dscores: expected shape \(N, S\) = \(3, 5\) \(N = 3 from cache \(its keys\), "
@@ -321,7 +334,7 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
     _fails(r"^attention_backward: dcontext: expected shape \(N, Hv\) = \(3, 6\)", ops.attention_backward,
            weights, None, cache)
     _, cache = ops.cross_entropy_forward(*forward_args("cross_entropy_forward", rng))
-    _fails(r"^cross_entropy_backward: dloss: expected a finite Python number \(d objective / d loss\), got nan$",
+    _fails(r"^cross_entropy_backward: dloss: expected a finite Python number, got nan$",
            ops.cross_entropy_backward, cache, float("nan"))
     _fails(r"^tanh_backward: dt: expected leading axes \(...\) = \(3, 6\) like t, got shape \(6, 3\)$",
            ops.tanh_backward, _r(rng, D, N), np.tanh(_r(rng, N, D)))

@@ -30,25 +30,20 @@ minatt.errors.ShapeError: affine_forward: W: expected shape (D, M) = (3, M) (D =
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 from minatt.ops import activations as _act
 from minatt.ops import attention as _att
-from minatt.ops import embedding as _emb
 from minatt.ops import gru as _gru
-from minatt.ops import linear as _lin
-from minatt.ops import loss as _loss
 from minatt.ops import lstm as _lstm
 from minatt.ops import scores as _sc
 from minatt.ops import softmax as _sm
 from minatt.ops.attention import AttentionCache
-from minatt.ops.embedding import EmbeddingCache
+from minatt.ops.embedding import EmbeddingCache, embedding_backward, embedding_forward
 from minatt.ops.gru import GRUCache, GRUStepCache
-from minatt.ops.linear import AffineCache
-from minatt.ops.loss import CrossEntropyCache
+from minatt.ops.linear import AffineCache, affine_backward, affine_forward
+from minatt.ops.loss import CrossEntropyCache, cross_entropy_backward, cross_entropy_forward
 from minatt.ops.lstm import LSTMCache, LSTMStepCache
 from minatt.ops.scores import (
     AdditiveCache,
@@ -63,7 +58,7 @@ from minatt.ops.scores import (
     ScaledDotCache,
 )
 from minatt.ops.softmax import SoftmaxCache
-from minatt.validate import Signature
+from minatt.validate import Cache, Signature, checking, parse_spec
 
 NOTE = ("Checked entry point (minatt.ops): the arguments' shapes, dtypes, backend, ids and masks are "
         "checked first (minatt.validate); the unchecked op is {module}.{name}.")
@@ -74,7 +69,8 @@ def _checked(fn: Callable, check: Callable) -> Callable:
 
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
-        check(*args, **kwargs)
+        if checking():
+            check(*args, **kwargs)
         return fn(*args, **kwargs)
 
     note = NOTE.format(module=fn.__module__, name=fn.__name__)
@@ -104,61 +100,23 @@ def _tanh_backward(dt, t):
     sig.floats("dt", dt, "...")
 
 
-def _affine_forward(x, W, b):
-    s = Signature("affine_forward")
-    s.floats("x", x, "... D")
-    s.floats("W", W, "D M")
-    s.floats("b", b, "M")
 
 
-def _affine_backward(dout, cache):
-    s = Signature("affine_backward")
-    s.cache("cache", cache, AffineCache, "affine_forward")
-    s.floats("cache.W", cache.W, "D M")
-    s.dims["..."], s.source["..."] = tuple(cache.x_shape[:-1]), "the forward's x"
-    s.floats("dout", dout, "... M")
-
-
-def _embedding_forward(ids, W):
-    s = Signature("embedding_forward")
-    s.floats("W", W, "V D")
-    s.ints("ids", ids, "...", vocab="V")
-
-
-def _embedding_backward(dout, cache):
-    s = Signature("embedding_backward")
-    s.cache("cache", cache, EmbeddingCache, "embedding_forward")
-    s.dims["..."], s.source["..."] = tuple(cache.ids.shape), "the forward's ids"
-    s.floats("dout", dout, "... D")
 
 
 def _softmax_forward(x, mask=None):
     s = Signature("softmax_forward")
     s.floats("x", x, "... S")
-    s.mask("mask", mask, "... S", broadcast=True)
+    s.check("mask", mask, parse_spec("... S bool broadcastable?"), {})
 
 
 def _softmax_backward(dp, cache):
     s = Signature("softmax_backward")
-    s.cache("cache", cache, SoftmaxCache, "softmax_forward")
+    s.cache("cache", cache, Cache(SoftmaxCache))
     s.floats("cache.p", cache.p, "... S")
     s.floats("dp", dp, "... S")
 
 
-def _cross_entropy_forward(logits, targets, ignore_index=None):
-    s = Signature("cross_entropy_forward")
-    if ignore_index is not None and (not isinstance(ignore_index, numbers.Integral)
-                                     or isinstance(ignore_index, bool)):
-        s.fail("ignore_index", f"expected an integer id or None, got {ignore_index!r}")
-    s.floats("logits", logits, "... V")
-    s.ints("targets", targets, "...", vocab="V", ignore=ignore_index)
-
-
-def _cross_entropy_backward(cache, dloss=1.0):
-    s = Signature("cross_entropy_backward")
-    s.cache("cache", cache, CrossEntropyCache, "cross_entropy_forward")
-    if not isinstance(dloss, numbers.Real) or isinstance(dloss, bool) or not math.isfinite(dloss):
-        s.fail("dloss", f"expected a finite Python number (d objective / d loss), got {dloss!r}")
 
 
 def _lstm_step_forward(x, h, c, Wx, Wh, b):
@@ -173,10 +131,10 @@ def _lstm_step_forward(x, h, c, Wx, Wh, b):
 
 def _lstm_step_backward(dh_next, dc_next, cache):
     s = Signature("lstm_step_backward")
-    s.cache("cache", cache, LSTMStepCache, "lstm_step_forward")
-    s.floats("cache.cell.c_prev", cache.cell.c_prev, "N H")
-    s.maybe_floats("dh_next", dh_next, "N H")
-    s.maybe_floats("dc_next", dc_next, "N H")
+    s.cache("cache", cache, Cache(LSTMStepCache))
+    s.floats("cache.c_prev", cache.c_prev, "N H")
+    s.check("dh_next", dh_next, parse_spec("N H?"), {})
+    s.check("dc_next", dc_next, parse_spec("N H?"), {})
 
 
 def _lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
@@ -187,17 +145,17 @@ def _lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     s.floats("Wx", Wx, "D 4H")
     s.floats("Wh", Wh, "H 4H")
     s.floats("b", b, "4H")
-    s.mask("mask", mask, "N T")
+    s.check("mask", mask, parse_spec("N T bool?"), {})
 
 
 def _lstm_backward(dhs, dhT, dcT, cache):
     s = Signature("lstm_backward")
-    s.cache("cache", cache, LSTMCache, "lstm_forward")
+    s.cache("cache", cache, Cache(LSTMCache))
     s.floats("cache.x", cache.x, "N T D")
-    s.floats("cache.Wh", cache.Wh, "H 4H")
+    s.floats("cache.c0", cache.c0, "N H")
     s.floats("dhs", dhs, "N T H")
-    s.maybe_floats("dhT", dhT, "N H")
-    s.maybe_floats("dcT", dcT, "N H")
+    s.check("dhT", dhT, parse_spec("N H?"), {})
+    s.check("dcT", dcT, parse_spec("N H?"), {})
 
 
 def _gru_step_forward(x, h, Wx, Wh, bx, bh):
@@ -212,8 +170,8 @@ def _gru_step_forward(x, h, Wx, Wh, bx, bh):
 
 def _gru_step_backward(dh_next, cache):
     s = Signature("gru_step_backward")
-    s.cache("cache", cache, GRUStepCache, "gru_step_forward")
-    s.floats("cache.cell.h_prev", cache.cell.h_prev, "N H")
+    s.cache("cache", cache, Cache(GRUStepCache))
+    s.floats("cache.h_prev", cache.h_prev, "N H")
     s.floats("dh_next", dh_next, "N H")
 
 
@@ -225,16 +183,16 @@ def _gru_forward(x, h0, Wx, Wh, bx, bh, mask=None):
     s.floats("Wh", Wh, "H 3H")
     s.floats("bx", bx, "3H")
     s.floats("bh", bh, "3H")
-    s.mask("mask", mask, "N T")
+    s.check("mask", mask, parse_spec("N T bool?"), {})
 
 
 def _gru_backward(dhs, dhT, cache):
     s = Signature("gru_backward")
-    s.cache("cache", cache, GRUCache, "gru_forward")
+    s.cache("cache", cache, Cache(GRUCache))
     s.floats("cache.x", cache.x, "N T D")
     s.floats("cache.Wh", cache.Wh, "H 3H")
     s.floats("dhs", dhs, "N T H")
-    s.maybe_floats("dhT", dhT, "N H")
+    s.check("dhT", dhT, parse_spec("N H?"), {})
 
 
 def _dot_score_forward(q, keys):
@@ -245,7 +203,7 @@ def _dot_score_forward(q, keys):
 
 def _scores_backward(op: str, dscores: Any, cache: Any, kind: type, keys: Any) -> None:
     s = Signature(op)
-    s.cache("cache", cache, kind, op.replace("backward", "forward"))
+    s.cache("cache", cache, Cache(kind))
     s.floats("cache (its keys)", keys, "N S K")  # binds N, S, the dtype and the backend
     s.floats("dscores", dscores, "N S")
 
@@ -326,7 +284,7 @@ def _additive_keys_forward(keys, Wk):
 
 def _additive_keys_backward(dkproj, cache):
     s = Signature("additive_keys_backward")
-    s.cache("cache", cache, KeysCache, "additive_keys_forward")
+    s.cache("cache", cache, Cache(KeysCache))
     s.floats("cache.keys", cache.keys, "N S Hk")
     s.floats("cache.Wk", cache.Wk, "Hk A")
     s.floats("dkproj", dkproj, "N S A")
@@ -376,15 +334,15 @@ def _attention_forward(scores, values, mask=None):
     s = Signature("attention_forward")
     s.floats("scores", scores, "N S")
     s.floats("values", values, "N S Hv")
-    s.mask("mask", mask, "N S")
+    s.check("mask", mask, parse_spec("N S bool?"), {})
 
 
 def _attention_backward(dcontext, dweights, cache):
     s = Signature("attention_backward")
-    s.cache("cache", cache, AttentionCache, "attention_forward")
+    s.cache("cache", cache, Cache(AttentionCache))
     s.floats("cache.values", cache.values, "N S Hv")
     s.floats("dcontext", dcontext, "N Hv")
-    s.maybe_floats("dweights", dweights, "N S")
+    s.check("dweights", dweights, parse_spec("N S?"), {})
 
 
 # ---------------------------------------------------------------------------------------
@@ -393,14 +351,8 @@ def _attention_backward(dcontext, dweights, cache):
 sigmoid = _checked(_act.sigmoid, _sigmoid)
 sigmoid_backward = _checked(_act.sigmoid_backward, _sigmoid_backward)
 tanh_backward = _checked(_act.tanh_backward, _tanh_backward)
-affine_forward = _checked(_lin.affine_forward, _affine_forward)
-affine_backward = _checked(_lin.affine_backward, _affine_backward)
-embedding_forward = _checked(_emb.embedding_forward, _embedding_forward)
-embedding_backward = _checked(_emb.embedding_backward, _embedding_backward)
 softmax_forward = _checked(_sm.softmax_forward, _softmax_forward)
 softmax_backward = _checked(_sm.softmax_backward, _softmax_backward)
-cross_entropy_forward = _checked(_loss.cross_entropy_forward, _cross_entropy_forward)
-cross_entropy_backward = _checked(_loss.cross_entropy_backward, _cross_entropy_backward)
 lstm_step_forward = _checked(_lstm.lstm_step_forward, _lstm_step_forward)
 lstm_step_backward = _checked(_lstm.lstm_step_backward, _lstm_step_backward)
 lstm_forward = _checked(_lstm.lstm_forward, _lstm_forward)

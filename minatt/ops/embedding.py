@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -39,6 +40,7 @@ class EmbeddingCache(NamedTuple):
     vocab_size: int  # V
 
 
+@contract(W="V D", ids="... int<V")
 def embedding_forward(ids: Array, W: Array) -> tuple[Array, EmbeddingCache]:
     """V vocabulary size, D embedding size; ids may have any shape (...).
 
@@ -56,6 +58,7 @@ def embedding_forward(ids: Array, W: Array) -> tuple[Array, EmbeddingCache]:
     return out, EmbeddingCache(ids, int(W.shape[0]))
 
 
+@contract(cache=Cache(EmbeddingCache, ids="... int"), dout="... D")
 def embedding_backward(dout: Array, cache: EmbeddingCache) -> Array:
     """V vocabulary size, D embedding size, K = number of ids.
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from minatt.validate import Cache, contract
+
 Array = Any
 
 
@@ -26,6 +28,7 @@ class AffineCache(NamedTuple):
     x_shape: tuple  # (..., D) the input's original shape, to unfold dx
 
 
+@contract(x="... D", W="D M", b="M")
 def affine_forward(x: Array, W: Array, b: Array) -> tuple[Array, AffineCache]:
     """D input features, M output features, K = product of x's leading dims.
 
@@ -48,6 +51,7 @@ def affine_forward(x: Array, W: Array, b: Array) -> tuple[Array, AffineCache]:
     return out, AffineCache(x2, W, tuple(x.shape))
 
 
+@contract(cache=Cache(AffineCache, W="D M", x_shape="... D shape"), dout="... M")
 def affine_backward(dout: Array, cache: AffineCache) -> tuple[Array, Array, Array]:
     """D input features, M output features, K = product of the leading dims.
 

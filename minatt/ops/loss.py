@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -34,6 +35,7 @@ class CrossEntropyCache(NamedTuple):
     logits_shape: tuple  # (..., V)
 
 
+@contract(ignore_index="id?", logits="... V", targets="... int<V|ignore_index")
 def cross_entropy_forward(
     logits: Array, targets: Array, ignore_index: int | None = None
 ) -> tuple[float, CrossEntropyCache]:
@@ -69,6 +71,7 @@ def cross_entropy_forward(
     return loss, CrossEntropyCache(p, safe_targets, counted, n_counted, tuple(logits.shape))
 
 
+@contract(cache=Cache(CrossEntropyCache), dloss="number")
 def cross_entropy_backward(cache: CrossEntropyCache, dloss: float = 1.0) -> Array:
     """V vocabulary size, K = product of the leading dims.
 
