@@ -341,17 +341,21 @@ class Signature:
             self.source.setdefault("...", name)
             shape = shape[len(before):]
         for (k, letters), size in zip(axes, shape):
-            if len(letters) == 1 and letters[0] not in dims:
-                self._bind(name, k, letters[0], size)
-            elif size != k * (sum(dims[t] for t in letters) if letters else 1):
+            new = [t for t in letters if t not in dims]
+            if len(new) == 1:  # "4H" or "Hq+Hk" with Hk known: the axis fixes the new letter
+                rest = sum(dims[t] for t in letters if t in dims)
+                if rest and size <= k * rest:
+                    self._mismatch(name, _parse(pattern), full)
+                self._bind(name, k, new[0], size, rest)
+            elif not new and size != k * (sum(dims[t] for t in letters) if letters else 1):
                 self._mismatch(name, _parse(pattern), full)
 
-    def _bind(self, name: str, k: int, letter: str, size: int) -> None:
+    def _bind(self, name: str, k: int, letter: str, size: int, rest: int = 0) -> None:
         if size % k:
             self.fail(name, f"expected a size that is a multiple of {k} ({k}{letter}) on that axis, got {size}")
         if size == 0:
             self.fail(name, _EMPTY.get(letter, f"has size 0 on axis {letter}: every size must be positive"))
-        self.dims[letter], self.source[letter] = size // k, name
+        self.dims[letter], self.source[letter] = size // k - rest, name
 
     def _mismatch(self, name: str, tokens: tuple[str, ...], shape: tuple) -> None:
         want: list[str] = []
@@ -360,18 +364,17 @@ class Signature:
             if token == "...":
                 want.append("...")
                 continue
-            if "+" in token:
-                want.append(str(sum(self.dims[t] for t in token.split("+"))))
-                letters = token.split("+")
-            else:
-                k, letter = _split_multiple(token)
-                if letter and letter not in self.dims:
-                    want.append(token)  # not bound yet: any size goes
-                    continue
-                want.append(str(k * self.dims[letter]) if letter else str(k))
-                letters = [letter] if letter else []
+            k, letter = _split_multiple(token)
+            letters = token.split("+") if "+" in token else [letter] if letter else []
+            if not letters:
+                want.append(str(k))
+            elif all(t in self.dims for t in letters):
+                want.append(str(k * sum(self.dims[t] for t in letters)))
+            else:  # not bound yet: any size goes, plus the known part
+                known = sum(self.dims[t] for t in letters if t in self.dims)
+                want.append("+".join([t for t in letters if t not in self.dims] + ([str(known)] if known else [])))
             for t in letters:
-                if self.source.get(t, name) != name:
+                if t in self.dims and self.source.get(t, name) != name:
                     why[t] = f"{t} = {self.dims[t]} from {self.source[t]}"
         reason = f" ({', '.join(why.values())})" if why else ""
         self.fail(name, f"expected shape ({', '.join(tokens)}) = ({', '.join(want)}){reason}, got {shape}")
@@ -406,11 +409,24 @@ class Contract:
             raise TypeError(f"contract of {self.op}: no parameter named {', '.join(unknown)}")
         self.parameters = [(name, p.default) for name, p in parameters.items()]
         self.specs = {name: _spec(spec) for name, spec in specs.items()}
-        bound = ""
+        bound: set[str] = set()
         for name, spec in self.specs.items():
-            if isinstance(spec, Spec) and spec.vocab and spec.vocab not in bound.split():
-                raise TypeError(f"contract of {self.op}: {name}: {spec.vocab} must be bound by an earlier argument")
-            bound += " " + (spec.axes if isinstance(spec, Spec) else "")
+            self._check_order(name, spec, bound)
+
+    def _check_order(self, name: str, spec: Spec | Cache, bound: set[str]) -> None:
+        """Fail at the decorator unless every letter can be known when it is needed: ``int<V`` after V,
+        and at most one new letter per axis ("Hq+Hk" once Hq or Hk is known)."""
+        if isinstance(spec, Cache):
+            for field, field_spec in spec.fields.items():
+                self._check_order(f"{name}.{field}", field_spec, bound)
+            return
+        if spec.vocab and spec.vocab not in bound:
+            raise TypeError(f"contract of {self.op}: {name}: {spec.vocab} must be bound by an earlier argument")
+        for _, letters in _compile(spec.axes)[1]:
+            if len(set(letters) - bound) > 1:
+                raise TypeError(f"contract of {self.op}: {name}: {'+'.join(letters)} has two letters "
+                                "no earlier argument binds")
+            bound.update(letters)
 
     def arguments(self, args: tuple, kwargs: dict) -> dict[str, Any] | None:
         """The call's arguments by name (defaults filled in), or None when the call itself is wrong."""

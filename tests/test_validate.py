@@ -68,6 +68,8 @@ def test_a_contract_names_only_real_parameters():
         contract(x="N", y="N")(f)
     with pytest.raises(TypeError, match=r"^contract of f: ids: V must be bound by an earlier argument$"):
         contract(ids="N int<V", x="V")(f)
+    with pytest.raises(TypeError, match=r"^contract of f: x: Hq\+Hk has two letters no earlier argument binds$"):
+        contract(x="N Hq+Hk", ids="N int")(f)
     with pytest.raises(ValueError, match="bad contract spec 'N bolean'"):
         contract(x="N bolean")
 
@@ -124,6 +126,21 @@ def test_a_fixed_size_axis():
     pair(np.ones((3, 2)))
     with pytest.raises(ShapeError, match=r"^<lambda>: x: expected shape \(N, 2\) = \(3, 2\), got \(3, 4\)$"):
         pair(np.ones((3, 4)))
+
+
+def test_a_sum_with_one_new_letter_binds_it():
+    @contract(q="N Hq", Wa="Hq+Hk A", keys="N S Hk")
+    def concat(q, Wa, keys):
+        return "ran"
+
+    q = np.ones((2, 3))
+    assert concat(q, np.ones((8, 4)), np.ones((2, 5, 5))) == "ran"  # Hk = 8 - 3
+    with pytest.raises(ShapeError, match=r"^concat: keys: expected shape \(N, S, Hk\) = \(2, 5, 5\) \(N = 2 from q, "
+                                         r"Hk = 5 from Wa\), got \(2, 5, 4\)$"):
+        concat(q, np.ones((8, 4)), np.ones((2, 5, 4)))
+    with pytest.raises(ShapeError, match=r"^concat: Wa: expected shape \(Hq\+Hk, A\) = \(Hk\+3, A\) \(Hq = 3 from q\), "
+                                         r"got \(3, 4\)$"):
+        concat(q, np.ones((3, 4)), np.ones((2, 5, 4)))
 
 
 def test_caches_inside_caches_and_shape_fields():

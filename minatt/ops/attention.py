@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -30,6 +31,7 @@ class AttentionCache(NamedTuple):
     values: Array  # (N, S, Hv)
 
 
+@contract(scores="N S", values="N S Hv", mask="N S bool?")
 def attention_forward(
     scores: Array, values: Array, mask: Array | None = None
 ) -> tuple[Array, Array, AttentionCache]:
@@ -52,6 +54,7 @@ def attention_forward(
     return context, weights, AttentionCache(softmax=softmax_cache, values=values)
 
 
+@contract(cache=Cache(AttentionCache, values="N S Hv"), dcontext="N Hv", dweights="N S?")
 def attention_backward(
     dcontext: Array, dweights: Array | None, cache: AttentionCache
 ) -> tuple[Array, Array]:

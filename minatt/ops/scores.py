@@ -39,6 +39,7 @@ import math
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -54,6 +55,7 @@ class DotCache(NamedTuple):
     keys: Array  # (N, S, H)
 
 
+@contract(q="N H", keys="N S H")
 def dot_score_forward(q: Array, keys: Array) -> tuple[Array, DotCache]:
     """Dot-product scores. N batch, S source steps, H = Hq = Hk.
 
@@ -67,6 +69,7 @@ def dot_score_forward(q: Array, keys: Array) -> tuple[Array, DotCache]:
     return scores, DotCache(q=q, keys=keys)
 
 
+@contract(cache=Cache(DotCache, keys="N S H"), dscores="N S")
 def dot_score_backward(dscores: Array, cache: DotCache) -> tuple[Array, Array]:
     """dscores (N, S) -> dq (N, H), dkeys (N, S, H)."""
     xp = array_module(dscores)
@@ -82,6 +85,7 @@ class ScaledDotCache(NamedTuple):
     scale: float  # 1 / sqrt(H)
 
 
+@contract(q="N H", keys="N S H")
 def scaled_dot_score_forward(q: Array, keys: Array) -> tuple[Array, ScaledDotCache]:
     """Scaled dot-product scores (Vaswani et al. 2017). N batch, S source steps, H = Hq = Hk.
 
@@ -97,6 +101,7 @@ def scaled_dot_score_forward(q: Array, keys: Array) -> tuple[Array, ScaledDotCac
     return scores, ScaledDotCache(dot=dot_cache, scale=scale)
 
 
+@contract(cache=Cache(ScaledDotCache, dot=Cache(DotCache, keys="N S H")), dscores="N S")
 def scaled_dot_score_backward(dscores: Array, cache: ScaledDotCache) -> tuple[Array, Array]:
     """dscores (N, S) -> dq (N, H), dkeys (N, S, H)."""
     ddot = cache.scale * dscores  # (N, S)
@@ -115,6 +120,7 @@ class GeneralKeysCache(NamedTuple):
     Wa: Array  # (Hq, Hk)
 
 
+@contract(keys="N S Hk", Wa="Hq Hk")
 def general_keys_forward(keys: Array, Wa: Array) -> tuple[Array, GeneralKeysCache]:
     """Project the keys into query space for the general score, once per batch. N, S, Hq, Hk.
 
@@ -128,6 +134,7 @@ def general_keys_forward(keys: Array, Wa: Array) -> tuple[Array, GeneralKeysCach
     return kW, GeneralKeysCache(keys=keys, Wa=Wa)
 
 
+@contract(cache=Cache(GeneralKeysCache, keys="N S Hk", Wa="Hq Hk"), dkW="N S Hq")
 def general_keys_backward(dkW: Array, cache: GeneralKeysCache) -> tuple[Array, Array]:
     """dkW (N, S, Hq) -> dkeys (N, S, Hk), dWa (Hq, Hk)."""
     xp = array_module(dkW)
@@ -144,6 +151,7 @@ class GeneralCache(NamedTuple):
     score: DotCache  # score.q is q, score.keys is kW
 
 
+@contract(q="N Hq", keys="N S Hk", Wa="Hq Hk")
 def general_score_forward(q: Array, keys: Array, Wa: Array) -> tuple[Array, GeneralCache]:
     """Bilinear ("general") scores in one call. N batch, S source steps, Hq query, Hk key size.
 
@@ -156,6 +164,7 @@ def general_score_forward(q: Array, keys: Array, Wa: Array) -> tuple[Array, Gene
     return scores, GeneralCache(keys=keys_cache, score=score_cache)
 
 
+@contract(cache=Cache(GeneralCache, score=Cache(DotCache, keys="N S Hq")), dscores="N S")
 def general_score_backward(dscores: Array, cache: GeneralCache) -> tuple[Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq, Hk)."""
     dq, dkW = dot_score_backward(dscores, cache.score)
@@ -174,6 +183,7 @@ class KeysCache(NamedTuple):
     Wk: Array  # (Hk, A)
 
 
+@contract(keys="N S Hk", Wk="Hk A")
 def additive_keys_forward(keys: Array, Wk: Array) -> tuple[Array, KeysCache]:
     """Project the keys for additive attention, once per batch. N, S, Hk key size, A attention size.
 
@@ -187,6 +197,7 @@ def additive_keys_forward(keys: Array, Wk: Array) -> tuple[Array, KeysCache]:
     return kproj, KeysCache(keys=keys, Wk=Wk)
 
 
+@contract(cache=Cache(KeysCache, keys="N S Hk", Wk="Hk A"), dkproj="N S A")
 def additive_keys_backward(dkproj: Array, cache: KeysCache) -> tuple[Array, Array]:
     """dkproj (N, S, A) -> dkeys (N, S, Hk), dWk (Hk, A)."""
     xp = array_module(dkproj)
@@ -205,6 +216,7 @@ class ProjectedCache(NamedTuple):
     t: Array  # (N, S, A) tanh(q Wq + kproj)
 
 
+@contract(q="N Hq", kproj="N S A", Wq="Hq A", v="A")
 def additive_score_projected_forward(
     q: Array, kproj: Array, Wq: Array, v: Array
 ) -> tuple[Array, ProjectedCache]:
@@ -223,6 +235,7 @@ def additive_score_projected_forward(
     return scores, ProjectedCache(q=q, Wq=Wq, v=v, t=t)
 
 
+@contract(cache=Cache(ProjectedCache, t="N S A"), dscores="N S")
 def additive_score_projected_backward(
     dscores: Array, cache: ProjectedCache
 ) -> tuple[Array, Array, Array, Array]:
@@ -247,6 +260,7 @@ class AdditiveCache(NamedTuple):
     score: ProjectedCache
 
 
+@contract(q="N Hq", keys="N S Hk", Wq="Hq A", Wk="Hk A", v="A")
 def additive_score_forward(
     q: Array, keys: Array, Wq: Array, Wk: Array, v: Array
 ) -> tuple[Array, AdditiveCache]:
@@ -262,6 +276,7 @@ def additive_score_forward(
     return scores, AdditiveCache(keys=keys_cache, score=score_cache)
 
 
+@contract(cache=Cache(AdditiveCache, score=Cache(ProjectedCache, t="N S A")), dscores="N S")
 def additive_score_backward(
     dscores: Array, cache: AdditiveCache
 ) -> tuple[Array, Array, Array, Array, Array]:
@@ -282,6 +297,7 @@ class ConcatKeysCache(NamedTuple):
     Hq: int
 
 
+@contract(keys="N S Hk", Wa="Hq+Hk A")
 def concat_keys_forward(keys: Array, Wa: Array) -> tuple[Array, ConcatKeysCache]:
     """The keys' half of concat, once per batch: additive_keys_forward with Wk = Wa[Hq:].
 
@@ -293,6 +309,7 @@ def concat_keys_forward(keys: Array, Wa: Array) -> tuple[Array, ConcatKeysCache]
     return kproj, ConcatKeysCache(additive=additive, Hq=Hq)
 
 
+@contract(cache=Cache(ConcatKeysCache, additive=Cache(KeysCache, keys="N S Hk", Wk="Hk A")), dkproj="N S A")
 def concat_keys_backward(dkproj: Array, cache: ConcatKeysCache) -> tuple[Array, Array]:
     """dkproj (N, S, A) -> dkeys (N, S, Hk), dWa (Hq + Hk, A)."""
     xp = array_module(dkproj)
@@ -309,6 +326,7 @@ class ConcatProjectedCache(NamedTuple):
     Hk: int
 
 
+@contract(q="N Hq", kproj="N S A", Wa="Hq+Hk A", v="A")
 def concat_score_projected_forward(
     q: Array, kproj: Array, Wa: Array, v: Array
 ) -> tuple[Array, ConcatProjectedCache]:
@@ -322,6 +340,7 @@ def concat_score_projected_forward(
     return scores, ConcatProjectedCache(additive=additive, Hk=Wa.shape[0] - Hq)
 
 
+@contract(cache=Cache(ConcatProjectedCache, additive=Cache(ProjectedCache, t="N S A")), dscores="N S")
 def concat_score_projected_backward(
     dscores: Array, cache: ConcatProjectedCache
 ) -> tuple[Array, Array, Array, Array]:
@@ -340,6 +359,7 @@ class ConcatCache(NamedTuple):
     score: ConcatProjectedCache
 
 
+@contract(q="N Hq", keys="N S Hk", Wa="Hq+Hk A", v="A")
 def concat_score_forward(q: Array, keys: Array, Wa: Array, v: Array) -> tuple[Array, ConcatCache]:
     """Luong's concat scores in one call. N, S, Hq, Hk, A attention size.
 
@@ -353,6 +373,8 @@ def concat_score_forward(q: Array, keys: Array, Wa: Array, v: Array) -> tuple[Ar
     return scores, ConcatCache(keys=keys_cache, score=score_cache)
 
 
+@contract(cache=Cache(ConcatCache, score=Cache(ConcatProjectedCache, additive=Cache(ProjectedCache, t="N S A"))),
+          dscores="N S")
 def concat_score_backward(dscores: Array, cache: ConcatCache) -> tuple[Array, Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq + Hk, A), dv (A,)."""
     dq, dkproj, dWa_query, dv = concat_score_projected_backward(dscores, cache.score)

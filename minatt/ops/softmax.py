@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -25,6 +26,7 @@ class SoftmaxCache(NamedTuple):
     p: Array  # same shape as x
 
 
+@contract(x="... S", mask="... S bool broadcastable?")
 def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, SoftmaxCache]:
     """Softmax over the last axis (S positions) of x, ignoring positions where mask is False.
 
@@ -47,6 +49,7 @@ def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, Softmax
     return p, SoftmaxCache(p=p)
 
 
+@contract(cache=Cache(SoftmaxCache, p="... S"), dp="... S")
 def softmax_backward(dp: Array, cache: SoftmaxCache) -> Array:
     """Gradient through p = softmax(x): dx = p * (dp - sum(p * dp)), shaped (..., S) like dp.
 
