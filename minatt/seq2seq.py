@@ -31,6 +31,9 @@ attention maps are reported as zeros.
 Backward, in reverse: cross-entropy -> output matmul -> decoder steps (reverse time) -> the
 per-step key gradients summed once -> scorer's key projection (once) -> bridge -> encoder
 (both directions) -> embeddings. Decoding (greedy, beam) is in :mod:`minatt.search`.
+
+Checks. ``loss``, ``loss_and_grads``, ``greedy`` and ``beam`` validate the batch once, here,
+and run everything below with the ops' contract checks off (:func:`minatt.validate.unchecked`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from minatt.ops.activations import tanh_backward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
 from minatt.search import Decoded, beam_search, greedy_search
 from minatt.transformer import TransformerEncoder
+from minatt.validate import unchecked
 
 Array = Any
 
@@ -268,6 +272,7 @@ class Seq2Seq:
         loss, loss_cache = cross_entropy_forward(logits, targets, ignore_index=pad)
         return loss, LossCache(enc_cache, dec_cache, loss_cache)
 
+    @unchecked()
     def loss(self, batch: Any) -> float:
         """Mean cross-entropy per real target token (tgt_mask True) of a Batch, teacher forced."""
         return self._forward(batch)[0]
@@ -276,6 +281,7 @@ class Seq2Seq:
         """Raise the ShapeError that loss_and_grads would raise for ``batch``, or return None."""
         self._device_batch(batch)
 
+    @unchecked()
     def loss_and_grads(self, batch: Any) -> tuple[float, dict[str, Array]]:
         """The loss and d loss / d params (a dict keyed and ordered like ``params``)."""
         loss, cache = self._forward(batch)
@@ -286,6 +292,7 @@ class Seq2Seq:
         return loss, {name: grads[name] for name in self.params}
 
     # -- decoding ------------------------------------------------------------------------
+    @unchecked()
     def greedy(self, src: Any, src_mask: Any, max_len: int) -> Decoded:
         """Greedy decoding of up to max_len tokens (see :func:`minatt.search.greedy_search`)."""
         max_len = _positive("max_len", max_len)
@@ -293,6 +300,7 @@ class Seq2Seq:
         mem, h0, c0, _ = self.encode(src, src_mask)
         return greedy_search(self.decoder, mem, h0, c0, max_len, self.config)
 
+    @unchecked()
     def beam(self, src: Any, src_mask: Any, max_len: int, k: int) -> Decoded:
         """Beam search with k beams per sequence (see :func:`minatt.search.beam_search`)."""
         max_len, k = _positive("max_len", max_len), _positive("k", k)

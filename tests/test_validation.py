@@ -345,14 +345,28 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
            ops.tanh_backward, _r(rng, D, N), np.tanh(_r(rng, N, D)))
 
 
-def test_errors_raised_inside_the_model_loops_are_not_checked_twice():
-    """The model calls the submodule functions: the checked wrappers live only in minatt.ops."""
-    import minatt.decoders
-    import minatt.nn
+@pytest.mark.parametrize("settings", [dict(), dict(cell="gru", score="concat", decoder="luong", bidirectional=True),
+                                      dict(score="general", decoder="luong", input_feeding=False)])
+def test_the_model_runs_its_loops_with_the_checks_off(settings, monkeypatch):
+    """loss, loss_and_grads, greedy and beam check their batch once; no op call inside them is checked."""
+    from minatt import validate
+    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.tasks import make_task
 
-    for module in (minatt.nn, minatt.decoders):
-        for value in vars(module).values():
-            assert getattr(value, "__module__", "") != "minatt.ops", (module.__name__, value)
+    checked = []
+    real = validate.Contract.check
+    monkeypatch.setattr(validate.Contract, "check", lambda self, *a: (checked.append(self.op), real(self, *a))[1])
+    task = make_task("reverse", min_len=2, max_len=4)
+    model = Seq2Seq(Seq2SeqConfig(src_vocab=len(task.src_vocab), tgt_vocab=len(task.tgt_vocab), embed=4, hidden=6,
+                                  **settings))
+    batch = task.batch(np.random.default_rng(0), 3)
+    model.loss_and_grads(batch)
+    model.loss(batch)
+    model.greedy(batch.src, batch.src_mask, max_len=3)
+    model.beam(batch.src, batch.src_mask, max_len=3, k=2)
+    assert checked == [] and validate.checking()
+    model.encode(*model._device_source(batch.src, batch.src_mask))  # a user's own call into the model is checked
+    assert "embedding_forward" in checked
 
 
 # -- the model's boundary -------------------------------------------------------------------------

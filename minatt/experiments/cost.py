@@ -24,6 +24,7 @@ from minatt.backend import array_module, default_dtype, randn, synchronize, use
 from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, log, write_result
 from minatt.runtime import blas_threads
+from minatt.validate import unchecked
 
 __all__ = ["SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "model_batch", "run_cost", "score_cost"]
 
@@ -106,6 +107,7 @@ def _score_inputs(N: int, S: int, T: int, H: int, seed: int = 0) -> dict[str, An
             "v": randn(rng, (H,), s), "Wcat": randn(rng, (2 * H, H), s)}
 
 
+@unchecked()  # time the math, as the model runs it, not the ops' argument checks
 def _score_pass(kind: str, x: dict[str, Any]) -> tuple[int, Any]:
     """Forward for all T steps, then backward for all T steps; returns (cache bytes, dkeys)."""
     from minatt.ops import scores as ops
