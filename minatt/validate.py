@@ -341,6 +341,10 @@ class Signature:
             self.source.setdefault("...", name)
             shape = shape[len(before):]
         for (k, letters), size in zip(axes, shape):
+            if len(letters) == 1 and letters[0] in dims:  # the common case first: a known letter
+                if size != k * dims[letters[0]]:
+                    self._mismatch(name, _parse(pattern), full)
+                continue
             new = [t for t in letters if t not in dims]
             if len(new) == 1:  # "4H" or "Hq+Hk" with Hk known: the axis fixes the new letter
                 rest = sum(dims[t] for t in letters if t in dims)
