@@ -22,7 +22,8 @@ The spec of one argument is a string, axes first, then an optional kind, then ``
     "D 4H"  "Hq+Hk"  an axis k times a letter, or the sum of letters (names start with a capital)
     "... D"          any number of leading axes, bound as one group ("..." alone: any shape)
     "N T bool"       a bool mask (True = real token, False = padding)
-    "... S bool broadcastable"   a bool mask of any shape that broadcasts to (..., S)
+    "... S bool broadcastable"   a bool mask of any shape that broadcasts to (..., S), its letters
+                     bound by earlier arguments; "N 4H broadcastable": a float array that does
     "... int"        integer ids;  "... int<V": ids in [0, V), V bound by an earlier argument;
                      "... int<V|ignore_index": or equal to the argument ignore_index
     "... D shape"    a shape tuple (not an array), e.g. a cache's record of its input's shape
@@ -148,7 +149,7 @@ class Spec(NamedTuple):
     axes: str  # "N T D", "... S", "" for the scalar kinds
     kind: str  # "float", "bool", "int", "shape", "number" or "id"
     optional: bool = False  # None allowed
-    broadcast: bool = False  # a bool mask that only needs to broadcast to the axes
+    broadcast: bool = False  # the array only needs to broadcast to the axes (all bound before)
     vocab: str | None = None  # int<V: the letter bounding the ids
     ignore: str | None = None  # int<V|name: the argument whose value is also allowed
 
@@ -172,7 +173,7 @@ def parse_spec(text: str) -> Spec:
         kind, vocab, ignore = match[0].split("<")[0], match["vocab"], match["ignore"]
     axes = tokens[1:] if tokens[:1] == ["..."] else tokens
     bad = [t for t in axes if not _AXIS.fullmatch(t)]
-    if bad or (broadcast and kind != "bool"):
+    if bad or (broadcast and kind not in ("bool", "float")):
         raise ValueError(f"bad contract spec {text!r}: see minatt.validate for the spec language")
     return Spec(text, " ".join(tokens), kind, optional, broadcast, vocab, ignore)
 
@@ -242,7 +243,7 @@ class Signature:
         elif value is None and spec.optional:
             return
         elif spec.kind == "float":
-            self.floats(name, value, spec.axes)
+            self.floats(name, value, spec.axes, spec.broadcast)
         elif spec.kind == "bool":
             self.mask(name, value, spec.axes, spec.broadcast)
         elif spec.kind == "int":
@@ -267,8 +268,9 @@ class Signature:
                             f"{'CuPy' if self.device else 'NumPy'} array: put every argument on one backend "
                             "(minatt.asarray(a) moves an array to the current backend)")
 
-    def floats(self, name: str, a: Any, pattern: str) -> None:
-        """A floating-point array of ``pattern``, of the same dtype and backend as the others."""
+    def floats(self, name: str, a: Any, pattern: str, broadcast: bool = False) -> None:
+        """A floating-point array of ``pattern`` (with ``broadcast``: of a shape that broadcasts to it),
+        of the same dtype and backend as the others."""
         self._array(name, a, pattern)
         if a.dtype.kind != "f":
             self.fail(name, f"expected a floating-point array, got {describe(a)}")
@@ -277,7 +279,10 @@ class Signature:
         elif a.dtype != self.dtype:
             self.fail(name, f"expected dtype {self.dtype} like {self.dtype_from}, got {a.dtype} "
                             "(cast it with .astype; minatt never mixes float dtypes)")
-        self.shape(name, tuple(a.shape), pattern, a)
+        if broadcast:
+            self._broadcasts(name, tuple(a.shape), pattern, "an array")
+        else:
+            self.shape(name, tuple(a.shape), pattern, a)
 
     def ints(self, name: str, a: Any, pattern: str, vocab: str | None = None, ignore: Any = None) -> None:
         """An integer array of ``pattern``; with ``vocab`` (a bound letter) every id is in [0, vocab) or ``ignore``."""
@@ -303,14 +308,16 @@ class Signature:
         self._array(name, m, pattern)
         if m.dtype.kind != "b":
             self.fail(name, f"expected a bool mask (True = real token, False = padding), got {describe(m)}")
-        if not broadcast:
+        if broadcast:
+            self._broadcasts(name, tuple(m.shape), pattern, "a bool mask")
+        else:
             self.shape(name, tuple(m.shape), pattern, m)
-            return
+
+    def _broadcasts(self, name: str, shape: tuple, pattern: str, what: str) -> None:
         target = self.expected(pattern)
-        shape = tuple(m.shape)
         ok = len(shape) <= len(target) and all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
         if not ok:
-            self.fail(name, f"expected a bool mask of shape {target} (or one that broadcasts to it), got {shape}")
+            self.fail(name, f"expected {what} of shape {target} (or one that broadcasts to it), got {shape}")
 
     def cache(self, name: str, cache: Any, spec: Cache) -> None:
         """``cache`` must be a ``spec.kind`` (as the matching forward returns it); then its fields."""
@@ -426,7 +433,12 @@ class Contract:
             return
         if spec.vocab and spec.vocab not in bound:
             raise TypeError(f"contract of {self.op}: {name}: {spec.vocab} must be bound by an earlier argument")
-        for _, letters in _compile(spec.axes)[1]:
+        lead, axes = _compile(spec.axes)
+        if spec.broadcast and ({t for _, letters in axes for t in letters} - bound or (lead and "..." not in bound)):
+            raise TypeError(f"contract of {self.op}: {name}: a broadcastable spec needs every letter bound before it")
+        if lead:
+            bound.add("...")
+        for _, letters in axes:
             if len(set(letters) - bound) > 1:
                 raise TypeError(f"contract of {self.op}: {name}: {'+'.join(letters)} has two letters "
                                 "no earlier argument binds")

@@ -55,7 +55,8 @@ def test_specs_parse_into_axes_kind_and_flags():
     assert parse_spec("Hq+Hk 4H") == Spec("Hq+Hk 4H", "Hq+Hk 4H", "float")
     assert parse_spec("id?") == Spec("id?", "", "id", optional=True)
     assert parse_spec("... D shape").kind == "shape"
-    for bad in ("N T float", "N -1", "N ... D", "N T broadcastable", "4 H+"):
+    assert parse_spec("N 4H broadcastable") == Spec("N 4H broadcastable", "N 4H", "float", broadcast=True)
+    for bad in ("N T float", "N -1", "N ... D", "N T int broadcastable", "4 H+"):
         with pytest.raises(ValueError, match="bad contract spec"):
             parse_spec(bad)
 
@@ -68,6 +69,8 @@ def test_a_contract_names_only_real_parameters():
         contract(x="N", y="N")(f)
     with pytest.raises(TypeError, match=r"^contract of f: ids: V must be bound by an earlier argument$"):
         contract(ids="N int<V", x="V")(f)
+    with pytest.raises(TypeError, match=r"^contract of f: x: a broadcastable spec needs every letter bound before it$"):
+        contract(ids="N int", x="N D broadcastable")(f)
     with pytest.raises(TypeError, match=r"^contract of f: x: Hq\+Hk has two letters no earlier argument binds$"):
         contract(x="N Hq+Hk", ids="N int")(f)
     with pytest.raises(ValueError, match="bad contract spec 'N bolean'"):
@@ -141,6 +144,24 @@ def test_a_sum_with_one_new_letter_binds_it():
     with pytest.raises(ShapeError, match=r"^concat: Wa: expected shape \(Hq\+Hk, A\) = \(Hk\+3, A\) \(Hq = 3 from q\), "
                                          r"got \(3, 4\)$"):
         concat(q, np.ones((3, 4)), np.ones((2, 5, 4)))
+
+
+def test_a_float_argument_that_broadcasts():
+    with pytest.raises(TypeError, match=r"^contract of <lambda>: b: a broadcastable spec needs every letter bound"):
+        contract(x="N D", b="N 4H broadcastable", h="N H")(lambda x, b, h: "H is not known when b is checked")
+
+    @contract(x="N D", h="N H", b="N 4H broadcastable")
+    def step2(x, h, b):
+        return "ran"
+
+    x, h = np.ones((2, 3)), np.ones((2, 5))
+    for b in (np.ones(20), np.ones((2, 20)), np.ones((1, 20))):
+        assert step2(x, h, b) == "ran"
+    with pytest.raises(ShapeError, match=r"^step2: b: expected an array of shape \(2, 20\) \(or one that broadcasts to it\), "
+                                         r"got \(3, 20\)$"):
+        step2(x, h, np.ones((3, 20)))
+    with pytest.raises(ShapeError, match=r"^step2: b: expected dtype float64 like x, got float32"):
+        step2(x, h, np.ones(20, dtype=np.float32))
 
 
 def test_caches_inside_caches_and_shape_fields():
