@@ -1,4 +1,4 @@
-"""The contract mechanism itself (minatt.validate): the spec language, the switch, what a check reads.
+"""The contract mechanism itself (minatt.validate, minatt.specs): the spec language, the switch, what a check reads.
 
 The ops' own contracts and messages are tested in tests/test_validation.py.
 """
@@ -12,9 +12,11 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+import minatt.specs
 import minatt.validate
 from minatt.errors import ShapeError
-from minatt.validate import Cache, Spec, checking, contract, parse_spec, unchecked
+from minatt.specs import Spec, parse_spec
+from minatt.validate import Cache, checking, contract, unchecked
 
 
 class Inner(NamedTuple):
@@ -42,8 +44,9 @@ def probe_ids(ids, table, index=None, scale=1.0):
     return "ran"
 
 
-def test_the_module_docstring_examples_run():
-    assert doctest.testmod(minatt.validate, raise_on_error=False).failed == 0
+def test_the_docstring_examples_run():
+    for module in (minatt.validate, minatt.specs):
+        assert doctest.testmod(module, raise_on_error=False).failed == 0, module.__name__
 
 
 def test_specs_parse_into_axes_kind_and_flags():

@@ -194,7 +194,7 @@ def test_wrong_shape_says_which_letter_and_where_it_came_from(rng):
            ops.lstm_forward, **_lstm(rng, b=_r(rng, 21)))
     _fails(r"^gru_step_forward: Wx: expected shape \(D, 3H\) = \(6, 24\) \(D = 6 from x, H = 8 from h\), got \(6, 8\)$",
            ops.gru_step_forward, _r(rng, N, D), _r(rng, N, 8), _r(rng, D, 8), _r(rng, 8, 8), _r(rng, 8), _r(rng, 8))
-    from minatt.validate import Signature
+    from minatt.specs import Signature
 
     _fails(r"^op: W: expected a size that is a multiple of 4 \(4H\) on that axis, got 10$",
            Signature("op").floats, "W", _r(rng, 2, 10), "D 4H")
