@@ -26,7 +26,7 @@ def mutated(func, old, new):
     """A copy of func whose source has the one occurrence of ``old`` replaced by ``new``."""
     source = textwrap.dedent(inspect.getsource(func))
     assert source.count(old) == 1, f"{old!r} should occur once in {func.__name__}"
-    namespace = dict(func.__globals__)
+    namespace = dict(inspect.unwrap(func).__globals__)  # an op with a contract: its module's names
     flags = annotations.compiler_flag  # the __future__ feature imported above: keep annotations lazy
     code = compile(source.replace(old, new), f"<planted bug in {func.__name__}>", "exec", flags, True)
     exec(code, namespace)  # a test planting a bug in our own source

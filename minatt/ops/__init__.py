@@ -2,7 +2,7 @@
 
 Every op is defined once, in its submodule, with its shape contract declared on it
 (:func:`minatt.validate.contract`), and re-exported here under the same name:
-``minatt.ops.affine_forward is minatt.ops.linear.affine_forward``.
+``minatt.ops.lstm_forward is minatt.ops.lstm.lstm_forward``.
 
 A call from your code (lessons, exercises, experiments) checks every argument first: rank and
 shape (dimension letters bound across the arguments: x (N, T, D) and h0 (N, H) must agree on
@@ -24,15 +24,13 @@ minatt.errors.ShapeError: affine_forward: W: expected shape (D, M) = (3, M) (D =
 
 from __future__ import annotations
 
-from minatt.ops import activations as _act
-from minatt.ops import gru as _gru
-from minatt.ops import lstm as _lstm
+from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.attention import AttentionCache, attention_backward, attention_forward
 from minatt.ops.embedding import EmbeddingCache, embedding_backward, embedding_forward
-from minatt.ops.gru import GRUCache, GRUStepCache
+from minatt.ops.gru import GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from minatt.ops.linear import AffineCache, affine_backward, affine_forward
 from minatt.ops.loss import CrossEntropyCache, cross_entropy_backward, cross_entropy_forward
-from minatt.ops.lstm import LSTMCache, LSTMStepCache
+from minatt.ops.lstm import LSTMCache, LSTMStepCache, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from minatt.ops.scores import (
     AdditiveCache,
     ConcatCache,
@@ -66,25 +64,6 @@ from minatt.ops.scores import (
     scaled_dot_score_forward,
 )
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
-from minatt.validate import Cache, contract
-
-# Until ops/activations.py, lstm.py and gru.py declare their contracts on their defs (issue 10),
-# their checked versions are made here; these names are NOT the submodules' functions yet.
-sigmoid = contract(x="...")(_act.sigmoid)
-sigmoid_backward = contract(s="...", ds="...")(_act.sigmoid_backward)
-tanh_backward = contract(t="...", dt="...")(_act.tanh_backward)
-lstm_step_forward = contract(x="N D", h="N H", c="N H", Wx="D 4H", Wh="H 4H", b="4H")(_lstm.lstm_step_forward)
-lstm_step_backward = contract(cache=Cache(LSTMStepCache, c_prev="N H"), dh_next="N H?", dc_next="N H?")(
-    _lstm.lstm_step_backward)
-lstm_forward = contract(x="N T D", h0="N H", c0="N H", Wx="D 4H", Wh="H 4H", b="4H", mask="N T bool?")(
-    _lstm.lstm_forward)
-lstm_backward = contract(cache=Cache(LSTMCache, x="N T D", c0="N H"), dhs="N T H", dhT="N H?", dcT="N H?")(
-    _lstm.lstm_backward)
-gru_step_forward = contract(x="N D", h="N H", Wx="D 3H", Wh="H 3H", bx="3H", bh="3H")(_gru.gru_step_forward)
-gru_step_backward = contract(cache=Cache(GRUStepCache, h_prev="N H"), dh_next="N H")(_gru.gru_step_backward)
-gru_forward = contract(x="N T D", h0="N H", Wx="D 3H", Wh="H 3H", bx="3H", bh="3H", mask="N T bool?")(
-    _gru.gru_forward)
-gru_backward = contract(cache=Cache(GRUCache, x="N T D", Wh="H 3H"), dhs="N T H", dhT="N H?")(_gru.gru_backward)
 
 __all__ = [
     "AdditiveCache",

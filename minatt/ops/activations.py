@@ -12,21 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from minatt.backend import array_module
+from minatt.validate import contract
 
 Array = Any
 
 
+@contract(x="...")
 def sigmoid(x: Array) -> Array:
     """Logistic sigmoid, elementwise, stable for any x. Same shape and dtype as x."""
     xp = array_module(x)
     return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
+@contract(s="...", ds="...")
 def sigmoid_backward(ds: Array, s: Array) -> Array:
     """Gradient through s = sigmoid(x) given the output s: dx = ds * s * (1 - s)."""
     return ds * s * (1.0 - s)
 
 
+@contract(t="...", dt="... broadcastable")
 def tanh_backward(dt: Array, t: Array) -> Array:
     """Gradient through t = tanh(x) given the output t: dx = dt * (1 - t^2).
 

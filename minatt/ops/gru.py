@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.lstm import padded_steps
+from minatt.validate import Cache, contract
 
 __all__ = ["GRUCache", "GRUCellCache", "GRUStepCache", "gru_backward", "gru_cell_backward", "gru_cell_forward",
            "gru_forward", "gru_step_backward", "gru_step_forward", "gru_step_input_backward", "gru_weights_backward"]
@@ -99,6 +100,7 @@ class GRUStepCache(NamedTuple):
     cell: GRUCellCache  # holds h_prev
 
 
+@contract(x="N D", h="N H", Wx="D 3H", Wh="H 3H", bx="N 3H broadcastable", bh="3H")
 def gru_step_forward(x: Array, h: Array, Wx: Array, Wh: Array, bx: Array, bh: Array) -> tuple[Array, GRUStepCache]:
     """One GRU step; N batch, D input, H hidden.
 
@@ -112,6 +114,7 @@ def gru_step_forward(x: Array, h: Array, Wx: Array, Wh: Array, bx: Array, bh: Ar
     return h_next, GRUStepCache(x, Wx, Wh, cell)
 
 
+@contract(cache=Cache(GRUStepCache, x="N D", cell=Cache(GRUCellCache, h_prev="N H")), dh_next="N H")
 def gru_step_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, ...]:
     """Backward of :func:`gru_step_forward`; N batch, D input, H hidden.
 
@@ -159,6 +162,7 @@ class GRUCache(NamedTuple):
     flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
 
 
+@contract(x="N T D", h0="N H", Wx="D 3H", Wh="H 3H", bx="3H", bh="3H", mask="N T bool?")
 def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
                 mask: Array | None = None) -> tuple[Array, Array, GRUCache]:
     """A GRU over a batch of (padded) sequences; N batch, T steps, D input, H hidden.
@@ -191,6 +195,7 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     return hs, h, GRUCache(x, Wx, Wh, cells, h_prev, pad, flags)
 
 
+@contract(cache=Cache(GRUCache, x="N T D", Wh="H 3H"), dhs="N T H", dhT="N H?")
 def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array, ...]:
     """Backward of :func:`gru_forward`; N batch, T steps, D input, H hidden.
 

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
+from minatt.validate import Cache, contract
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
            "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "lstm_step_input_backward",
@@ -102,6 +103,7 @@ class LSTMStepCache(NamedTuple):
     cell: LSTMCellCache
 
 
+@contract(x="N D", h="N H", c="N H", Wx="D 4H", Wh="H 4H", b="N 4H broadcastable")
 def lstm_step_forward(x: Array, h: Array, c: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Array, Array, LSTMStepCache]:
     """One LSTM step; N batch, D input, H hidden.
 
@@ -114,6 +116,7 @@ def lstm_step_forward(x: Array, h: Array, c: Array, Wx: Array, Wh: Array, b: Arr
     return h_next, c_next, LSTMStepCache(x, h, Wx, Wh, cell)
 
 
+@contract(cache=Cache(LSTMStepCache, x="N D", h_prev="N H"), dh_next="N H?", dc_next="N H?")
 def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTMStepCache) -> tuple[Array, ...]:
     """Backward of :func:`lstm_step_forward`; N batch, D input, H hidden.
 
@@ -174,6 +177,7 @@ class LSTMCache(NamedTuple):
     flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
 
 
+@contract(x="N T D", h0="N H", c0="N H", Wx="D 4H", Wh="H 4H", b="4H", mask="N T bool?")
 def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
                  mask: Array | None = None) -> tuple[Array, tuple[Array, Array], LSTMCache]:
     """An LSTM over a batch of (padded) sequences; N batch, T steps, D input, H hidden.
@@ -207,6 +211,7 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     return hs, (h, c), LSTMCache(x, Wx, Wh, h_prev, cells, pad, flags)
 
 
+@contract(cache=Cache(LSTMCache, x="N T D", Wh="H 4H"), dhs="N T H", dhT="N H?", dcT="N H?")
 def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMCache) -> tuple[Array, ...]:
     """Backward of :func:`lstm_forward`; N batch, T steps, D input, H hidden.
 
