@@ -42,11 +42,19 @@ get their own messages. A check reads only ``.shape``, ``.dtype`` and the array'
 one exception: ``int<V`` needs a min/max over the ids (on a GPU, a wait for the device).
 
 When checks run: on every call from user code (lessons, exercises, experiments, your own
-scripts), a few microseconds per call. Inside a checked op the nested op calls are not checked
-again, and the model enters :func:`unchecked` once per batch (``Seq2Seq.loss``,
+scripts), about ten microseconds per call. Inside a checked op the nested op calls are not
+checked again, and the model enters :func:`unchecked` once per batch (``Seq2Seq.loss``,
 ``loss_and_grads``, ``greedy``, ``beam``), so in its time loops an op call pays one flag read
-(about 0.2 microseconds in all, measured) and no checks; the model validates its own inputs
-once, at its boundary. The parsing and checking machinery is in :mod:`minatt.specs`.
+(0.1 to 0.3 microseconds more than a plain call, measured; a few hundred op calls make a
+training step) and no checks; the model validates its own inputs once, at its boundary. The
+parsing and checking machinery is in :mod:`minatt.specs`.
+
+Why not jaxtyping with beartype (``Float[ndarray, "D M"]`` annotations)? Tried (0.3.11 and
+0.23.1) on ``affine_forward``: its error is a nine-line TypeCheckError that shows the axis
+values (D=3) but not which argument fixed them; it has no rule for mixed NumPy/CuPy arguments,
+ids outside the vocabulary or empty batches; a checked call took about 75 microseconds against
+about 20 here, on the same (busy) machine; and it is switched off for the whole process, not
+for one block of code such as a training step. Two dependencies for less than this file does.
 """
 
 from __future__ import annotations

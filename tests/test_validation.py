@@ -1,4 +1,4 @@
-"""The checked ops in minatt.ops: same results as the unchecked ones, and a one-line error for every mistake.
+"""The ops' contracts: one name per op, the same results with the checks off, and a one-line error for every mistake.
 
 Every error test asserts the message (the op, the argument, what was expected, what was given),
 not just the exception type.
