@@ -305,6 +305,20 @@ def test_empty_batches_and_zero_length_sequences(rng):
            np.zeros((0, 3), dtype=np.int64), _r(rng, V, D))
 
 
+def test_the_transformer_ops_declare_contracts_too(rng):
+    from minatt.ops.layernorm import layer_norm_forward
+    from minatt.ops.self_attention import multihead_attention_forward
+    from minatt.ops.transformer import encoder_layer_forward
+
+    _fails(r"^layer_norm_forward: b: expected shape \(D\) = \(6\) \(D = 6 from x\), got \(5,\)$",
+           layer_norm_forward, _r(rng, N, T, D), _r(rng, D), _r(rng, 5))
+    W, b = _r(rng, D, D), _r(rng, D)
+    _fails(r"^multihead_attention_forward: Wv: expected shape \(D, D\) = \(6, 6\) \(D = 6 from xq\), got \(6, 3\)$",
+           multihead_attention_forward, _r(rng, N, T, D), _r(rng, N, S, D), W, b, W, b, _r(rng, D, 3), b, W, b, 2)
+    _fails(r"^encoder_layer_forward: p: expected the EncoderLayerParams, got tuple$",
+           encoder_layer_forward, _r(rng, N, S, D), (b,) * 16, 2)
+
+
 # -- backward passes ------------------------------------------------------------------------------
 
 
@@ -339,7 +353,8 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
 
 
 @pytest.mark.parametrize("settings", [dict(), dict(cell="gru", score="concat", decoder="luong", bidirectional=True),
-                                      dict(score="general", decoder="luong", input_feeding=False)])
+                                      dict(score="general", decoder="luong", input_feeding=False),
+                                      dict(encoder="transformer", heads=2, score="dot")])
 def test_the_model_runs_its_loops_with_the_checks_off(settings, monkeypatch):
     """loss, loss_and_grads, greedy and beam check their batch once; no op call inside them is checked."""
     from minatt import validate

@@ -22,16 +22,19 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.linear import AffineCache, affine_backward, affine_forward
+from minatt.validate import Cache, contract
 
 Array = Any
 
 
+@contract(z="...")
 def relu(z: Array) -> Array:
     """max(z, 0), elementwise. Same shape and dtype as z."""
     xp = array_module(z)
     return xp.maximum(z, 0)
 
 
+@contract(r="...", dr="...")
 def relu_backward(dr: Array, r: Array) -> Array:
     """Gradient through r = relu(z) given the output r: dz = dr * (r > 0)."""
     return dr * (r > 0)
@@ -45,6 +48,7 @@ class FeedForwardCache(NamedTuple):
     outer: AffineCache  # out = r @ W2 + b2
 
 
+@contract(x="... D", W1="D F", b1="F", W2="F D", b2="D")
 def feedforward_forward(
     x: Array, W1: Array, b1: Array, W2: Array, b2: Array
 ) -> tuple[Array, FeedForwardCache]:
@@ -65,6 +69,7 @@ def feedforward_forward(
     return out, FeedForwardCache(inner, r, outer)
 
 
+@contract(cache=Cache(FeedForwardCache, r="... F", outer=Cache(AffineCache, W="F D")), dout="... D")
 def feedforward_backward(dout: Array, cache: FeedForwardCache) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of feedforward_forward. dout (..., D).
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -46,6 +47,7 @@ class LayerNormCache(NamedTuple):
     g: Array  # (D,)
 
 
+@contract(x="... D", g="D", b="D", eps="number")
 def layer_norm_forward(x: Array, g: Array, b: Array, eps: float = EPS) -> tuple[Array, LayerNormCache]:
     """Layer norm over the last axis. D features, any leading axes.
 
@@ -70,6 +72,7 @@ def layer_norm_forward(x: Array, g: Array, b: Array, eps: float = EPS) -> tuple[
     return y, LayerNormCache(xhat, inv_sigma, g)
 
 
+@contract(cache=Cache(LayerNormCache, xhat="... D"), dy="... D")
 def layer_norm_backward(dy: Array, cache: LayerNormCache) -> tuple[Array, Array, Array]:
     """Backward of layer_norm_forward. dy (..., D).
 

@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.linear import AffineCache, affine_backward, affine_forward
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -69,6 +70,7 @@ def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> A
     return allowed
 
 
+@contract(queries="N T K", keys="N S K", values="N S Dv", mask="N S bool?")
 def scaled_dot_attention_forward(
     queries: Array, keys: Array, values: Array, mask: Array | None = None, causal: bool = False
 ) -> tuple[Array, Array, DotAttentionCache]:
@@ -96,6 +98,7 @@ def scaled_dot_attention_forward(
     return out, weights, DotAttentionCache(queries, keys, values, softmax_cache, scale)
 
 
+@contract(cache=Cache(DotAttentionCache, queries="N T K", values="N S Dv"), dout="N T Dv")
 def scaled_dot_attention_backward(dout: Array, cache: DotAttentionCache) -> tuple[Array, Array, Array]:
     """Backward of scaled_dot_attention_forward. dout (N, T, Dv).
 
@@ -145,6 +148,8 @@ def merge_heads(x: Array, heads: int) -> Array:
     return x4.transpose(0, 2, 1, 3).reshape(Nh // heads, L, heads * dk)  # (N, L, h, dk) -> (N, L, D)
 
 
+@contract(xq="N T D", xkv="N S D", Wq="D D", bq="D", Wk="D D", bk="D", Wv="D D", bv="D",
+          Wo="D D", bo="D", mask="N S bool?")
 def multihead_attention_forward(
     xq: Array, xkv: Array, Wq: Array, bq: Array, Wk: Array, bk: Array, Wv: Array, bv: Array,
     Wo: Array, bo: Array, heads: int, mask: Array | None = None, causal: bool = False,
@@ -182,6 +187,7 @@ def multihead_attention_forward(
     return out, weights, MultiHeadCache(q_cache, k_cache, v_cache, attention_cache, o_cache, heads)
 
 
+@contract(cache=Cache(MultiHeadCache, q=Cache(AffineCache, x_shape="N T D shape")), dout="N T D")
 def multihead_attention_backward(dout: Array, cache: MultiHeadCache) -> tuple[Array, ...]:
     """Backward of multihead_attention_forward. dout (N, T, D).
 

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from minatt.ops.feedforward import FeedForwardCache, feedforward_backward, feedforward_forward
 from minatt.ops.layernorm import LayerNormCache, layer_norm_backward, layer_norm_forward
 from minatt.ops.self_attention import MultiHeadCache, multihead_attention_backward, multihead_attention_forward
+from minatt.validate import Cache, contract
 
 Array = Any
 
@@ -62,6 +63,9 @@ class EncoderLayerCache(NamedTuple):
     ln2: LayerNormCache
 
 
+@contract(x="N S D", p=Cache(EncoderLayerParams, Wq="D D", bq="D", Wk="D D", bk="D", Wv="D D", bv="D",
+          Wo="D D", bo="D", ln1_g="D", ln1_b="D", W1="D F", b1="F", W2="F D", b2="D", ln2_g="D", ln2_b="D"),
+          mask="N S bool?")
 def encoder_layer_forward(
     x: Array, p: EncoderLayerParams, heads: int, mask: Array | None = None
 ) -> tuple[Array, Array, EncoderLayerCache]:
@@ -88,6 +92,7 @@ def encoder_layer_forward(
     return y, weights, EncoderLayerCache(attention, ln1, ffn, ln2)
 
 
+@contract(cache=Cache(EncoderLayerCache, ln2=Cache(LayerNormCache, xhat="N S D")), dy="N S D")
 def encoder_layer_backward(dy: Array, cache: EncoderLayerCache) -> tuple[Array, EncoderLayerParams]:
     """Backward of encoder_layer_forward. dy (N, S, D).
 
