@@ -27,10 +27,13 @@ from __future__ import annotations
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.attention import AttentionCache, attention_backward, attention_forward
 from minatt.ops.embedding import EmbeddingCache, embedding_backward, embedding_forward
+from minatt.ops.feedforward import FeedForwardCache, feedforward_backward, feedforward_forward, relu, relu_backward
 from minatt.ops.gru import GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from minatt.ops.layernorm import LayerNormCache, layer_norm_backward, layer_norm_forward
 from minatt.ops.linear import AffineCache, affine_backward, affine_forward
 from minatt.ops.loss import CrossEntropyCache, cross_entropy_backward, cross_entropy_forward
 from minatt.ops.lstm import LSTMCache, LSTMStepCache, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from minatt.ops.positions import sinusoidal_positions
 from minatt.ops.scores import (
     AdditiveCache,
     ConcatCache,
@@ -63,7 +66,16 @@ from minatt.ops.scores import (
     scaled_dot_score_backward,
     scaled_dot_score_forward,
 )
+from minatt.ops.self_attention import (
+    DotAttentionCache,
+    MultiHeadCache,
+    multihead_attention_backward,
+    multihead_attention_forward,
+    scaled_dot_attention_backward,
+    scaled_dot_attention_forward,
+)
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
+from minatt.ops.transformer import EncoderLayerCache, EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 
 __all__ = [
     "AdditiveCache",
@@ -73,8 +85,12 @@ __all__ = [
     "ConcatKeysCache",
     "ConcatProjectedCache",
     "CrossEntropyCache",
+    "DotAttentionCache",
     "DotCache",
     "EmbeddingCache",
+    "EncoderLayerCache",
+    "EncoderLayerParams",
+    "FeedForwardCache",
     "GRUCache",
     "GRUStepCache",
     "GeneralCache",
@@ -82,6 +98,8 @@ __all__ = [
     "KeysCache",
     "LSTMCache",
     "LSTMStepCache",
+    "LayerNormCache",
+    "MultiHeadCache",
     "ProjectedCache",
     "ScaledDotCache",
     "SoftmaxCache",
@@ -107,6 +125,10 @@ __all__ = [
     "dot_score_forward",
     "embedding_backward",
     "embedding_forward",
+    "encoder_layer_backward",
+    "encoder_layer_forward",
+    "feedforward_backward",
+    "feedforward_forward",
     "general_keys_backward",
     "general_keys_forward",
     "general_score_backward",
@@ -115,14 +137,23 @@ __all__ = [
     "gru_forward",
     "gru_step_backward",
     "gru_step_forward",
+    "layer_norm_backward",
+    "layer_norm_forward",
     "lstm_backward",
     "lstm_forward",
     "lstm_step_backward",
     "lstm_step_forward",
+    "multihead_attention_backward",
+    "multihead_attention_forward",
+    "relu",
+    "relu_backward",
+    "scaled_dot_attention_backward",
+    "scaled_dot_attention_forward",
     "scaled_dot_score_backward",
     "scaled_dot_score_forward",
     "sigmoid",
     "sigmoid_backward",
+    "sinusoidal_positions",
     "softmax_backward",
     "softmax_forward",
     "tanh_backward",
