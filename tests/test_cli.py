@@ -95,6 +95,18 @@ def test_resume_continues_and_matches_a_straight_run(tmp_path, capsys):
     assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
 
 
+def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, capsys):
+    """Re-running the original command with --resume and a larger --steps works; a real change names both values."""
+    d = str(tmp_path / "r")
+    command = ["train", *TINY, "--task", "reverse", "--cell", "lstm", "--score", "bahdanau", "--decoder", "bahdanau"]
+    assert cli.main([*command, "--steps", "5", "--out", d, "--quiet"]) == 0
+    assert cli.main([*command, "--steps", "10", "--resume", d, "--quiet"]) == 0
+    assert _step(d) == 10
+    msg = _error(["train", "--resume", d, "--steps", "15", "--hidden", "16", "--embed", "12"], capsys)
+    assert msg == ("minatt: error: --embed cannot change when resuming (run has 8, you gave 12); "
+                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --backend")
+
+
 def test_gradcheck_subset_passes(capsys):
     assert cli.main(["gradcheck", "--op", "affine", "--op", "softmax"]) == 0
     out = capsys.readouterr().out
@@ -219,7 +231,7 @@ def test_run_directory_errors(run_dir, tmp_path, capsys):
                                                                               capsys)
     assert "does not exist" in _error(["predict", missing, "1"], capsys)
     msg = _error(["train", "--resume", str(run_dir), "--hidden", "32", "--lr", "0.1"], capsys)
-    assert "--hidden, --lr cannot change when resuming" in msg
+    assert "--hidden, --lr cannot change when resuming (--hidden: run has 16, you gave 32; --lr: run has 0.01" in msg
     msg = _error(["train", "--resume", str(run_dir), "--out", str(tmp_path / "x")], capsys)
     assert "--out cannot be combined with --resume" in msg
     msg = _error(["train", "--out", str(run_dir)], capsys)

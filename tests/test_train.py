@@ -253,8 +253,11 @@ def test_early_stopping_needs_patience_evaluations_in_a_row(tmp_path, monkeypatc
 
 def test_resume_rejects_fixed_settings_and_finished_runs(tmp_path):
     train(tiny(), tmp_path / "run")
-    with pytest.raises(ConfigError, match="cannot change hidden, lr when resuming"):
+    with pytest.raises(ConfigError, match=r"hidden, lr cannot change when resuming \(hidden: run has 16, you gave 32; "):
         resume(tmp_path / "run", hidden=32, lr=0.1)
+    config = read_run_config(tmp_path / "run")[0]
+    with pytest.raises(ConfigError, match="already trained"):  # equal values are no change: accepted
+        resume(tmp_path / "run", hidden=config.hidden, task=config.task)
     with pytest.raises(ConfigError, match=r"already trained 10 of steps=10: pass a larger --steps"):
         resume(tmp_path / "run")
     assert resume(tmp_path / "run", steps=15).step == 15

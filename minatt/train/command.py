@@ -20,7 +20,7 @@ from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, RESUMABLE, SCORES, TrainConfig
+from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, TrainConfig, resume_changes
 from minatt.train.loop import Trainer
 from minatt.train.prediction import predict
 from minatt.train.report import print_start, print_summary
@@ -114,7 +114,8 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"stop when N evaluations in a row reach --target (default: {d.patience})")
     g.add_argument("--out", metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
     g.add_argument("--resume", metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR from its checkpoint (may change only --steps, --target, "
+                   help="continue the run in RUN_DIR from its checkpoint (the original command line is accepted; "
+                        "it may change only --steps, --target, "
                         "--patience, --eval-every, --test-size, --backend)")
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
@@ -163,13 +164,8 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.resume:
         if args.out:
             raise ConfigError("--out cannot be combined with --resume: a resumed run stays in its directory")
-        fixed = [_flag(k) for k in given if k not in RESUMABLE]
-        if fixed:
-            raise ConfigError(
-                f"{', '.join(fixed)} cannot change when resuming (the run's config.json fixes it); "
-                f"resuming may change only {', '.join(_flag(k) for k in RESUMABLE)}"
-            )
         config, _ = read_run_config(args.resume)
+        given = resume_changes(config, given, name=_flag)
         backend, dtype = given.get("backend", config.backend), config.dtype
     else:
         config = TrainConfig(**given)

@@ -14,11 +14,11 @@ from typing import Any
 
 from minatt.backend import BACKENDS
 from minatt.errors import ConfigError, MinattError
-from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORES, Seq2Seq, Seq2SeqConfig
+from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORE_ALIASES, SCORES, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import TASKS, Task, make_task
 
 __all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "ENCODERS", "OPTIMIZERS", "RESUMABLE", "SCORES", "TrainConfig",
-           "build_model", "build_optimizer", "build_schedule", "build_task", "model_config"]
+           "build_model", "build_optimizer", "build_schedule", "build_task", "model_config", "resume_changes"]
 
 OPTIMIZERS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
@@ -128,6 +128,32 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed."""
         return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def resume_changes(config: TrainConfig, given: dict[str, Any], name: Callable[[str], str] = str) -> dict[str, Any]:
+    """The settings in ``given`` that differ from a resumed run's ``config``; refuse any not in :data:`RESUMABLE`.
+
+    A value equal to the run's own (the original command line run again) is no change. A real
+    change to a fixed setting raises :class:`ConfigError` naming the run's value and the given one;
+    ``name`` spells a setting as the caller's user knows it (``"hidden"``, or ``"--hidden"``).
+    """
+    def same(key: str, value: Any) -> bool:
+        old = getattr(config, key)
+        if key == "score":
+            return SCORE_ALIASES.get(value, value) == SCORE_ALIASES.get(old, old)
+        return value == old
+
+    changes = {k: v for k, v in given.items() if not same(k, v)}
+    fixed = [k for k in changes if k not in RESUMABLE]
+    if len(fixed) == 1:
+        k = fixed[0]
+        why = f"run has {getattr(config, k)}, you gave {changes[k]}"
+    else:
+        why = "; ".join(f"{name(k)}: run has {getattr(config, k)}, you gave {changes[k]}" for k in fixed)
+    if fixed:
+        raise ConfigError(f"{', '.join(map(name, fixed))} cannot change when resuming ({why}); "
+                          f"resuming may change only {', '.join(map(name, RESUMABLE))}")
+    return changes
 
 
 def model_config(config: TrainConfig, task: Task) -> Any:

@@ -33,7 +33,15 @@ from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
 from minatt.parallel import DataParallel
 from minatt.runtime import blas_threads
 from minatt.tasks import collate
-from minatt.train.config import CONFIG_FORMAT, RESUMABLE, TrainConfig, build_model, build_optimizer, build_schedule, build_task
+from minatt.train.config import (
+    CONFIG_FORMAT,
+    TrainConfig,
+    build_model,
+    build_optimizer,
+    build_schedule,
+    build_task,
+    resume_changes,
+)
 from minatt.train.evaluation import evaluate, final_metrics
 from minatt.train.prediction import attention_title, decode
 from minatt.train.report import Reporter
@@ -139,14 +147,10 @@ class Trainer:
 
     @classmethod
     def open(cls, run_dir: str | Path, **overrides: Any) -> Trainer:
-        """Reopen the run in ``run_dir`` at its checkpoint; ``overrides`` may change only :data:`RESUMABLE` settings."""
+        """Reopen the run in ``run_dir`` at its checkpoint; ``overrides`` may change only :data:`RESUMABLE` settings
+        (a fixed setting given with the run's own value is accepted: see :func:`resume_changes`)."""
         config, _ = read_run_config(run_dir)
-        bad = sorted(k for k in overrides if k not in RESUMABLE)
-        if bad:
-            raise ConfigError(
-                f"cannot change {', '.join(bad)} when resuming (config.json fixes it); "
-                f"resuming may change only {', '.join(RESUMABLE)}"
-            )
+        overrides = resume_changes(config, overrides)  # (settings equal to the run's own are no change)
         config = config.replace(**overrides)
         trainer = cls(config, run_dir)
         trainer.load_checkpoint()
