@@ -95,6 +95,23 @@ def test_resume_continues_and_matches_a_straight_run(tmp_path, capsys):
     assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
 
 
+def test_train_links_runs_latest_and_predict_refuses_two_run_directories(run_dir, tmp_path, capsys, monkeypatch):
+    """`predict runs/reverse-* 3 1 4` after two runs names the mistake; runs/latest is the newest run."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", *TINY, "--steps", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    latest = Path("runs/latest")
+    assert latest.is_symlink() and ckpt.is_run_dir(latest)
+    assert f"run files in {latest.resolve().relative_to(tmp_path)} (also runs/latest, the newest run)" in out
+    assert cli.main(["predict", "runs/latest", "3", "1", "4"]) == 0
+    capsys.readouterr()
+    other = Path("runs/reverse-other")
+    other.symlink_to(run_dir, target_is_directory=True)
+    runs = sorted(str(p) for p in Path("runs").glob("reverse-*"))
+    msg = _error(["predict", *runs, "3", "1", "4"], capsys)
+    assert msg == f"minatt: error: 2 run directories given ({', '.join(runs)}): pass one, e.g. runs/latest (the newest run)"
+
+
 def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, capsys):
     """Re-running the original command with --resume and a larger --steps works; a real change names both values."""
     d = str(tmp_path / "r")

@@ -24,7 +24,7 @@ from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, T
 from minatt.train.loop import Trainer
 from minatt.train.prediction import predict
 from minatt.train.report import print_start, print_summary
-from minatt.train.rundir import default_run_dir, load_run, read_run_config
+from minatt.train.rundir import LATEST, default_run_dir, link_latest, load_run, read_run_config
 
 __all__ = ["add_parser", "add_predict_parser", "add_train_parser", "run_predict", "run_train"]
 
@@ -181,6 +181,8 @@ def _run_train(args: argparse.Namespace) -> int:
         else:
             run_dir = Path(args.out) if args.out else default_run_dir(config.task)
             trainer = Trainer.create(config, run_dir)
+            if not args.out:
+                link_latest(run_dir)
             verb = f"training into {trainer.run_dir}"
         print_start(trainer, verb)
         result = trainer.run(progress=progress, workers=args.workers)
@@ -221,8 +223,22 @@ def add_predict_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _one_run_dir(args: argparse.Namespace) -> None:
+    """Refuse ``predict runs/reverse-* 3 1 4`` when the pattern matched several runs (they precede the tokens)."""
+    dirs = [args.run_dir]
+    for token in args.tokens:
+        if not Path(token).is_dir():
+            break
+        dirs.append(token)
+    if len(dirs) > 1:
+        newest = Path(dirs[0]).parent / LATEST
+        hint = f", e.g. {newest} (the newest run)" if newest.is_dir() else ""
+        raise ConfigError(f"{len(dirs)} run directories given ({', '.join(dirs)}): pass one{hint}")
+
+
 def run_predict(args: argparse.Namespace) -> int:
     """Handler of ``predict``: load the run, decode, print, optionally plot the attention."""
+    _one_run_dir(args)
     config, _ = read_run_config(args.run_dir)
     if args.plot:
         plot = Path(args.plot)

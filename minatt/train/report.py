@@ -103,7 +103,11 @@ def print_summary(trainer: Any, result: Any) -> None:
     if longer:
         acc = ", ".join(f"{r['length']}: {r['sequence_accuracy']:.2f}" for r in longer)
         print(f"minatt: sequence accuracy on lengths longer than training: {acc}")
-    print(f"minatt: run files in {result.run_dir}; try: python -m minatt predict {result.run_dir} {_example(trainer)}")
+    latest = result.run_dir.parent / "latest"
+    newest = latest.is_symlink() and latest != result.run_dir and latest.resolve() == result.run_dir.resolve()
+    also = f" (also {latest}, the newest run)" if newest else ""
+    print(f"minatt: run files in {result.run_dir}{also}; try: python -m minatt predict {result.run_dir} "
+          f"{_example(trainer)}")
 
 
 def _example(trainer: Any) -> str:

@@ -7,6 +7,7 @@ A run directory (its files are listed in :mod:`minatt.checkpoint`) holds ``confi
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from minatt.errors import CheckpointError, ConfigError
 from minatt.tasks import Task
 from minatt.train.config import CONFIG_FORMAT, TrainConfig, build_model, build_task
 
-__all__ = ["default_run_dir", "load_params", "load_run", "read_run_config"]
+__all__ = ["LATEST", "default_run_dir", "link_latest", "load_params", "load_run", "read_run_config"]
+
+LATEST = "latest"  # runs/latest: a symbolic link to the newest run train created under runs/
 
 
 def default_run_dir(task: str, root: str | Path = "runs") -> Path:
@@ -31,6 +34,27 @@ def default_run_dir(task: str, root: str | Path = "runs") -> Path:
         path = Path(f"{stem}-{n}")
     return path
 
+
+def link_latest(run_dir: str | Path) -> Path | None:
+    """Point ``<parent>/latest`` at ``run_dir`` (a relative symbolic link, replaced atomically); its path.
+
+    So ``python -m minatt predict runs/latest ...`` finds the newest run whatever its timestamp.
+    Returns None, changing nothing, where symbolic links are not allowed (some Windows setups)
+    or where ``latest`` is a real file or directory, not a link this function made.
+    """
+    run_dir = Path(run_dir)
+    link = run_dir.parent / LATEST
+    if link.exists() and not link.is_symlink():
+        return None
+    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}.tmp"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return None
+    return link
 
 
 def load_params(model: Any, params: dict[str, numpy.ndarray], meta: dict, path: Path) -> None:
