@@ -10,6 +10,8 @@ that nothing but ``__main__`` imports :mod:`minatt.cli`.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,7 +19,8 @@ from typing import Any
 from minatt.errors import MinattError
 
 __all__ = ["NO_TARGET", "Formatter", "MinattParser", "UsageError", "choice", "nonneg_float", "nonneg_int",
-           "positive_float", "positive_int", "run_command_line", "run_one_command", "target_value"]
+           "positive_float", "positive_int", "run_command_line", "run_one_command", "target_value",
+           "warn_if_more_than_cores"]
 
 
 class UsageError(MinattError):
@@ -119,7 +122,7 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
     """Parse ``argv`` with the parser ``build()`` makes and run the chosen command's ``func``.
 
     Returns the exit status: 0 ok, 1 a check failed, 2 an error a user can cause (printed as one
-    line, no traceback), 130 after a Ctrl-C.
+    line, no traceback), 130 after a Ctrl-C, 141 (quietly) when the reader of a pipe went away.
     """
     try:
         parser = build()
@@ -136,7 +139,11 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
             from minatt.runtime import tune_malloc
 
             tune_malloc()  # keep the step's freed memory for the next step (see minatt.runtime)
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # `python -m minatt ... | head`: the reader has gone, so stop quietly
+        return _reader_gone()
     except MinattError as exc:
         message = " ".join(str(exc).split())
         print(f"minatt: error: {message}", file=sys.stderr)
@@ -148,6 +155,25 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
     except KeyboardInterrupt:
         print("minatt: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_gone() -> int:
+    """After a write to a closed pipe: send what stdout still buffers to /dev/null (so the exit
+    flush raises nothing) and return the status a Unix tool killed by SIGPIPE leaves, 128 + 13."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (replaced, as in tests)
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
+def warn_if_more_than_cores(flag: str, n: int) -> None:
+    """Print one warning line when ``n`` processes (``--workers N``) exceed the cores this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cores and n > cores:
+        print(f"minatt: warning: {flag} {n} is more than the {cores} CPU cores here: the processes will take turns "
+              f"on them, so each step will be slower than with {flag} {cores}", file=sys.stderr)
 
 
 def run_one_command(add_parser: Callable[[Any], Any], name: str, argv: Sequence[str] | None = None) -> int:

@@ -349,6 +349,10 @@ def require_run_dir(run_dir: str | os.PathLike) -> dict[str, Path]:
             "checkpoint): train a new run with another --out"
         )
     missing = [p.name for role, p in paths.items() if role in ("config", "checkpoint") and not p.is_file()]
+    runs = sorted(p for p in root.iterdir() if is_run_dir(p)) if missing else []
+    if runs:  # `predict runs 3 1 4`: the folder of runs, not one of them
+        example = root / "latest" if root.joinpath("latest") in runs else runs[-1]
+        raise CheckpointError(f"{root} holds runs, not a run: pass one of them, e.g. {example}")
     if missing:
         raise CheckpointError(
             f"{root} is not a minatt run (no {' or '.join(missing)}): train one with `python -m minatt train --out {root}`"

@@ -46,7 +46,8 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Run every registered op gradient check (float64, centred differences) and print a table;\n"
             "exit status 1 if any check fails. --model also checks whole models (every combination\n"
-            "of cell, score, decoder, ...; narrowed by --cell/--score/--decoder/--bidirectional).\n\n"
+            "of cell, score, decoder, ...; narrowed by --cell/--score/--decoder/--bidirectional), one line\n"
+            "per model configuration (--verbose: every check, as for the ops).\n\n"
             "examples:\n"
             "  python -m minatt gradcheck\n"
             "  python -m minatt gradcheck --op affine --op lstm\n"
@@ -66,6 +67,8 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--bidirectional", choices=("yes", "no"), help="with --model: only (uni|bi)directional encoders")
     p.add_argument("--no-input-feeding", action="store_true",
                    help="with --model: Luong decoders without input feeding")
+    p.add_argument("--verbose", action="store_true",
+                   help="with --model: every check of every model (default: one line per model configuration)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random inputs (default: 0)")
     p.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME", default="numpy",
                    help=f"{', '.join(BACKENDS)} (default: numpy)")
@@ -102,14 +105,20 @@ def run_gradcheck(args: argparse.Namespace) -> int:
                         f"no gradient case named {', '.join(map(repr, unknown))}; known: {', '.join(cases)}"
                     )
                 names = [n for n in cases if n in args.op]
-        results = []
+        results, models = [], []
         for name in names:
             results.extend(run_case(name, seed=args.seed))
         if args.model or args.model_only:
-            results.extend(_model_results(args))
-    if not results:
+            models = _model_results(args)
+    if args.verbose:
+        results, models = results + models, []
+    if not results and not models:
         raise ConfigError("nothing to check: the filters match no case")
-    print(format_table(results))
+    if results:
+        print(format_table(results))
+    if models:
+        print(_model_summary(models))
+    results += models
     failed = [r for r in results if not r.passed]
     checked = len({r.op for r in results})
     if failed:
@@ -120,6 +129,28 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     print(f"minatt: all {len(results)} gradient checks passed ({checked} {cases_word}, seed {args.seed}, "
           f"{args.backend})")
     return 0
+
+
+def _model_summary(results: list[Any]) -> str:
+    """One line per model configuration: its number of checks, worst relative error and verdict;
+    then the table of any failed checks (``gradcheck --model --verbose`` shows them all)."""
+    by_model: dict[str, list[Any]] = {}
+    for r in results:
+        by_model.setdefault(r.op, []).append(r)
+    rows = [("model configuration", "checks", "worst rel error", "verdict")]
+    for op, checks in by_model.items():
+        failed = sum(not r.passed for r in checks)
+        rows.append((op, str(len(checks)), f"{max(r.max_rel_error for r in checks):.2e}",
+                     f"FAIL ({failed} checks)" if failed else "ok"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    failed_checks = [r for r in results if not r.passed]
+    if failed_checks:
+        from minatt.gradcheck import format_table
+
+        lines += ["", "failed checks:", format_table(failed_checks)]
+    return "\n".join(lines)
 
 
 def _model_results(args: argparse.Namespace) -> list[Any]:

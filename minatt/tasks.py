@@ -340,6 +340,10 @@ class Task:
                 )
         return tokens
 
+    def unfamiliar(self, tokens: Sequence[str]) -> str | None:
+        """How source ``tokens`` differ from every source the task trains on (for a warning), or None."""
+        return None
+
 
 def _split_min_len(n_symbols: int) -> int | None:
     """Smallest L with n_symbols ** L >= MIN_SPLIT_SPACE (None when no length ever gets there)."""
@@ -393,6 +397,15 @@ class SequenceTask(Task):
         if self.name == "sort":
             return src, sorted(src, key=self._rank.__getitem__)
         return src, list(src)
+
+    def unfamiliar(self, tokens: Sequence[str]) -> str | None:
+        """A source shorter or longer than the training sources, said so; None inside min_len..max_len."""
+        n, lo, hi = len(tokens), self.min_len, self.max_len
+        if n < lo:
+            return f"it has {n} token{'s' * (n != 1)}, fewer than any training source ({lo}..{hi})"
+        if n > hi:
+            return f"it has {n} tokens, more than any training source ({lo}..{hi})"
+        return None
 
 
 class DenoiseTask(SequenceTask):
@@ -480,6 +493,12 @@ class DenoiseTask(SequenceTask):
         return {"uncorrupted": uncorrupted / n, "sequence_ceiling": sequence / n,
                 "token_ceiling": hits / positions, "n": n}
 
+    def unfamiliar(self, tokens: Sequence[str]) -> str | None:
+        """A noisy source may be short (tokens dropped), never longer than max_len."""
+        if len(tokens) > self.max_len:
+            return f"it has {len(tokens)} tokens, more than any training source (up to {self.max_len})"
+        return None
+
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")
@@ -545,6 +564,28 @@ class DatesTask(Task):
         if not isinstance(text, str):
             text = "".join(str(t) for t in text)
         return self._check(list(" ".join(text.lower().split())))
+
+    def unfamiliar(self, tokens: Sequence[str]) -> str | None:
+        """A string no DATE_FORMATS entry writes, or a date outside the training years; None otherwise.
+
+        Every date the numbers and month names of the text could mean is written in every format
+        and compared with the text, so a wrong weekday or a zero-padded day counts as unfamiliar.
+        """
+        text = "".join(tokens)
+        numbers = [int(n) for n in "".join(c if c.isdigit() else " " for c in text).split()]
+        months = {i + 1 for i, m in enumerate(MONTHS) if m[:3] in text} | {n for n in numbers if 1 <= n <= 12}
+        for year, month, day in ((y, m, d) for y in numbers for m in months for d in numbers):
+            try:
+                date = datetime.date(year, month, day)
+            except ValueError:
+                continue
+            if any(format_date(date, f) == text for f in range(len(DATE_FORMATS))):
+                if 0 <= date.toordinal() - self.first < self.days:
+                    return None
+                last = datetime.date.fromordinal(self.first + self.days - 1)
+                return f"{date} is outside the years trained on ({datetime.date.fromordinal(self.first).year}..{last.year})"
+        example = format_date(datetime.date(2026, 11, 24), 1)
+        return f"{text!r} is written in none of the task's {len(DATE_FORMATS)} formats (such as {example!r})"
 
 
 TASKS = ("copy", "reverse", "sort", "dates", "denoise")

@@ -112,6 +112,54 @@ def test_train_links_runs_latest_and_predict_refuses_two_run_directories(run_dir
     assert msg == f"minatt: error: 2 run directories given ({', '.join(runs)}): pass one, e.g. runs/latest (the newest run)"
 
 
+def test_output_into_a_closed_pipe_exits_quietly(tmp_path):
+    """`python -m minatt gradcheck --list | head -1`: the reader leaves; no 'Broken pipe' error, status 141."""
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "minatt", "gradcheck", "--list"], stdout=write,
+                              stderr=subprocess.PIPE, text=True, env=ENV, timeout=120, check=False)
+    finally:
+        os.close(write)
+    assert proc.stderr == "" and proc.returncode == 128 + signal.SIGPIPE
+
+
+def test_more_workers_than_cores_warns_and_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert cli.main(["train", *TINY, "--steps", "2", "--workers", "2", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == ["minatt: warning: --workers 2 is more than the 1 CPU cores here: the processes will take "
+                        "turns on them, so each step will be slower than with --workers 1"]
+
+
+def test_predict_points_from_a_folder_of_runs_to_one_and_refuses_a_missing_plot_folder(run_dir, tmp_path, capsys):
+    msg = _error(["predict", str(run_dir.parent), "1", "2", "3"], capsys)
+    assert msg == f"minatt: error: {run_dir.parent} holds runs, not a run: pass one of them, e.g. {run_dir}"
+    plot = tmp_path / "nonexistent" / "dir" / "x.png"
+    msg = _error(["predict", str(run_dir), "1", "2", "3", "--plot", str(plot)], capsys)
+    assert f"--plot {plot}: the directory {plot.parent} does not exist" in msg
+    assert not plot.parent.parent.exists()
+
+
+def test_predict_warns_on_a_source_unlike_any_training_source(run_dir, capsys):
+    assert cli.main(["predict", str(run_dir), "3", "1", "4"]) == 0   # trained on lengths 2..4
+    assert capsys.readouterr().err == ""
+    assert cli.main(["predict", str(run_dir), "3"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() and captured.err == (
+        "minatt: warning: the input is outside the training distribution: it has 1 token, fewer than any "
+        "training source (2..4); the answer may be wrong\n")
+    from minatt.tasks import make_task
+
+    dates = make_task("dates")
+    assert dates.unfamiliar(dates.parse("tuesday, november 24, 2026")) is None
+    assert dates.unfamiliar(dates.parse("24.11.2026")) is None
+    assert "written in none of the task's 8 formats" in dates.unfamiliar(dates.parse("2026-11-24"))
+    assert "written in none" in dates.unfamiliar(dates.parse("monday, november 24, 2026"))  # a wrong weekday
+    assert dates.unfamiliar(dates.parse("24 nov 2100")) == "2100-11-24 is outside the years trained on (1950..2049)"
+
+
 def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, capsys):
     """Re-running the original command with --resume and a larger --steps works; a real change names both values."""
     d = str(tmp_path / "r")
@@ -133,15 +181,27 @@ def test_gradcheck_subset_passes(capsys):
 
 def test_gradcheck_model_filters(capsys):
     argv = ["gradcheck", "--op", "affine", "--model", "--cell", "gru", "--score", "bahdanau", "--decoder", "luong",
-            "--bidirectional", "yes", "--no-input-feeding"]
+            "--bidirectional", "yes", "--no-input-feeding", "--verbose"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     ops = {line.split()[0] for line in out.splitlines()[2:-1]}
     assert ops == {"affine", "model[gru-additive-luong-bi]"}  # 'bahdanau' is the additive score's alias
     assert "(2 cases, seed 0, numpy)" in out
-    assert cli.main(["gradcheck", "--model-only", "--cell", "lstm", "--score", "dot", "--bidirectional", "no"]) == 0
+    assert cli.main(["gradcheck", "--model-only", "--cell", "lstm", "--score", "dot", "--bidirectional", "no",
+                     "--verbose"]) == 0
     ops = {line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]}
     assert ops == {"model[lstm-dot-bahdanau-uni]", "model[lstm-dot-luong-uni]"}
+
+
+def test_gradcheck_model_prints_one_line_per_configuration(capsys):
+    argv = ["gradcheck", "--op", "affine", "--model", "--cell", "lstm", "--score", "dot", "--bidirectional", "no"]
+    assert cli.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = lines.index(next(line for line in lines if line.startswith("model configuration")))
+    assert [line.split()[0] for line in lines[table + 2:-1]] == ["model[lstm-dot-bahdanau-uni]",
+                                                                  "model[lstm-dot-luong-uni]"]
+    assert all(line.split()[-1] == "ok" and int(line.split()[1]) > 10 for line in lines[table + 2:-1])
+    assert all(line.split()[0] in ("op", "affine") or set(line) <= {"-", " "} for line in lines[:table])
 
 
 def test_gradcheck_failure_exits_1(monkeypatch, capsys):

@@ -15,7 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from minatt.argtypes import NO_TARGET, Formatter, choice, nonneg_float, nonneg_int, positive_float, positive_int, target_value
+from minatt.argtypes import (
+    NO_TARGET,
+    Formatter,
+    choice,
+    nonneg_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    target_value,
+    warn_if_more_than_cores,
+)
 from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
 from minatt.runtime import blas_threads
@@ -173,6 +183,7 @@ def _run_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--min-len {config.min_len} is greater than --max-len {config.max_len}")
         config.validate()
         backend, dtype = config.backend, config.dtype
+    warn_if_more_than_cores("--workers", args.workers)
     progress = "log" if args.quiet or not sys.stderr.isatty() else "bar"  # no bar in logs and pipes
     with use(backend), default_dtype(dtype), blas_threads(args.threads):
         if args.resume:
@@ -246,10 +257,16 @@ def run_predict(args: argparse.Namespace) -> int:
             raise ConfigError(f"--plot {plot}: the heatmap is a PNG, so the file name must end in .png")
         if plot.is_dir():
             raise ConfigError(f"--plot {plot} is a directory: give a file name ending in .png")
+        if not plot.parent.is_dir():
+            raise ConfigError(f"--plot {plot}: the directory {plot.parent} does not exist: create it first, "
+                              "or give a path in an existing directory")
     with use(args.backend or config.backend), default_dtype(config.dtype), blas_threads(1):
         config, task, model, _ = load_run(args.run_dir)
         pred = predict(task, model, " ".join(args.tokens), beam=args.beam)
     print(pred.text)
+    if pred.unfamiliar:
+        print(f"minatt: warning: the input is outside the training distribution: {pred.unfamiliar}; "
+              "the answer may be wrong", file=sys.stderr)
     if args.plot:
         from minatt.plot import save_attention
 

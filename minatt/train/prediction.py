@@ -27,7 +27,8 @@ class Prediction(NamedTuple):
     """A decoded sequence: the source and output tokens (EOS included) and their attention (L, S).
 
     ``text`` is the output as a user would write it (characters joined for dates, else spaced);
-    ``source`` is the input the same way.
+    ``source`` is the input the same way; ``unfamiliar`` says how the source differs from every
+    training source (:meth:`minatt.tasks.Task.unfamiliar`), or is None.
     """
 
     src_tokens: list[str]
@@ -35,6 +36,7 @@ class Prediction(NamedTuple):
     attention: numpy.ndarray
     text: str
     source: str
+    unfamiliar: str | None = None
 
     def title(self) -> str:
         """``"source -> output"``, for a plot."""
@@ -69,7 +71,8 @@ def predict(task: Task, model: Any, text: str | list[str], beam: int | None = No
     """Decode one source given as text or tokens (``"3 1 4"``, or a date string for ``dates``).
 
     Unknown tokens, and a source longer than :func:`source_limit`, raise :class:`ConfigError`
-    (naming the valid tokens, or the limit); ``beam`` > 1 uses beam search.
+    (naming the valid tokens, or the limit); ``beam`` > 1 uses beam search. A source unlike any
+    training source is still decoded; ``Prediction.unfamiliar`` says how it differs.
     """
     try:
         tokens = task.parse(text)
@@ -83,7 +86,7 @@ def predict(task: Task, model: Any, text: str | list[str], beam: int | None = No
             f"longest training source, {task.longest_source}): shorten it, or train a run with a larger --max-len"
         )
     batch = collate([(tokens, [])], task.src_vocab, task.tgt_vocab)
-    return decode(model, task, batch.src, batch.src_mask, beam)
+    return decode(model, task, batch.src, batch.src_mask, beam)._replace(unfamiliar=task.unfamiliar(tokens))
 
 
 def attention_title(config: TrainConfig, pred: Prediction) -> str:
