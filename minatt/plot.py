@@ -14,7 +14,9 @@ directory.
 from __future__ import annotations
 
 import io
+import math
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +27,12 @@ from matplotlib.figure import Figure
 from minatt.checkpoint import atomic_write_bytes
 
 __all__ = ["attention_figure", "curves_figure", "save_attention", "save_curves", "save_figure", "smooth"]
+
+
+# Attention heatmaps: CELL inches (45 px) per token, shrunk so that no axis exceeds MAX_AXIS inches
+# (2000 px: the whole image stays under about 2400 x 2400 px whatever the length); tick labels at
+# least LABEL_GAP inches apart, so a long axis shows every k-th token.
+CELL, MAX_AXIS, LABEL_GAP = 0.45, 20.0, 0.15
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -69,15 +77,19 @@ def attention_figure(
     src_tokens = [_visible(t) for t in src_tokens]
     out_tokens = [_visible(t) for t in out_tokens]
     S, L = len(src_tokens), len(out_tokens)
-    fig = _figure(max(3.0, 0.45 * S + 1.6), max(2.5, 0.45 * L + 1.2))
+    cell_x, cell_y = min(CELL, MAX_AXIS / max(S, 1)), min(CELL, MAX_AXIS / max(L, 1))   # inches per token
+    fig = _figure(max(3.0, cell_x * S + 1.6), max(2.5, cell_y * L + 1.2))
     ax = fig.add_subplot(1, 1, 1)
     image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(S), labels=list(src_tokens), rotation=90 if any(len(t) > 2 for t in src_tokens) else 0)
-    ax.set_yticks(range(L), labels=list(out_tokens))
-    ax.set_xlabel("source")
-    ax.set_ylabel("output")
+    size = 10 if min(cell_x, cell_y) >= 0.25 else 7
+    every_x, every_y = math.ceil(LABEL_GAP / cell_x), math.ceil(LABEL_GAP / cell_y)  # long axes: every k-th label
+    ax.set_xticks(range(0, S, every_x), labels=src_tokens[::every_x], fontsize=size,
+                  rotation=90 if any(len(t) > 2 for t in src_tokens) else 0)
+    ax.set_yticks(range(0, L, every_y), labels=out_tokens[::every_y], fontsize=size)
+    ax.set_xlabel("source" + (f" (a label every {every_x} tokens)" if every_x > 1 else ""))
+    ax.set_ylabel("output" + (f" (a label every {every_y} tokens)" if every_y > 1 else ""))
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(textwrap.shorten(title, width=int(12 * fig.get_figwidth()), placeholder=" ..."), fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03, label="attention weight")
     return fig
 

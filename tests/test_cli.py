@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +64,7 @@ def test_train_shows_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch)
     assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     assert "10/10" in err and "step/s" in err and "loss=" in err and "acc=" in err
+    assert "final evaluation: 100%" in err   # the per-length evaluation has its own bar, with the time left
 
 
 def test_train_logs_plain_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
@@ -158,6 +160,22 @@ def test_predict_warns_on_a_source_unlike_any_training_source(run_dir, capsys):
     assert "written in none of the task's 8 formats" in dates.unfamiliar(dates.parse("2026-11-24"))
     assert "written in none" in dates.unfamiliar(dates.parse("monday, november 24, 2026"))  # a wrong weekday
     assert dates.unfamiliar(dates.parse("24 nov 2100")) == "2100-11-24 is outside the years trained on (1950..2049)"
+
+
+def test_train_warns_when_a_step_needs_more_memory_than_is_free(tmp_path, capsys, monkeypatch):
+    from minatt.train import memory
+
+    assert cli.main(["train", *TINY, "--steps", "2", "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err
+    assert "finished all steps at step 2 in " in captured.out
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
+    assert cli.main(["train", *TINY, "--steps", "2", "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warning) == 1 and re.fullmatch(
+        r"minatt: warning: a training step needs about \d+\.\d GiB \(batch 8, sources up to 4 tokens\), more than "
+        r"the 0\.0 GiB of memory free: expect swapping or a kill; a smaller --batch or --max-len needs less",
+        warning[0])
 
 
 def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import sys
 
@@ -38,6 +39,21 @@ def test_attention_heatmap_has_labelled_axes(tmp_path):
     plot.save_attention(path, w, ["3", "1", "<eos>"], ["1", "<eos>"])
     assert path.read_bytes()[:8] == PNG
     assert [p.name for p in tmp_path.iterdir()] == ["attention.png"]  # no temp file left behind
+
+
+def test_a_long_attention_map_stays_a_sane_size(tmp_path):
+    """205 x 206 tokens: the image stays under 2400 px a side (the old one was 7012 x 13270), labels thinned."""
+    n = 205
+    w = np.full((n + 1, n), 1.0 / n)
+    src, out = [str(i % 10) for i in range(n)], [str(i % 10) for i in range(n + 1)]
+    fig = plot.attention_figure(w, src, out, title=" ".join(src) + " -> " + " ".join(out))
+    assert max(fig.get_size_inches()) <= 24
+    assert len(fig.axes[0].get_xticklabels()) < n and "a label every" in fig.axes[0].get_xlabel()
+    assert len(fig.axes[0].get_title()) < 300
+    path = tmp_path / "long.png"
+    plot.save_figure(fig, path)
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])   # the PNG's IHDR chunk
+    assert width <= 2400 and height <= 2400
 
 
 def test_attention_shape_must_match_labels():

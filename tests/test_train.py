@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 
 import numpy as np
@@ -17,6 +18,8 @@ from minatt.train import (
     TrainConfig,
     Trainer,
     blas_threads,
+    build_model,
+    build_task,
     evaluate,
     load_run,
     predict,
@@ -332,6 +335,71 @@ def test_evaluate_counts_tokens_and_exact_sequences():
     assert scores["sequence_accuracy"] == 0.5 and math.isclose(scores["token_accuracy"], 6 / 7)
     short = [[eos], [eos]]  # stops at once: nothing right but nothing crashes
     assert evaluate(_FakeModel(short), batch)["sequence_accuracy"] == 0.0
+
+
+def _long_batch(task, rows, length):
+    return task.test_set(rows, min_len=length, max_len=length, seed=3)
+
+
+def test_evaluation_in_chunks_gives_the_same_numbers_in_bounded_memory(monkeypatch):
+    """A long batch is evaluated in chunks of rows: the same scores, and memory that does not grow with the rows."""
+    import tracemalloc
+
+    from minatt.train import evaluation
+
+    config = tiny(max_len=40)
+    task = build_task(config)
+    model = build_model(config, task)
+    batch = _long_batch(task, 40, 40)
+    whole = evaluate(model, batch)
+    monkeypatch.setattr(evaluation, "EVAL_CHUNK", 42 * 40 * 16 * 4)   # 4 rows x T x S x hidden
+    chunked = evaluate(model, batch)
+    assert chunked["n"] == 40 and chunked["token_accuracy"] == whole["token_accuracy"]
+    assert chunked["sequence_accuracy"] == whole["sequence_accuracy"]
+    assert math.isclose(chunked["loss"], whole["loss"], rel_tol=1e-5)
+
+    def peak(rows):
+        tracemalloc.start()
+        try:
+            evaluate(model, batch[:0] if rows == 0 else type(batch)(*(a[:rows] for a in batch)))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert peak(40) < 2 * peak(4)   # ten times the rows, not ten times the memory
+
+
+def test_final_evaluation_reports_progress_with_the_time_left(tmp_path, monkeypatch):
+    from minatt.train import report
+
+    monkeypatch.setattr(report, "EVAL_LOG_EVERY", 0.0)
+    lines = []
+    result = train(tiny(max_len=6), tmp_path / "run", progress="log", log=lines.append)
+    evaluation = [line for line in lines if line.startswith("final evaluation")]
+    assert evaluation and all(re.fullmatch(r"final evaluation \d+% done in \d+ s, about \d+ s left", line)
+                              for line in evaluation)
+    assert result.metrics["evaluation_seconds"] > 0
+
+
+def test_ctrl_c_in_the_final_evaluation_leaves_metrics_and_resume_redoes_it(tmp_path, monkeypatch):
+    from minatt.train import loop
+
+    real = loop.final_metrics
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "final_metrics", interrupted)
+    first = train(tiny(), tmp_path / "run")
+    assert first.status == "interrupted" and first.step == 10
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["final_evaluation"] == "interrupted" and metrics["ended"] == "done" and metrics["steps"] == 10
+    monkeypatch.setattr(loop, "final_metrics", real)
+    again = resume(tmp_path / "run")
+    assert again.status == "done" and again.step == 10 and "test" in again.metrics
+    assert "final_evaluation" not in json.loads((tmp_path / "run" / "metrics.json").read_text())
+    with pytest.raises(ConfigError, match="already trained 10 of steps=10"):
+        resume(tmp_path / "run")
 
 
 def test_predict_decodes_and_rejects_unknown_tokens(tmp_path):

@@ -9,6 +9,8 @@ One concern per module:
 
     config       TrainConfig (every setting of a run) and the builders of task, model, optimiser, schedule
     loop         Trainer (one run: steps, evaluations, checkpoints, Ctrl-C), train() and resume()
+    interrupt    SigintFlag: a first Ctrl-C stops the loop after the current step
+    memory       the memory a training step needs (estimated), against what is free
     evaluation   evaluate() one held-out batch; final_metrics() at the end of a run
     rundir       default_run_dir(), read_run_config(), load_run() at its checkpoint
     prediction   predict() one source with a trained model (Prediction: tokens, attention, text)

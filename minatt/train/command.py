@@ -32,6 +32,7 @@ from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
 from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, TrainConfig, resume_changes
 from minatt.train.loop import Trainer
+from minatt.train.memory import memory_warning
 from minatt.train.prediction import predict
 from minatt.train.report import print_start, print_summary
 from minatt.train.rundir import LATEST, default_run_dir, link_latest, load_run, read_run_config
@@ -196,6 +197,9 @@ def _run_train(args: argparse.Namespace) -> int:
                 link_latest(run_dir)
             verb = f"training into {trainer.run_dir}"
         print_start(trainer, verb)
+        too_much = memory_warning(trainer)
+        if too_much:
+            print(f"minatt: warning: {too_much}", file=sys.stderr)
         result = trainer.run(progress=progress, workers=args.workers)
     if result.interrupted:
         print(

@@ -17,8 +17,6 @@ A Ctrl-C (SIGINT) stops the loop after the current step, saves a checkpoint and 
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from minatt.train.config import (
     resume_changes,
 )
 from minatt.train.evaluation import evaluate, final_metrics
+from minatt.train.interrupt import SigintFlag
 from minatt.train.prediction import attention_title, decode
 from minatt.train.report import Reporter
 from minatt.train.rundir import default_run_dir, load_params, read_run_config
@@ -65,36 +64,6 @@ class TrainResult:
     def interrupted(self) -> bool:
         """True if a Ctrl-C stopped the run (a checkpoint was saved when it was safe to)."""
         return self.status == "interrupted"
-
-
-class _SigintFlag:
-    """While installed, SIGINT sets ``requested`` (checked between steps); a second SIGINT raises KeyboardInterrupt.
-
-    Installed only in the main thread (the only one Python delivers signals to).
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-        self._installed = False
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def install(self) -> None:
-        """Take over SIGINT."""
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
-
-    def restore(self) -> None:
-        """Give SIGINT back to its previous handler."""
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
-
 
 
 class Trainer:
@@ -220,6 +189,9 @@ class Trainer:
                 good state and metrics.json says where it stopped.
         """
         cfg = self.config
+        ended = self._unfinished()
+        if ended is not None and (self.step >= cfg.steps or ended == "target reached"):
+            return self._finish(ended, Reporter(progress, cfg.steps, self.step, log))  # redo what a Ctrl-C cut
         if self.step >= cfg.steps:
             raise ConfigError(
                 f"{self.run_dir} has already trained {self.step} of steps={cfg.steps}: pass a larger --steps to go on"
@@ -230,7 +202,7 @@ class Trainer:
         self._clock = time.perf_counter()
         if workers > 1:
             self.gradients = DataParallel(self.model, workers)
-        stop = _SigintFlag()
+        stop = SigintFlag()
         stop.install()
         try:
             while self.step < end:
@@ -270,8 +242,31 @@ class Trainer:
             return TrainResult(status, self.checkpoint_step or 0, self.run_dir, self.seconds, metrics)
         if self.checkpoint_step != self.step:
             self.save_checkpoint()
-        metrics = self.finish(status)
+        return self._finish(status, report)
+
+    def _finish(self, status: str, report: Reporter) -> TrainResult:
+        """:meth:`finish`; a Ctrl-C during it leaves a metrics.json that says so, and ``--resume`` redoes it."""
+        try:
+            metrics = self.finish(status, report.evaluation)
+        except KeyboardInterrupt:
+            report.close()
+            metrics = {**self.metrics("interrupted"), "final_evaluation": "interrupted", "ended": status}
+            ckpt.atomic_write_json(self.paths["metrics"], metrics)
+            return TrainResult("interrupted", self.step, self.run_dir, self.seconds, metrics)
+        report.close()
         return TrainResult(status, self.step, self.run_dir, self.seconds, metrics)
+
+    def _unfinished(self) -> str | None:
+        """How the run ended, when it ended but its final evaluation never completed (Ctrl-C, kill); else None."""
+        try:
+            doc = ckpt.read_json(self.paths["metrics"], "metrics")
+        except CheckpointError:
+            doc = None
+        if isinstance(doc, dict) and doc.get("final_evaluation") == "interrupted":
+            return str(doc.get("ended", "done"))
+        if self.step >= self.config.steps and not (isinstance(doc, dict) and "test" in doc):
+            return "done"
+        return None
 
     def train_step(self, report: Any = None) -> float:
         """One update on a fresh batch; returns its loss. Raises :class:`TrainingDiverged` on NaN/inf."""
@@ -339,14 +334,20 @@ class Trainer:
             "eval": self.eval_history,
         }
 
-    def finish(self, status: str) -> dict[str, Any]:
-        """Final held-out test, per-length accuracy, metrics.json, curves.png, attention.png."""
+    def finish(self, status: str, progress: Callable[[int], Callable[[int], None]] | None = None) -> dict[str, Any]:
+        """Final held-out test, per-length accuracy, metrics.json, curves.png, attention.png.
+
+        ``progress``: see :func:`final_metrics`. ``evaluation_seconds`` in metrics.json is the wall
+        time of the final evaluation (``seconds`` is the training's).
+        """
         from minatt.plot import save_attention, save_curves
 
         cfg = self.config
         metrics = self.metrics(status)
+        start = time.perf_counter()
         test = self.task.test_set(cfg.test_size, seed=cfg.seed + 2)
-        metrics.update(final_metrics(self.model, self.task, cfg, test))
+        metrics.update(final_metrics(self.model, self.task, cfg, test, progress))
+        metrics["evaluation_seconds"] = round(time.perf_counter() - start, 3)
         ckpt.atomic_write_json(self.paths["metrics"], metrics)
         save_curves(self.paths["curves"], metrics)
         example = collate([(self.task.src_vocab.decode(test.src[0]), [])], self.task.src_vocab, self.task.tgt_vocab)

@@ -14,7 +14,9 @@ from typing import Any
 
 from minatt.runtime import describe_blas
 
-__all__ = ["Reporter", "print_start", "print_summary"]
+__all__ = ["EVAL_LOG_EVERY", "Reporter", "print_start", "print_summary"]
+
+EVAL_LOG_EVERY = 30.0  # seconds between the log lines of a long final evaluation
 
 
 class Reporter:
@@ -55,6 +57,36 @@ class Reporter:
             self.log(f"step {step}/{self.total}  loss {self.smoothed:.4f}  held-out token acc "
                      f"{scores['token_accuracy']:.4f}  seq acc {scores['sequence_accuracy']:.4f}  {rate:.1f} steps/s")
 
+    def evaluation(self, total: int) -> Callable[[int], None]:
+        """Progress of the final evaluation (``total``: its cost, see :func:`~minatt.train.evaluation.evaluation_cost`).
+
+        Returns the callback each evaluated chunk reports its cost to: a second bar with the time
+        left, or (``log``) a line with the share done and the time left every :data:`EVAL_LOG_EVERY` seconds.
+        """
+        self.close()
+        start = last = time.perf_counter()
+        done = 0
+        if self.progress == "bar":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="final evaluation", file=sys.stderr, dynamic_ncols=True,
+                            mininterval=0.25, bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
+
+        def advance(cost: int) -> None:
+            nonlocal done, last
+            done += cost
+            if self.bar is not None:
+                self.bar.update(cost)
+                return
+            now = time.perf_counter()
+            if self.progress == "log" and now - last >= EVAL_LOG_EVERY and done < total:
+                last = now
+                left = (now - start) * (total - done) / done
+                self.log(f"final evaluation {100 * done / total:.0f}% done in {now - start:.0f} s, "
+                         f"about {left:.0f} s left")
+
+        return advance
+
     def close(self) -> None:
         """Close the bar (idempotent)."""
         if self.bar is not None:
@@ -87,7 +119,10 @@ def print_summary(trainer: Any, result: Any) -> None:
     m, cfg = result.metrics, trainer.config
     test = m.get("test", {})
     reached = {"target reached": f"reached the target {cfg.target}", "done": "finished all steps"}[result.status]
-    reached += f" at step {result.step} in {result.seconds:.1f} s"
+    evaluating = m.get("evaluation_seconds", 0.0)
+    reached += f" at step {result.step} in {result.seconds + evaluating:.1f} s"
+    if evaluating >= 0.05 * (result.seconds + evaluating):
+        reached += f" ({result.seconds:.1f} s training, {evaluating:.1f} s final evaluation)"
     if result.status == "done" and cfg.target is not None:
         reached += f" without reaching the target {cfg.target}"
     print(
