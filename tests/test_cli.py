@@ -494,3 +494,14 @@ def test_python_dash_m_entry_point(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("minatt: error: argument --hidden: must be a positive integer, got 0 "
                                    "(see: minatt train --help)")
+
+
+def test_bench_with_more_workers_than_cores_warns_and_runs(capsys, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    tiny = ["--batch", "4", "--src-len", "3", "--tgt-len", "3", "--embed", "4", "--hidden", "4", "--vocab", "8",
+            "--steps", "1", "--warmup", "1"]
+    assert cli.main(["bench", *tiny, "--workers", "2", "--json"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == ["minatt: warning: --workers 2 is more than the 1 CPU cores here: the processes will take "
+                        "turns on them, so each step will be slower than with --workers 1"]

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy
 
-from minatt.argtypes import nonneg_float, positive_int, run_one_command
+from minatt.argtypes import nonneg_float, positive_int, run_one_command, warn_if_more_than_cores
 from minatt.bench.memory import measure_memory
 from minatt.bench.steps import MinattTrainer, make_batch, make_config, matmul_peak, set_threads, time_steps
 from minatt.flops import step_flops
@@ -66,6 +66,7 @@ def bench(args: argparse.Namespace) -> dict:
     threads = set_threads(args.threads, torch)
     blas = blas_info()  # what threadpoolctl reports once --threads is set
     workers = args.workers
+    warn_if_more_than_cores("--workers", workers)
     per_worker = max(1, (threads or 1) // workers)
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
     result: dict[str, Any] = {
