@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minatt import ceiling, tasks
+from minatt.tasks import base as task_base
 from minatt.tasks import BOS, EOS, PAD, UNK, Vocab, collate, format_date, make_task
 
 DIGIT_TASKS = ("copy", "reverse", "sort", "denoise")
@@ -246,8 +247,8 @@ def test_tiny_spaces_terminate(monkeypatch):
     assert one.split_min_len is None and one.batch(None, 3).src.shape[0] == 3
     with pytest.raises(ValueError, match="holds nothing out"):
         one.test_set(3)
-    monkeypatch.setattr(tasks, "TEST_PERCENT", 0)
-    monkeypatch.setattr(tasks, "MAX_TRIES", 50)
+    monkeypatch.setattr(task_base, "TEST_PERCENT", 0)
+    monkeypatch.setattr(task_base, "MAX_TRIES", 50)
     with pytest.raises(RuntimeError, match="50 draws"):
         make_task("copy").test_set(1)
 
