@@ -20,10 +20,10 @@ The relative error between an analytic value a and a numeric value n is
 so two values that agree to k significant digits have rel ~ 10^-k whatever their scale, and
 two exact zeros (a masked position) have rel = 0. An array passes when its largest rel is at
 most ``tol`` (1e-7 by default for float64). The floor is what the finite difference itself can
-resolve: a loss L is computed with a round-off of about eps |L| (eps = 2.2e-16), which the
-difference quotient divides by h, so
+resolve: a loss L, a sum of many rounded terms, is off by a few eps |L| (eps = 2.2e-16), and
+the order-4 stencil adds four such values weighted 8, 8, 1 and 1 over 12h, so
 
-    floor = max(1e-10, resolution / tol),     resolution = eps * max(|L|, 1) / h
+    floor = max(1e-10, resolution / tol),     resolution = 4 eps * max(|L|, 1) / h
 
 A gradient element smaller than the floor is therefore judged by its absolute error, which
 must stay below the round-off (resolution); larger ones by their relative error.
@@ -32,9 +32,15 @@ Every array is checked one of three ways:
 
 * ``full``:      every element perturbed in turn (arrays up to ``max_full`` elements);
 * ``sampled``:   ``n_samples`` random elements (larger arrays);
-* ``direction``: a random direction v for the whole array: compare the directional
+* ``direction``: a random unit direction v for the whole array: compare the directional
   derivative (f(x + hv) - f(x - hv)) / 2h (same stencils) with sum(grad * v). One number
-  that involves every element, so a bug anywhere in the array shows up.
+  that involves every element, so a bug anywhere in the array shows up. v has norm 1 so that
+  a step moves x by h, as it moves one element: a standard normal v over n elements would move
+  it by about sqrt(n) h, and the stencil's error, which grows like (step)^4, with it.
+
+Strict keys: every parameter must have a gradient and every gradient a parameter. A missing or
+extra one, or one of the wrong shape, is a failed result naming it (a backward that forgets
+``db`` must not pass because nobody asked about ``b``).
 """
 
 from __future__ import annotations
@@ -63,8 +69,8 @@ def rel_error(analytic: Any, numeric: Any, floor: float = FLOOR) -> numpy.ndarra
 
 
 def resolution(loss: float, h: float) -> float:
-    """The round-off error of a centred difference of a loss this size: eps * max(|loss|, 1) / h."""
-    return EPS * max(abs(float(loss)), 1.0) / h
+    """The round-off error of a centred difference of a loss this size: 4 eps * max(|loss|, 1) / h."""
+    return 4 * EPS * max(abs(float(loss)), 1.0) / h
 
 
 def centred_difference(f: Callable[[float], float], h: float, order: int = 4) -> float:
@@ -120,13 +126,14 @@ class GradResult:
     """The outcome of checking one array: its worst element, both values, the verdict."""
 
     name: str
-    method: str  # "full", "sampled" or "direction"
+    method: str  # "full", "sampled" or "direction"; "missing", "extra" or "shape" for a key problem
     max_rel_error: float
     index: tuple | None  # the worst element (None for a direction check)
     analytic: float
     numeric: float
     tol: float
     op: str = ""
+    problem: str = ""  # what is wrong with the gradient's key or shape (nothing was compared)
 
     @property
     def passed(self) -> bool:
@@ -134,13 +141,35 @@ class GradResult:
 
     def describe(self) -> str:
         """One line: which input, which index, analytic vs numeric, the verdict."""
-        where = f"d{self.name}" + (str(list(self.index)) if self.index is not None else " (random direction)")
         prefix = f"{self.op}: " if self.op else ""
+        if self.problem:
+            return f"{prefix}d{self.name}: {self.problem} FAIL"
+        where = f"d{self.name}" + (str(list(self.index)) if self.index is not None else " (random direction)")
         verdict = "ok" if self.passed else "FAIL"
         return (
             f"{prefix}{where}: analytic {self.analytic:.9e} vs numeric {self.numeric:.9e}, "
             f"relative error {self.max_rel_error:.2e} (tol {self.tol:.0e}) {verdict}"
         )
+
+
+def _key_problem(name: str, method: str, problem: str, tol: float, op: str) -> GradResult:
+    """A failed result for a gradient that is missing, extra or of the wrong shape."""
+    nan = float("nan")
+    return GradResult(name, method, float("inf"), None, nan, nan, tol, op, problem)
+
+
+def key_problems(params: dict[str, Array], grads: dict[str, Array], tol: float = 1e-7,
+                 op: str = "") -> list[GradResult]:
+    """Failed results for every parameter without a gradient, gradient without a parameter, and
+    gradient whose shape is not its parameter's (empty when the keys and shapes match)."""
+    problems = [_key_problem(k, "missing", f"no gradient for parameter {k!r}", tol, op)
+                for k in params if k not in grads]
+    problems += [_key_problem(k, "extra", f"gradient {k!r} has no matching parameter", tol, op)
+                 for k in grads if k not in params]
+    problems += [_key_problem(k, "shape", f"shape {tuple(g.shape)}, but {k} has shape {tuple(params[k].shape)}",
+                              tol, op)
+                 for k, g in grads.items() if k in params and tuple(g.shape) != tuple(params[k].shape)]
+    return problems
 
 
 class GradientCheckError(AssertionError):
@@ -167,7 +196,10 @@ def check_gradients(
     Args:
         fn: ``fn(params) -> (loss, grads)``, grads keyed like params.
         params: the float64 arrays to differentiate with respect to (perturbed in place, restored).
-        names: which arrays to check (default: every key of ``grads``).
+        names: which arrays to check numerically (default: all of them). Whatever
+            ``names`` says, every parameter must have a gradient of its shape and every gradient
+            a parameter: each that does not is a failed result (method "missing", "extra" or
+            "shape") naming it.
         loss_only: optional cheaper ``f(params) -> loss`` for the perturbed evaluations.
         max_full: arrays with at most this many elements are checked element by element;
             larger ones on ``n_samples`` random elements (0 skips the element check).
@@ -193,13 +225,14 @@ def check_gradients(
     grads = {k: numpy.asarray(to_numpy(g), dtype=numpy.float64) for k, g in grads.items()}
     loss = (lambda: loss_only(params)) if loss_only else (lambda: fn(params)[0])
     rng = numpy.random.default_rng(seed)
-    results = []
-    for name in names or list(grads):
+    results = key_problems(params, grads, tol, op)
+    unusable = {r.name for r in results}
+    for name in names or list(grads):  # in the order of grads: the samples drawn do not depend on params' order
+        if name in unusable:
+            continue
         if name not in params:
-            raise KeyError(f"gradient {name!r} has no matching parameter")
+            raise KeyError(f"names: {name!r} is not a parameter; parameters: {', '.join(params)}")
         x, g = params[name], grads[name]
-        if g.shape != tuple(x.shape):
-            raise ValueError(f"d{name} has shape {g.shape} but {name} has shape {tuple(x.shape)}")
         if x.size <= max_full:
             indices, method = list(numpy.ndindex(*x.shape)), "full"
         else:
@@ -217,6 +250,7 @@ def check_gradients(
             )
         for _ in range(n_directions if x.size else 0):
             v_host = rng.standard_normal(x.shape)
+            v_host /= numpy.linalg.norm(v_host)  # a unit direction: the step moves x by h, as for one element
             v = array_module(x).asarray(v_host)
             numeric_d = _directional(loss, x, v, h, order)
             analytic_d = float(numpy.sum(g * v_host))

@@ -148,9 +148,35 @@ def test_the_twin_is_the_same_model(cell, score, decoder, feeding):
     theirs = twin(*(torch.as_tensor(a) for a in batch))
     assert theirs.item() == pytest.approx(loss, rel=1e-12, abs=1e-12)
     theirs.backward()
-    assert np.allclose(twin.out.weight.grad.numpy().T, grads["dec.out.W"], rtol=1e-9, atol=1e-12)
-    assert np.allclose(twin.enc_rnn.weight_hh_l0.grad.numpy().T, grads["enc.fwd.Wh"], rtol=1e-9, atol=1e-12)
-    assert np.allclose(twin.enc_embed.weight.grad.numpy(), grads["enc.embed.W"], rtol=1e-9, atol=1e-12)
+    expected = twin_gradients(twin, cell)
+    assert set(expected) == set(grads) == set(model.params)  # every gradient is compared
+    for name, g in grads.items():
+        np.testing.assert_allclose(g, expected[name], rtol=1e-9, atol=1e-12, err_msg=f"d{name}")
+
+
+def twin_gradients(twin, cell: str) -> dict[str, np.ndarray]:
+    """The twin's gradients under minatt's parameter names, oriented like minatt's arrays.
+
+    Written out here rather than derived from copy_weights, so a mistake in either shows up.
+    PyTorch keeps weights as (out, in), minatt as (in, out); the LSTM's one bias is bias_ih.
+    """
+    grads = {"enc.embed.W": twin.enc_embed.weight.grad, "dec.embed.W": twin.dec_embed.weight.grad,
+             "dec.out.W": twin.out.weight.grad.T, "dec.out.b": twin.out.bias.grad}
+    rnns = {"enc.fwd": (twin.enc_rnn.weight_ih_l0, twin.enc_rnn.weight_hh_l0, twin.enc_rnn.bias_ih_l0,
+                        twin.enc_rnn.bias_hh_l0),
+            "dec.rnn": (twin.dec_cell.weight_ih, twin.dec_cell.weight_hh, twin.dec_cell.bias_ih, twin.dec_cell.bias_hh)}
+    for prefix, (w_ih, w_hh, b_ih, b_hh) in rnns.items():
+        grads[f"{prefix}.Wx"], grads[f"{prefix}.Wh"] = w_ih.grad.T, w_hh.grad.T
+        if cell == "lstm":
+            grads[f"{prefix}.b"] = b_ih.grad
+        else:
+            grads[f"{prefix}.bx"], grads[f"{prefix}.bh"] = b_ih.grad, b_hh.grad
+    for name in ("Wq", "Wk", "v", "Wa"):  # the score's weights, stored as minatt stores them
+        if hasattr(twin, name):
+            grads[f"dec.attn.{name}"] = getattr(twin, name).grad
+    if hasattr(twin, "combine"):
+        grads["dec.combine.W"], grads["dec.combine.b"] = twin.combine.weight.grad.T, twin.combine.bias.grad
+    return {k: g.numpy() for k, g in grads.items()}
 
 
 def test_vs_torch_reports_both_and_the_ratio(capsys):

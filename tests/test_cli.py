@@ -74,14 +74,56 @@ def test_train_logs_plain_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, 
     assert "step 10/10  loss" in captured.out and "\r" not in captured.out + captured.err
 
 
+DIGITS = set("0123456789")
+
+
+def _printed_tokens(capsys) -> list[str]:
+    """The one line predict printed, as tokens: every one a digit of the task's vocabulary."""
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1, lines
+    tokens = lines[0].split()
+    assert set(tokens) <= DIGITS, tokens
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def endless_run(run_dir, tmp_path_factory):
+    """run_dir with the special tokens' output biases at -1e4: the decoder never ends a sequence
+    early, nor emits PAD, BOS or UNK, so what it prints does not depend on how training went."""
+    import shutil
+
+    from minatt.tasks import SPECIALS
+
+    d = tmp_path_factory.mktemp("cli") / "endless"
+    shutil.copytree(run_dir, d)
+    with np.load(d / "checkpoint.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["param/dec.out.b"][: len(SPECIALS)] = -1e4
+    np.savez(d / "checkpoint.npz", **arrays)
+    return d
+
+
 def test_predict_prints_a_sequence_and_plots(run_dir, tmp_path, capsys):
+    from minatt.train import load_run, predict
+
     assert cli.main(["predict", str(run_dir), "3", "1", "4"]) == 0
-    line = capsys.readouterr().out.strip()
-    assert all(tok in "0123456789" for tok in line.split())
+    printed = _printed_tokens(capsys)
+    with blas_threads(1):
+        _, task, model, _ = load_run(run_dir)
+        assert printed == predict(task, model, "3 1 4").text.split()  # what the library decodes
     png = tmp_path / "att.png"
     assert cli.main(["predict", str(run_dir), "3 1 4 1", "--beam", "3", "--plot", str(png)]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
-    assert "attention heatmap saved" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "attention heatmap saved" in captured.err
+    assert set(captured.out.split()) <= DIGITS and len(captured.out.splitlines()) == 1
+
+
+@pytest.mark.parametrize("beam", [[], ["--beam", "3"]], ids=["greedy", "beam"])
+def test_predict_prints_every_token_when_the_model_cannot_stop(endless_run, capsys, beam):
+    """With EOS impossible the decoder runs to its length limit, 2 S + 10: 16 tokens for S = 3."""
+    assert cli.main(["predict", str(endless_run), "3", "1", "4", *beam]) == 0
+    assert len(_printed_tokens(capsys)) == 2 * 3 + 10
 
 
 def test_resume_continues_and_matches_a_straight_run(tmp_path, capsys):
@@ -342,7 +384,7 @@ def test_predict_errors(run_dir, capsys):
     assert "unknown token '<eos>' at position 1" in msg
     # the run trained on lengths 2..4: 4 x 4 = 16 tokens is the most predict accepts
     assert cli.main(["predict", str(run_dir), *["1"] * 16]) == 0
-    capsys.readouterr()
+    _printed_tokens(capsys)
     msg = _error(["predict", str(run_dir), *["1"] * 17], capsys)
     assert ("the input has 17 tokens, more than this run's limit of 16 (4 x the longest training source, 4): "
             "shorten it, or train a run with a larger --max-len") in msg

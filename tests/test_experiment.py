@@ -33,6 +33,11 @@ def test_small_lengths_writes_png_and_json(tmp_path, capsys):
     cfg = r["config"]
     assert r["lengths"] == list(range(cfg["test_min_len"], cfg["test_max_len"] + 1))
     assert set(r["variants"]) == set(cfg["variants"]) == {"none", "additive"}
+    # the baseline really has no attention: the trained models differ by exactly the additive
+    # score's weights, Wq (H, A), Wk (K, A) and v (A,), with A = K = H
+    none, additive, H = r["variants"]["none"], r["variants"]["additive"], cfg["hidden"]
+    assert (none["score"], additive["score"]) == ("none", "additive")
+    assert additive["params"] - none["params"] == 2 * H * H + H
     for v in r["variants"].values():
         assert [run["seed"] for run in v["runs"]] == [3, 4]
         assert v["params"] > 0

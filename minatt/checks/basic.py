@@ -1,4 +1,4 @@
-"""Gradient-check cases for the basic ops: affine, embedding, cross-entropy.
+"""Gradient-check cases for the basic ops: sigmoid, tanh, affine, embedding, cross-entropy.
 
 Each ``*_case`` builder takes the backward to check (the real one by default), so the tests can
 hand the very same case a backward with a planted bug and watch the checker catch it.
@@ -11,11 +11,36 @@ from collections.abc import Callable
 
 import numpy
 
-from minatt.backend import asarray, randn
+from minatt.backend import array_module, asarray, randn
 from minatt.gradcheck import Case, project, register
+from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.embedding import embedding_backward, embedding_forward
 from minatt.ops.linear import affine_backward, affine_forward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
+
+
+def sigmoid_case(rng: numpy.random.Generator, shape: tuple[int, ...], backward: Callable = sigmoid_backward) -> Case:
+    """x (*shape) spread over [-6, 6] (both tails and the middle); loss = sum(sigmoid(x) * dout)."""
+    params = {"x": randn(rng, shape, 3.0)}
+    dout = randn(rng, shape)
+
+    def fn(p: dict) -> tuple[float, dict]:
+        s = sigmoid(p["x"])
+        return project(s, dout), {"x": backward(dout, s)}
+
+    return Case(fn, params)
+
+
+def tanh_case(rng: numpy.random.Generator, shape: tuple[int, ...], backward: Callable = tanh_backward) -> Case:
+    """x (*shape); loss = sum(tanh(x) * dout)."""
+    params = {"x": randn(rng, shape, 1.5)}
+    dout = randn(rng, shape)
+
+    def fn(p: dict) -> tuple[float, dict]:
+        t = array_module(p["x"]).tanh(p["x"])
+        return project(t, dout), {"x": backward(dout, t)}
+
+    return Case(fn, params)
 
 
 def affine_case(
@@ -87,6 +112,18 @@ def _lead(rng: numpy.random.Generator) -> tuple[int, ...]:
     if rng.random() < 0.5:
         return (int(rng.integers(1, 7)),)
     return int(rng.integers(1, 4)), int(rng.integers(1, 5))
+
+
+@register("sigmoid")
+def make_sigmoid(rng: numpy.random.Generator) -> Case:
+    """sigmoid over random (K,) or (N, T) leading dims."""
+    return sigmoid_case(rng, _lead(rng))
+
+
+@register("tanh")
+def make_tanh(rng: numpy.random.Generator) -> Case:
+    """tanh over random (K,) or (N, T) leading dims."""
+    return tanh_case(rng, _lead(rng))
 
 
 @register("affine")
