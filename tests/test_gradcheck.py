@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,41 @@ def test_direction_check_catches_a_bug_that_sampling_misses():
     assert not all(r.passed for r in directions)
 
 
+@pytest.mark.parametrize("problem, name, method, says", [
+    ("missing", "W", "missing", "no gradient for parameter 'W'"),
+    ("extra", "V", "extra", "gradient 'V' has no matching parameter"),
+    ("shape", "W", "shape", "shape (5, 4), but W has shape (4, 5)"),
+])
+def test_gradient_keys_and_shapes_are_strict(problem, name, method, says):
+    """A backward that forgets a gradient (or invents one, or transposes it) fails, naming it."""
+    fn, params = tanh_layer_case(np.random.default_rng(0))
+
+    def wrong(p):
+        loss, grads = fn(p)
+        if problem == "missing":
+            del grads["W"]
+        elif problem == "extra":
+            grads["V"] = grads["W"]
+        else:
+            grads["W"] = grads["W"].T
+        return loss, grads
+
+    for names in (None, ["x"]):  # asking only about x does not excuse a problem with another key
+        results = check_gradients(wrong, params, names=names, op="toy")
+        failed = [r for r in results if not r.passed]
+        assert [(r.name, r.method) for r in failed] == [(name, method)]
+        assert failed[0].describe() == f"toy: d{name}: {says} FAIL"
+        assert any(r.name == "x" and r.passed for r in results)  # the rest is still checked
+    with pytest.raises(GradientCheckError, match=re.escape(f"toy: d{name}: {says}")):
+        assert_gradients(wrong, params, op="toy")
+
+
+def test_asking_about_an_unknown_name_is_an_error():
+    fn, params = tanh_layer_case(np.random.default_rng(0))
+    with pytest.raises(KeyError, match="'y' is not a parameter; parameters: x, W"):
+        check_gradients(fn, params, names=["y"])
+
+
 def test_float32_is_refused_with_advice():
     fn, params = tanh_layer_case(np.random.default_rng(0))
     params = {k: v.astype(np.float32) for k, v in params.items()}
@@ -127,8 +164,44 @@ def test_table_lists_every_result():
 CASES = sorted(gradcheck.registry())
 
 
-def test_registry_is_not_empty():
-    assert len(CASES) >= 1
+def _backwards() -> dict:
+    """Every ``*_backward`` function defined in a module of minatt.ops: code object -> dotted name."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import minatt.ops
+
+    found = {}
+    for info in pkgutil.iter_modules(minatt.ops.__path__):
+        module = importlib.import_module(f"minatt.ops.{info.name}")
+        for name, f in vars(module).items():
+            if name.endswith("_backward") and inspect.isfunction(f) and f.__module__ == module.__name__:
+                found[f.__code__] = f"{module.__name__}.{name}"
+    return found
+
+
+def test_every_backward_in_ops_is_run_by_a_registered_case():
+    """The registry covers the library: each backward pass in minatt.ops is called by some case."""
+    import sys
+
+    backwards = _backwards()
+    assert len(backwards) >= 10  # the op modules were found at all
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in backwards:
+            called.add(frame.f_code)
+
+    for name in CASES:
+        case = gradcheck.build_case(name)
+        sys.setprofile(profile)
+        try:
+            case.fn(case.params)
+        finally:
+            sys.setprofile(None)
+    missed = sorted(backwards[code] for code in backwards.keys() - called)
+    assert not missed, f"no registered gradient case calls {missed}"
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -142,10 +215,18 @@ def test_every_registered_op_passes(name, seed, backend):
 
 @pytest.mark.parametrize("name", CASES)
 def test_every_gradient_of_every_op_is_guarded(name):
-    """Scaling any single gradient by 1.001 must fail that gradient, and only that one."""
+    """Scaling any single gradient by 1.001, or dropping it, must fail that gradient, and only that one."""
     case = gradcheck.build_case(name, seed=3)
     _, grads = case.fn(case.params)
+    assert set(grads) == set(case.params)
     for target in grads:
+
+        def dropped(p, target=target):
+            loss, g = case.fn(p)
+            return loss, {k: v for k, v in g.items() if k != target}
+
+        results = check_gradients(dropped, case.params, op=name, max_full=0, n_samples=0, n_directions=0)
+        assert [(r.name, r.method) for r in results if not r.passed] == [(target, "missing")]
 
         def scaled(p, target=target):
             loss, g = case.fn(p)
@@ -177,3 +258,19 @@ def test_tiny_gradients_are_judged_by_their_absolute_error():
     assert all(r.passed for r in check_gradients(fn, params))
     wrong = check_gradients(lambda p: fn(p, scale=2.0), params)  # off by 1e-9, absolutely
     assert not any(r.passed for r in wrong)
+
+
+def test_the_whole_model_check_is_strict(monkeypatch):
+    """A model whose backward forgets one parameter's gradient fails the check, naming it."""
+    from minatt.checks.model import Combo, check_model
+    from minatt.seq2seq import Seq2Seq
+
+    real = Seq2Seq.loss_and_grads
+
+    def forgetful(self, batch, *args, **kwargs):
+        loss, grads = real(self, batch, *args, **kwargs)
+        return loss, {k: v for k, v in grads.items() if k != "dec.out.b"}
+
+    monkeypatch.setattr(Seq2Seq, "loss_and_grads", forgetful)
+    results = check_model(Combo("gru", "dot", "luong", False), n_samples=1)
+    assert {(r.name, r.method) for r in results if not r.passed} == {("dec.out.b", "missing")}
