@@ -17,9 +17,12 @@ from tests.conftest import GPU, device
 
 
 def test_default_backend_is_numpy():
-    with minatt.use("numpy"):
-        assert minatt.current() == "numpy"
-        assert backend.get_xp() is np
+    """In a fresh interpreter with MINATT_BACKEND unset: no earlier use() can make this pass."""
+    code = "import numpy, minatt; from minatt import backend; print(minatt.current(), backend.get_xp() is numpy)"
+    env = {k: v for k, v in os.environ.items() if k != "MINATT_BACKEND"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["numpy", "True"]
 
 
 def test_context_manager_switches_and_restores_even_on_error(monkeypatch):
@@ -76,12 +79,14 @@ def test_cupy_not_installed_names_the_extra(monkeypatch):
         minatt.use("cupy")
 
 
-@pytest.mark.parametrize("value, expected", [("numpy", "numpy"), ("bogus", "MINATT_BACKEND='bogus' is not a backend")])
-def test_environment_variable(value, expected):
+@pytest.mark.parametrize("value, returncode, expected", [
+    ("numpy", 0, "numpy"), ("bogus", 1, "MINATT_BACKEND='bogus' is not a backend")])
+def test_environment_variable(value, returncode, expected):
     code = "import minatt; print(minatt.current())"
     env = dict(os.environ, MINATT_BACKEND=value)
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert expected in proc.stdout + proc.stderr
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == returncode, proc.stderr
+    assert expected in (proc.stdout if returncode == 0 else proc.stderr)
 
 
 def test_default_dtype_switch():
