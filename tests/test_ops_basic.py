@@ -185,9 +185,14 @@ def test_affine_matches_naive_and_keeps_dtype(backend, rng, dtype):
     assert out.shape == (2, 3, 5) and out.dtype == x.dtype
     expected = np.einsum("ntd,dm->ntm", to_numpy(x).astype(np.float64), to_numpy(W).astype(np.float64))
     np.testing.assert_allclose(to_numpy(out), expected + to_numpy(b), rtol=1e-5, atol=1e-5)
-    dx, dW, db = affine_backward(randn(rng, (2, 3, 5), dtype=dtype), cache)
+    dout = randn(rng, (2, 3, 5), dtype=dtype)
+    dx, dW, db = affine_backward(dout, cache)
     assert (dx.shape, dW.shape, db.shape) == ((2, 3, 4), (4, 5), (5,))
     assert dx.dtype == dW.dtype == db.dtype == x.dtype
+    g, xh, Wh = (to_numpy(a).astype(np.float64) for a in (dout, x, W))  # dx = g W^T, dW = sum x^T g, db = sum g
+    for ours, naive in zip((dx, dW, db), (np.einsum("ntm,dm->ntd", g, Wh), np.einsum("ntd,ntm->dm", xh, g),
+                                          g.sum(axis=(0, 1)))):
+        np.testing.assert_allclose(to_numpy(ours), naive, rtol=1e-5, atol=1e-5)
 
 
 def test_affine_float32_close_to_float64(backend, rng):
@@ -263,6 +268,12 @@ def test_cross_entropy_matches_naive(backend, rng, dtype, ignore_index):
     assert loss == pytest.approx(expected, rel=1e-5 if dtype == "float32" else 1e-12)
     dlogits = cross_entropy_backward(cache)
     assert dlogits.shape == logits.shape and dlogits.dtype == logits.dtype
+    host = to_numpy(logits).astype(np.float64)  # naive: (softmax - onehot) / counted, 0 where ignored
+    p = np.exp(host - host.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    counted = targets_host != ignore_index if ignore_index is not None else np.ones(targets_host.shape, bool)
+    expected = (p - np.eye(5)[np.where(counted, targets_host, 0)]) * counted[..., None] / max(counted.sum(), 1)
+    np.testing.assert_allclose(to_numpy(dlogits), expected, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-7)
 
 
 def test_cross_entropy_ignores_padding(backend, rng):
