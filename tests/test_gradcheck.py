@@ -274,3 +274,22 @@ def test_the_whole_model_check_is_strict(monkeypatch):
     monkeypatch.setattr(Seq2Seq, "loss_and_grads", forgetful)
     results = check_model(Combo("gru", "dot", "luong", False), n_samples=1)
     assert {(r.name, r.method) for r in results if not r.passed} == {("dec.out.b", "missing")}
+
+
+@pytest.mark.parametrize("case, module, function", [
+    ("lstm", "lstm", "lstm_backward"), ("lstm_step", "lstm", "lstm_step_backward"),
+    ("gru", "gru", "gru_backward"), ("gru_step", "gru", "gru_step_backward"),
+])
+def test_a_backward_that_forgets_its_last_gradient_fails(monkeypatch, case, module, function):
+    """lstm_backward without db (the issue's first surviving mutation) must not pass unnoticed."""
+    import importlib
+
+    ops = importlib.import_module(f"minatt.ops.{module}")
+    real = getattr(ops, function)
+    monkeypatch.setattr(ops, function, lambda *args: real(*args)[:-1])
+    try:
+        results = gradcheck.run_case(case)
+    except ValueError as exc:  # the case's strict zip refuses a short tuple of gradients
+        assert "zip()" in str(exc)
+    else:
+        assert any(r.method == "missing" for r in results if not r.passed)
