@@ -256,7 +256,7 @@ def naive_cross_entropy(logits, targets, ignore_index=None) -> float:
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("ignore_index", [None, 0, -100])
+@pytest.mark.parametrize("ignore_index", [None, 0, -100, 3])  # 3: an id inside the vocabulary
 def test_cross_entropy_matches_naive(backend, rng, dtype, ignore_index):
     targets_host = rng.integers(0, 5, size=(3, 4))
     if ignore_index is not None:
