@@ -6,7 +6,7 @@ row and a full-length row. The ops are looked up on their modules at call time
 (``sa_ops.scaled_dot_attention_backward``), so a test can swap in a broken backward and watch
 the check fail; the encoder layer's case sees a bug planted in any op it is composed of.
 
-The key bias bk is left out of the checks (the tests assert its gradient is ~0 instead): adding
+The key bias bk is held fixed, not checked (the tests assert its gradient is ~0 instead): adding
 one vector bk to every key adds the same q . bk to all of a query's scores, which the softmax
 ignores, so d loss / d bk is exactly 0, and a centred difference of an exact zero measures
 nothing but round-off. The layer-norm and encoder-layer cases have D >= 3: a layer norm over two
@@ -82,11 +82,13 @@ def multihead_attention_case(rng: numpy.random.Generator) -> Case:
     for name in MHA_NAMES[2:]:
         params[name] = randn(rng, (D, D) if name.startswith("W") else (D,), 0.7)
     dout = randn(rng, (N, T, D))
+    bk = params.pop("bk")  # held fixed: its gradient is exactly 0 (see the module docstring)
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        out, _, cache = sa_ops.multihead_attention_forward(*(p[k] for k in MHA_NAMES), heads, mask)
+        args = {**p, "bk": bk}
+        out, _, cache = sa_ops.multihead_attention_forward(*(args[k] for k in MHA_NAMES), heads, mask)
         grads = dict(zip(MHA_NAMES, sa_ops.multihead_attention_backward(dout, cache), strict=True))
-        del grads["bk"]  # exactly 0 (see the module docstring)
+        del grads["bk"]
         return project(out, dout), grads
 
     return Case(fn, params)
@@ -163,14 +165,15 @@ def encoder_layer_case(rng: numpy.random.Generator) -> Case:
         if min(float(1.0 / ln.inv_sigma.max()) for ln in (cache.ln1, cache.ln2)) >= SIGMA_MIN:
             break
     params = {"x": x, **layer._asdict()}
+    bk = params.pop("bk")  # held fixed: its gradient is exactly 0 (see the module docstring)
     dy = randn(rng, (N, S, D))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        fields = tr_ops.EncoderLayerParams(**{k: p[k] for k in tr_ops.EncoderLayerParams._fields})
+        fields = tr_ops.EncoderLayerParams(**{k: p[k] for k in tr_ops.EncoderLayerParams._fields if k != "bk"}, bk=bk)
         y, _, cache = tr_ops.encoder_layer_forward(p["x"], fields, heads, mask)
         dx, grads = tr_ops.encoder_layer_backward(dy, cache)
         grads = {"x": dx, **grads._asdict()}
-        del grads["bk"]  # exactly 0 (see the module docstring)
+        del grads["bk"]
         return project(y, dy), grads
 
     return Case(fn, params)
