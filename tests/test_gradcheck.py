@@ -177,7 +177,7 @@ def _backwards() -> dict:
         module = importlib.import_module(f"minatt.ops.{info.name}")
         for name, f in vars(module).items():
             if name.endswith("_backward") and inspect.isfunction(f) and f.__module__ == module.__name__:
-                found[f.__code__] = f"{module.__name__}.{name}"
+                found[inspect.unwrap(f).__code__] = f"{module.__name__}.{name}"  # past a checking wrapper
     return found
 
 
