@@ -15,7 +15,20 @@ import pytest
 from minatt import ops
 from minatt.errors import MinattError, ShapeError
 from minatt.ops import activations as act
-from minatt.ops import attention, embedding, gru, linear, loss, lstm, scores, softmax
+from minatt.ops import (
+    attention,
+    embedding,
+    feedforward,
+    gru,
+    layernorm,
+    linear,
+    loss,
+    lstm,
+    scores,
+    self_attention,
+    softmax,
+    transformer,
+)
 from minatt.validate import Contract, unchecked
 
 N, T, S, D, H, A, V = 3, 4, 5, 6, 7, 8, 9
@@ -94,7 +107,13 @@ FORWARD = ["sigmoid", "affine_forward", "embedding_forward", "softmax_forward", 
            "concat_score_projected_forward", "concat_score_forward", "attention_forward"]
 BACKWARD = ["sigmoid_backward", "tanh_backward"] + [
     f.replace("_forward", "_backward") for f in FORWARD if f != "sigmoid"]
-MODULES = [act, linear, embedding, softmax, loss, lstm, gru, scores, attention]
+# The Transformer ops declare contracts too; their argument errors are tested in tests/test_transformer.py.
+TRANSFORMER = ["relu", "relu_backward"] + [f"{op}_{way}" for op in (
+    "feedforward", "layer_norm", "scaled_dot_attention", "multihead_attention", "encoder_layer")
+    for way in ("forward", "backward")]
+NO_ARRAYS = ["sinusoidal_positions"]  # takes a length and a size, no arrays: nothing to check
+MODULES = [act, linear, embedding, softmax, loss, lstm, gru, scores, attention, feedforward, layernorm,
+           self_attention, transformer]
 def _defined_in(name: str):
     return next(getattr(m, name) for m in MODULES if hasattr(m, name))
 
@@ -110,14 +129,14 @@ def _equal(a, b) -> bool:
 
 
 def test_every_op_has_one_name_and_its_contract_on_it():
-    for name in FORWARD + BACKWARD:
+    for name in FORWARD + BACKWARD + TRANSFORMER:
         op = getattr(ops, name)
         assert op is _defined_in(name), f"minatt.ops.{name} is not the op of its module"
         assert isinstance(op.contract, Contract), name
         assert inspect.signature(op) == inspect.signature(op.__wrapped__), name
         assert "Contract (checked on calls from user code): " in op.__doc__, name
         assert name in ops.__all__
-    assert {n for n in ops.__all__ if n[0].islower()} == set(FORWARD + BACKWARD)  # every op is tested here
+    assert {n for n in ops.__all__ if n[0].islower()} == set(FORWARD + BACKWARD + TRANSFORMER + NO_ARRAYS)
     # the submodules stay importable under their names (no re-export shadows them)
     from minatt.ops import scores as scores_module
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy
 from matplotlib.figure import Figure
@@ -56,11 +56,11 @@ class FigureTrainer(Trainer):
 
     by_length = False
 
-    def finish(self, status: str) -> dict:
+    def finish(self, status: str, progress: Any = None) -> dict:
         metrics = self.metrics(status)
         if self.by_length:
             test = self.task.test_set(self.config.test_size, seed=self.config.seed + 2)
-            metrics.update(final_metrics(self.model, self.task, self.config, test))
+            metrics.update(final_metrics(self.model, self.task, self.config, test, progress))
         return metrics
 
 
