@@ -38,6 +38,9 @@ def test_small_lengths_writes_png_and_json(tmp_path, capsys):
     none, additive, H = r["variants"]["none"], r["variants"]["additive"], cfg["hidden"]
     assert (none["score"], additive["score"]) == ("none", "additive")
     assert additive["params"] - none["params"] == 2 * H * H + H
+    # the small run already shows the effect: past the shortest lengths, attention copies more
+    none_acc, additive_acc = (np.array(r["variants"][v]["sequence_accuracy"]["mean"]) for v in ("none", "additive"))
+    assert additive_acc[-3:].mean() > none_acc[-3:].mean() + 0.3
     for v in r["variants"].values():
         assert [run["seed"] for run in v["runs"]] == [3, 4]
         assert v["params"] > 0
@@ -98,3 +101,114 @@ def test_add_parser_registers_the_subcommand():
     experiment.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["experiment", "cost", "--small", "--repeats", "3"])
     assert args.func is experiment.run and args.name == "cost" and args.small and args.repeats == 3
+
+
+# -- the alignment, pretrain and cost-rerun additions (issue 12) --------------------------------------------
+
+TINY_ALIGNMENT = dict(min_len=4, max_len=6, test_rates=(0.0, 0.3), per_rate=12, scores=("additive", "dot"),
+                      decoders=("bahdanau", "luong"), seeds=(0, 1), steps=30, batch=8, embed=8, hidden=8, workers=1)
+
+
+def test_interval_is_the_t_interval_by_hand():
+    r = experiment.interval([1.0, 2.0, 3.0])
+    half = 4.303 * 1.0 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert r["n"] == 3 and r["mean"] == 2.0
+    assert abs(r["lo"] - (2 - half)) < 1e-3 and abs(r["hi"] - (2 + half)) < 1e-3
+    assert experiment.interval([0.5]) == {"mean": 0.5, "lo": 0.5, "hi": 0.5, "n": 1}
+
+
+def test_denoise_insertion_keeps_the_true_alignment():
+    from minatt.tasks import make_task
+
+    task = make_task("denoise", min_len=8, max_len=8, p=0.0, insert=0.5)
+    rng = np.random.default_rng(0)
+    longer = 0
+    for _ in range(50):
+        clean = task.sample(rng)[1]
+        noisy, where = task.corrupt(rng, clean)
+        assert [noisy[s] for s in where] == clean  # nothing dropped or replaced: every token is where it says
+        assert where == sorted(where) and len(set(where)) == len(where)
+        longer += len(noisy) > len(clean)
+    assert longer > 40  # insertions happen
+    # drops: where says -1, replacements: a different symbol at the recorded position
+    task = make_task("denoise", min_len=8, max_len=8, p=0.6, insert=0.3)
+    for _ in range(50):
+        clean = task.sample(rng)[1]
+        noisy, where = task.corrupt(rng, clean)
+        assert len(where) == len(clean) and all(-1 <= s < len(noisy) for s in where)
+    with pytest.raises(ValueError, match="insert"):
+        make_task("denoise", insert=1.0)
+
+
+def test_noisy_reverse_records_where_each_output_comes_from():
+    from minatt.experiments.alignment import NoisyReverseTask
+
+    task = NoisyReverseTask(min_len=6, max_len=6, seed=0, insert=0.5)
+    src, tgt = task.sample(None)
+    assert [t for t in src if t not in task.noise] == tgt[::-1]
+    assert task.key_of(src, tgt) == tgt[::-1] and task.split_of(src, tgt) == "train"
+    noisy, where = task.corrupt(np.random.default_rng(1), list("123456"))
+    assert [noisy[s] for s in where] == list("123456")
+    assert set(noisy) - set("123456") <= set(task.noise)
+
+
+def test_alignment_accuracy_by_hand():
+    from minatt.experiments.alignment import alignment_accuracy
+
+    attention = np.zeros((1, 3, 4))
+    attention[0, [0, 1, 2], [0, 2, 2]] = 1.0  # output 0 looks at 0, output 1 at 2, output 2 at 2
+    assert alignment_accuracy(attention, [[0, 1, 3]]) == 1 / 3
+    assert alignment_accuracy(attention, [[0, 1, 3]], tolerance=1) == 1.0
+    assert alignment_accuracy(attention, [[0, -1, 2]]) == 1.0  # a dropped token is not counted
+    attention[0, 2] = 0.0  # the decoder stopped after two steps: the third is a miss, as is a fourth
+    assert alignment_accuracy(attention, [[0, -1, 0, 3]]) == 1 / 3  # not a hit on position 0 either
+
+
+def test_tiny_alignment_writes_json_figures_and_intervals(tmp_path):
+    from dataclasses import replace
+
+    from minatt.experiments.alignment import HYPOTHESIS, SMALL_ALIGNMENT, run_alignment
+
+    r = run_alignment(replace(SMALL_ALIGNMENT, **TINY_ALIGNMENT), tmp_path, "cmd", log=lambda line: None)
+    assert (tmp_path / "10_alignment_heatmaps.png").read_bytes()[:8] == PNG
+    assert _read(tmp_path, "10_alignment")["hypothesis"] == HYPOTHESIS == r["hypothesis"]
+    for name in ("denoise", "reverse+noise"):
+        t = r["tasks"][name]
+        assert set(t["variants"]) == {"additive/bahdanau", "dot/bahdanau", "additive/luong", "dot/luong"}
+        assert set(t["additive_drop_minus_other_drop"]) == {"additive-dot/bahdanau", "additive-dot/luong"}
+        for v in t["variants"].values():
+            assert [run["seed"] for run in v["runs"]] == [0, 1] and v["params"] > 0
+            for key in ("sequence_accuracy", "token_accuracy", "alignment_accuracy", "alignment_within_1"):
+                assert len(v[key]) == 2
+                for x in v[key]:
+                    assert x["n"] == 2 and x["lo"] <= x["mean"] <= x["hi"] and 0 <= x["mean"] <= 1
+            ex = v["runs"][0]["example"]
+            assert 1 <= len(ex["weights"]) <= len(ex["where"]) + 1  # the steps taken, up to EOS
+
+
+def test_tiny_pretrain_compares_on_the_same_labelled_sets(tmp_path):
+    from dataclasses import replace
+
+    from minatt.experiments.pretrain import SMALL_PRETRAIN, LabelledSet, run_pretrain
+    from minatt.tasks import make_task
+
+    cfg = replace(SMALL_PRETRAIN, sizes=(10, 20), pretrain_steps=20, steps=10, test_size=20, embed=8, hidden=8,
+                  workers=1)
+    r = run_pretrain(cfg, tmp_path, "cmd", log=lambda line: None)
+    assert _read(tmp_path, "10_pretrain")["sizes"] == [10, 20]
+    assert len(r["runs"]) == 2 * 2 * 2  # seeds x sizes x (pretrained, scratch)
+    for key in ("sequence_accuracy", "token_accuracy"):
+        assert [x["n"] for x in r[key]["pretrained-scratch"]] == [2, 2]
+    task = make_task("reverse", 3, 6, seed=0)
+    small, large = LabelledSet(task, 10, seed=1), LabelledSet(task, 20, seed=1)
+    assert large.pairs[:10] == small.pairs  # the larger labelled sets contain the smaller ones
+    assert all(task.split_of(s, t) == "train" for s, t in large.pairs)
+
+
+def test_small_cost_has_ratio_intervals_over_reruns(tmp_path):
+    assert experiment.main(["cost", "--small", "--out", str(tmp_path), "--repeats", "2", "--reruns", "3"]) == 0
+    r = _read(tmp_path, "10_cost")
+    assert all(len(row["rerun_medians"]) == 3 for row in r["ops"] + r["model"])
+    assert {x["score"] for x in r["ratios"]["ops"]} == {"general", "additive", "concat"}
+    assert all(x["over_dot"]["n"] == 3 and x["over_dot"]["lo"] <= x["over_dot"]["hi"]
+               for x in r["ratios"]["ops"] + r["ratios"]["model"])

@@ -2,25 +2,34 @@
 
     python -m minatt experiment lengths     accuracy against source length: no attention vs scores
     python -m minatt experiment cost        time and memory of the score functions as S grows
-    python -m minatt experiment all         both
+    python -m minatt experiment alignment   accuracy and alignment of each score as sources get corrupted
+    python -m minatt experiment pretrain    pretraining by reconstruction vs scratch on a small labelled set
+    python -m minatt experiment all         every one
 
 Each writes ``10_<name>.json`` (every number, the settings, the command) and ``10_<name>.png``
 into ``--out`` (default ``lessons/figures``, where chapter 10 reads them). ``--small`` runs a
-seconds-long version with the same code path (the tests run it) and writes to
+minute-long version with the same code path (the tests run it or smaller) and writes to
 ``runs/experiment-small`` unless ``--out`` says otherwise, so it never overwrites the committed
 figures.
 
 One module per experiment:
 
-    lengths   accuracy against source length (LengthsConfig, run_lengths, lengths_figure)
-    cost      time and memory of the score ops and of whole steps (CostConfig, run_cost, cost_figure)
-    common    where results go, colours, figures, the JSON + PNG writer
-    command   the ``experiment`` command of ``python -m minatt``
+    lengths    accuracy against source length (LengthsConfig, run_lengths, lengths_figure)
+    cost       time and memory of the score ops and of whole steps (CostConfig, run_cost, cost_figure)
+    alignment  alignment errors: corrupted sources, both decoders (AlignmentConfig, run_alignment)
+    pretrain   denoise pretraining, then a small labelled set (PretrainConfig, run_pretrain)
+    common     where results go, colours, figures, the JSON + PNG writer, training, intervals
+    command    the ``experiment`` command of ``python -m minatt``
 """
 
+from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.command import add_parser, main, run
+from minatt.experiments.common import interval, train_model
 from minatt.experiments.cost import SMALL_COST, CostConfig, cache_bytes, cost_figure, model_batch, run_cost, score_cost
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, lengths_figure, run_lengths
+from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
 
-__all__ = ["SMALL_COST", "SMALL_LENGTHS", "VARIANTS", "CostConfig", "LengthsConfig", "add_parser", "cache_bytes",
-           "cost_figure", "lengths_figure", "main", "model_batch", "run", "run_cost", "run_lengths", "score_cost"]
+__all__ = ["SMALL_ALIGNMENT", "SMALL_COST", "SMALL_LENGTHS", "SMALL_PRETRAIN", "VARIANTS", "AlignmentConfig",
+           "CostConfig", "LengthsConfig", "PretrainConfig", "add_parser", "cache_bytes", "cost_figure", "interval",
+           "lengths_figure", "main", "model_batch", "run", "run_alignment", "run_cost", "run_lengths", "run_pretrain",
+           "score_cost", "train_model"]

@@ -1,4 +1,4 @@
-"""The ``experiment`` command: ``python -m minatt experiment lengths | cost | all``."""
+"""The ``experiment`` command: ``python -m minatt experiment lengths | cost | alignment | pretrain | all``."""
 
 from __future__ import annotations
 
@@ -8,46 +8,57 @@ from pathlib import Path
 from typing import Any
 
 from minatt.argtypes import positive_int, run_one_command
+from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.common import FIGURES, SMALL_OUT, make_out
 from minatt.experiments.cost import SMALL_COST, CostConfig, run_cost
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, check_variants, run_lengths
+from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
 
 __all__ = ["add_parser", "main", "run"]
+
+
+NAMES = ("lengths", "cost", "alignment", "pretrain")
 
 
 @dataclass
 class _Plan:
     lengths: LengthsConfig = field(default_factory=LengthsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
+    alignment: AlignmentConfig = field(default_factory=AlignmentConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
-    lengths = SMALL_LENGTHS if args.small else LengthsConfig()
-    cost = SMALL_COST if args.small else CostConfig()
-    common = {"backend": args.backend, "threads": args.threads}
-    lengths = replace(lengths, **common)
-    cost = replace(cost, **common)
-    if args.seeds:
-        lengths = replace(lengths, seeds=tuple(args.seeds))
-    if args.steps:
-        lengths = replace(lengths, steps=args.steps)
-    if args.variants:
-        lengths = replace(lengths, variants=tuple(args.variants))
-    if args.repeats:
-        cost = replace(cost, repeats=args.repeats)
-    return _Plan(lengths, cost)
+    """Each experiment's config: full or --small, with the command line's overrides where they apply."""
+    small = (SMALL_LENGTHS, SMALL_COST, SMALL_ALIGNMENT, SMALL_PRETRAIN)
+    full = (LengthsConfig(), CostConfig(), AlignmentConfig(), PretrainConfig())
+    configs = []
+    for cfg in small if args.small else full:
+        changes = {"backend": args.backend, "threads": args.threads}
+        for flag in ("seeds", "steps", "variants", "repeats", "reruns", "workers"):
+            value = getattr(args, flag)
+            if value and hasattr(cfg, flag):
+                changes[flag] = tuple(value) if isinstance(value, list) else value
+        configs.append(replace(cfg, **changes))
+    return _Plan(*configs)
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", choices=("lengths", "cost", "all"), help="which experiment (all: both)")
+    parser.add_argument("name", choices=(*NAMES, "all"), help="which experiment (all: every one)")
     parser.add_argument("--small", action="store_true",
-                        help=f"a seconds-long version (the tests run it); default --out {SMALL_OUT}")
+                        help=f"a minute-long version (the tests run it); default --out {SMALL_OUT}")
     parser.add_argument("--out", metavar="DIR", help=f"where the JSON and PNG go (default: {FIGURES})")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="N", help="lengths: the seeds (default: 0 1 2)")
-    parser.add_argument("--steps", type=positive_int, metavar="N", help="lengths: training steps (default: 1500)")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                        help="lengths, alignment, pretrain: the seeds (default: 0 1 2 for lengths, else 0..4)")
+    parser.add_argument("--steps", type=positive_int, metavar="N",
+                        help="lengths, alignment, pretrain: training (fine-tuning) steps")
     parser.add_argument("--variants", nargs="+", metavar="NAME",
-                        help=f"lengths: {', '.join(VARIANTS)} (default: all)")
+                        help=f"lengths: {', '.join(VARIANTS)} (default: the Bahdanau-decoder five)")
     parser.add_argument("--repeats", type=positive_int, metavar="N", help="cost: timed repeats (default: 9)")
+    parser.add_argument("--reruns", type=positive_int, metavar="N",
+                        help="cost: whole measurements, for intervals across reruns (default: 5)")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="lengths, alignment, pretrain: training processes at once")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", help="(default: numpy)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for NumPy (default: 1)")
@@ -57,8 +68,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``experiment`` on an argparse subparsers object; dispatch with ``args.func(args)``."""
     parser = subparsers.add_parser(
         "experiment", help="run the chapter-10 experiments and write their figures",
-        description="Test the usual claims about attention: accuracy against source length (lengths) and the "
-                    "time and memory of the score functions (cost). Writes 10_<name>.json and .png.",
+        description="Test the usual claims about attention: accuracy against source length (lengths), the "
+                    "time and memory of the score functions (cost), robustness to alignment errors (alignment) "
+                    "and pretraining by reconstruction (pretrain). Writes 10_<name>.json and .png.",
     )
     _add_arguments(parser)
     parser.set_defaults(func=run)
@@ -68,7 +80,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces ``args``."""
     words = ["python -m minatt experiment", args.name] + (["--small"] if args.small else [])
-    for flag in ("seeds", "steps", "variants", "repeats"):
+    for flag in ("seeds", "steps", "variants", "repeats", "reruns", "workers"):
         value = getattr(args, flag)
         if value:
             words += [f"--{flag}", *map(str, value if isinstance(value, list) else [value])]
@@ -86,15 +98,14 @@ def run(args: argparse.Namespace) -> int:
     check_variants(plan.lengths.variants)
     make_out(out)  # before the experiments run, not after
     command = _command(args)
-    if args.name in ("lengths", "all"):
-        r = run_lengths(plan.lengths, out, command)
-        print(f"minatt: lengths experiment done in {r['seconds']:.0f} s: {out / '10_lengths.png'}, "
-              f"{out / '10_lengths.json'}")
-    if args.name in ("cost", "all"):
-        r = run_cost(plan.cost, out, command)
-        print(f"minatt: cost experiment done in {r['seconds']:.0f} s: {out / '10_cost.png'}, {out / '10_cost.json'}")
+    runs = {"lengths": (run_lengths, plan.lengths), "cost": (run_cost, plan.cost),
+            "alignment": (run_alignment, plan.alignment), "pretrain": (run_pretrain, plan.pretrain)}
+    for name, (run_one, cfg) in runs.items():
+        if args.name in (name, "all"):
+            r = run_one(cfg, out, command)
+            print(f"minatt: {name} experiment done in {r['seconds']:.0f} s: {out / f'10_{name}.png'}, "
+                  f"{out / f'10_{name}.json'}")
     return 0
-
 
 
 def main(argv: list[str] | None = None) -> int:

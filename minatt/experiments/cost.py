@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from minatt.backend import array_module, default_dtype, randn, synchronize, use
 from minatt.errors import ConfigError
-from minatt.experiments.common import COLORS, figure, log, write_result
+from minatt.experiments.common import COLORS, figure, interval, log, write_result
 from minatt.runtime import blas_threads
 from minatt.validate import unchecked
 
@@ -42,11 +42,12 @@ class CostConfig:
     model_hidden: int = 64
     model_embed: int = 32
     repeats: int = 9
+    reruns: int = 5  # the whole timing, again: what varies between runs, not only within one
     backend: str = "numpy"
     threads: int = 1
 
 
-SMALL_COST = CostConfig(N=4, T=3, sources=(4, 8), sizes=(8,), model_hidden=8, model_embed=4, repeats=2)
+SMALL_COST = CostConfig(N=4, T=3, sources=(4, 8), sizes=(8,), model_hidden=8, model_embed=4, repeats=2, reruns=2)
 
 
 def score_cost(kind: str, N: int, S: int, T: int, Hq: int, Hk: int, A: int) -> tuple[int, int]:
@@ -193,44 +194,68 @@ def _peak_bytes(fn: Callable[[], Any]) -> int:
             tracemalloc.stop()
 
 
+def _ratios(ops_rows: dict[tuple, dict], model_rows: dict[tuple, dict]) -> dict[str, list[dict]]:
+    """Each score's time over dot's in the same run, with a 95% t-interval over the reruns.
+
+    A ratio within one run cancels what slows every score alike (a busy neighbour), so it varies
+    less between runs than the times do; the interval says how much it still varies.
+    """
+    ops = [{"score": k, "H": H, "S": S,
+            "over_dot": interval(numpy.divide(r["rerun_medians"], ops_rows[("dot", H, S)]["rerun_medians"]))}
+           for (k, H, S), r in ops_rows.items() if k != "dot" and ("dot", H, S) in ops_rows]
+    model = [{"score": k, "S": S,
+              "over_dot": interval(numpy.divide(r["rerun_medians"], model_rows[("dot", S)]["rerun_medians"]))}
+             for (k, S), r in model_rows.items() if k != "dot" and ("dot", S) in model_rows]
+    return {"ops": ops, "model": model}
+
+
 def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
              log: Callable[[str], None] = log) -> dict[str, Any]:
     """Measure the score ops and whole training steps; write 10_cost.json and 10_cost.png."""
     from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 
     start = time.perf_counter()
-    ops_rows, model_rows = [], []
+    ops_rows: dict[tuple, dict] = {}
+    model_rows: dict[tuple, dict] = {}
     with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
         from minatt.backend import get_xp
 
         xp = get_xp()
-        for H in cfg.sizes:
+        for rerun in range(cfg.reruns):  # the first run fills the rows; every run adds its medians
+            for H in cfg.sizes:
+                for S in cfg.sources:
+                    x = _score_inputs(cfg.N, S, cfg.T, H)
+                    jobs = {k: (lambda k=k, x=x: _score_pass(k, x)) for k in cfg.scores}
+                    times = _timed_round_robin(jobs, cfg.repeats, xp)
+                    for k in cfg.scores:
+                        if rerun == 0:
+                            macs, floats = score_cost(k, cfg.N, S, cfg.T, H, H, H)
+                            ops_rows[(k, H, S)] = {"score": k, "H": H, "S": S, "seconds": _quartiles(times[k]),
+                                                   "cache_bytes": _score_pass(k, x)[0],
+                                                   "formula_cache_bytes": 4 * floats, "formula_forward_macs": macs,
+                                                   "rerun_medians": []}
+                        ops_rows[(k, H, S)]["rerun_medians"].append(float(numpy.median(times[k])))
+                    log(f"cost: run {rerun + 1}, ops H=A={H} S={S}: " + ", ".join(
+                        f"{k} {1e3 * numpy.median(times[k]):.2f} ms" for k in cfg.scores))
+            vocab = 16
             for S in cfg.sources:
-                x = _score_inputs(cfg.N, S, cfg.T, H)
-                jobs = {k: (lambda k=k, x=x: _score_pass(k, x)) for k in cfg.scores}
+                batch = model_batch(cfg.N, S, cfg.T, vocab, seed=S)
+                models = {k: Seq2Seq(Seq2SeqConfig(src_vocab=vocab, tgt_vocab=vocab, embed=cfg.model_embed,
+                                                   hidden=cfg.model_hidden, score=k), seed=0)
+                          for k in cfg.model_scores}
+                jobs = {k: (lambda m=m, b=batch: m.loss_and_grads(b)) for k, m in models.items()}
                 times = _timed_round_robin(jobs, cfg.repeats, xp)
-                for k in cfg.scores:
-                    macs, floats = score_cost(k, cfg.N, S, cfg.T, H, H, H)
-                    ops_rows.append({"score": k, "H": H, "S": S, "seconds": _quartiles(times[k]),
-                                     "cache_bytes": _score_pass(k, x)[0], "formula_cache_bytes": 4 * floats,
-                                     "formula_forward_macs": macs})
-                log(f"cost: ops H=A={H} S={S}: " + ", ".join(
-                    f"{r['score']} {1e3 * r['seconds']['median']:.2f} ms" for r in ops_rows[-len(cfg.scores):]))
-        vocab = 16
-        for S in cfg.sources:
-            batch = model_batch(cfg.N, S, cfg.T, vocab, seed=S)
-            models = {k: Seq2Seq(Seq2SeqConfig(src_vocab=vocab, tgt_vocab=vocab, embed=cfg.model_embed,
-                                               hidden=cfg.model_hidden, score=k), seed=0) for k in cfg.model_scores}
-            jobs = {k: (lambda m=m, b=batch: m.loss_and_grads(b)) for k, m in models.items()}
-            times = _timed_round_robin(jobs, cfg.repeats, xp)
-            for k, m in models.items():
-                peak = _peak_bytes(jobs[k]) if xp is numpy else None
-                model_rows.append({"score": k, "S": S, "seconds": _quartiles(times[k]), "peak_bytes": peak,
-                                   "params": m.num_params()})
-            log(f"cost: model S={S}: " + ", ".join(
-                f"{r['score']} {1e3 * r['seconds']['median']:.1f} ms" for r in model_rows[-len(models):]))
+                for k, m in models.items():
+                    if rerun == 0:
+                        peak = _peak_bytes(jobs[k]) if xp is numpy else None
+                        model_rows[(k, S)] = {"score": k, "S": S, "seconds": _quartiles(times[k]), "peak_bytes": peak,
+                                              "params": m.num_params(), "rerun_medians": []}
+                    model_rows[(k, S)]["rerun_medians"].append(float(numpy.median(times[k])))
+                log(f"cost: run {rerun + 1}, model S={S}: " + ", ".join(
+                    f"{k} {1e3 * numpy.median(times[k]):.1f} ms" for k in models))
     result = {"experiment": "cost", "command": command, "config": asdict(cfg), "backend": cfg.backend,
-              "seconds": round(time.perf_counter() - start, 1), "ops": ops_rows, "model": model_rows}
+              "seconds": round(time.perf_counter() - start, 1), "ops": list(ops_rows.values()),
+              "model": list(model_rows.values()), "ratios": _ratios(ops_rows, model_rows)}
     write_result(result, cost_figure(result), out, "10_cost")
     return result
 

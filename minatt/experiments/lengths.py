@@ -8,6 +8,7 @@ length up to ``test_max_len`` (beyond training). Every model sees the same test 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,14 +20,16 @@ from matplotlib.figure import Figure
 
 from minatt.backend import default_dtype, use
 from minatt.errors import ConfigError
-from minatt.experiments.common import COLORS, figure, log, write_result
+from minatt.experiments.common import COLORS, figure, interval, log, map_jobs, train_model, write_result
 from minatt.runtime import blas_threads
 
 __all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths"]
 
-# variant name -> (score, bidirectional encoder)
-VARIANTS = {"none": ("none", False), "additive": ("additive", False), "general": ("general", False),
-            "dot": ("dot", False), "additive+bi": ("additive", True)}
+# variant name -> (score, bidirectional encoder, decoder); "/luong": Luong's decoder, else Bahdanau's
+VARIANTS = {"none": ("none", False, "bahdanau"), "additive": ("additive", False, "bahdanau"),
+            "general": ("general", False, "bahdanau"), "dot": ("dot", False, "bahdanau"),
+            "scaled_dot": ("scaled_dot", False, "bahdanau"), "additive+bi": ("additive", True, "bahdanau"),
+            **{f"{s}/luong": (s, False, "luong") for s in ("additive", "general", "dot", "scaled_dot")}}
 
 
 @dataclass
@@ -39,47 +42,52 @@ class LengthsConfig:
     test_min_len: int = 2
     test_max_len: int = 30
     per_length: int = 100
-    variants: tuple[str, ...] = ("none", "additive", "general", "dot", "additive+bi")
+    variants: tuple[str, ...] = ("none", "additive", "general", "dot", "additive+bi")  # the committed run
     seeds: tuple[int, ...] = (0, 1, 2)
     steps: int = 1500
     batch: int = 64
     embed: int = 32
     hidden: int = 64
     lr: float = 0.005
+    workers: int = 1
     backend: str = "numpy"
     threads: int = 1
 
 
-SMALL_LENGTHS = LengthsConfig(min_len=2, max_len=5, test_max_len=7, per_length=12, variants=("none", "additive"),
-                              seeds=(0, 1), steps=20, batch=16, embed=8, hidden=12)
+# small enough for a minute, big enough that the fixed-context model already falls off with length
+SMALL_LENGTHS = LengthsConfig(min_len=1, max_len=8, test_min_len=2, test_max_len=10, per_length=40,
+                              variants=("none", "additive"), seeds=(0, 1), steps=400, batch=32, embed=16, hidden=32,
+                              lr=0.01)
 
 
-def _train_one(cfg: LengthsConfig, variant: str, seed: int, test_sets: list) -> dict[str, Any]:
+def _train_one(cfg: LengthsConfig, test_sets: list, job: tuple[str, int]) -> dict[str, Any]:
     """Train one variant with one seed; evaluate on every per-length test set."""
-    from minatt.train import TrainConfig, Trainer, evaluate
+    from minatt.tasks import make_task
+    from minatt.train import TrainConfig, evaluate
 
-    score, bidirectional = VARIANTS[variant]
+    variant, seed = job
+    score, bidirectional, decoder = VARIANTS[variant]
     train_cfg = TrainConfig(task=cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, score=score,
-                            bidirectional=bidirectional, embed=cfg.embed, hidden=cfg.hidden, steps=cfg.steps,
-                            batch=cfg.batch, lr=cfg.lr, seed=seed, backend=cfg.backend, test_size=16,
+                            decoder=decoder, bidirectional=bidirectional, embed=cfg.embed, hidden=cfg.hidden,
+                            steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=seed, backend=cfg.backend,
                             target=None)
-    trainer = Trainer(train_cfg, Path("unused"))  # builds task, model, optimiser; writes nothing
-    start = time.perf_counter()
-    for _ in range(cfg.steps):
-        trainer.train_step()
-    seconds = time.perf_counter() - start
-    rows = [evaluate(trainer.model, batch) for _, batch in test_sets]
-    tail = trainer.loss_history[-max(1, cfg.steps // 20):]
-    return {"seed": seed, "train_seconds": round(seconds, 2), "params": trainer.model.num_params(),
+    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+        task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=seed)
+        model, losses, seconds = train_model(train_cfg, task)
+        rows = [evaluate(model, batch) for _, batch in test_sets]
+    tail = losses[-max(1, cfg.steps // 20):]
+    return {"variant": variant, "seed": seed, "train_seconds": round(seconds, 2), "params": model.num_params(),
             "final_loss": float(numpy.mean(tail)),
             "sequence_accuracy": [r["sequence_accuracy"] for r in rows],
             "token_accuracy": [r["token_accuracy"] for r in rows]}
 
 
 def _spread(runs: list[dict], key: str) -> dict[str, list[float]]:
+    """Mean, min, max over seeds at each length, and the 95% t-interval of the mean (lo, hi)."""
     a = numpy.array([r[key] for r in runs])  # (seeds, lengths)
-    return {"mean": a.mean(axis=0).round(4).tolist(), "min": a.min(axis=0).tolist(),
-            "max": a.max(axis=0).tolist()}
+    ci = [interval(a[:, i]) for i in range(a.shape[1])]
+    return {"mean": a.mean(axis=0).tolist(), "min": a.min(axis=0).tolist(),
+            "max": a.max(axis=0).tolist(), "lo": [c["lo"] for c in ci], "hi": [c["hi"] for c in ci]}
 
 
 def check_variants(variants: tuple[str, ...]) -> None:
@@ -100,20 +108,20 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
     # one fixed held-out set per length, shared by every variant and seed (paired comparison)
     test_sets = [(n, task.test_set(cfg.per_length, min_len=n, max_len=n, seed=10_000 + n)) for n in lengths]
     start = time.perf_counter()
+    jobs = [(variant, seed) for variant in cfg.variants for seed in cfg.seeds]
+    done = map_jobs(functools.partial(_train_one, cfg, test_sets), jobs, cfg.workers)
     variants: dict[str, Any] = {}
-    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
-        for variant in cfg.variants:
-            runs = []
-            for seed in cfg.seeds:
-                r = _train_one(cfg, variant, seed, test_sets)
-                runs.append(r)
-                trained = [a for n, a in zip(lengths, r["sequence_accuracy"]) if n <= cfg.max_len]
-                log(f"lengths: {variant:12s} seed {seed}: {cfg.steps} steps in {r['train_seconds']:.1f} s, "
-                    f"loss {r['final_loss']:.3f}, sequence accuracy on trained lengths {numpy.mean(trained):.3f}")
-            score, bidirectional = VARIANTS[variant]
-            variants[variant] = {"score": score, "bidirectional": bidirectional, "params": runs[0]["params"],
-                                 "runs": runs, "sequence_accuracy": _spread(runs, "sequence_accuracy"),
-                                 "token_accuracy": _spread(runs, "token_accuracy")}
+    for variant in cfg.variants:
+        runs = [r for r in done if r["variant"] == variant]
+        for r in runs:
+            trained = [a for n, a in zip(lengths, r["sequence_accuracy"]) if n <= cfg.max_len]
+            log(f"lengths: {variant:12s} seed {r['seed']}: {cfg.steps} steps in {r['train_seconds']:.1f} s, "
+                f"loss {r['final_loss']:.3f}, sequence accuracy on trained lengths {numpy.mean(trained):.3f}")
+        score, bidirectional, decoder = VARIANTS[variant]
+        variants[variant] = {"score": score, "bidirectional": bidirectional, "decoder": decoder,
+                             "params": runs[0]["params"], "runs": runs,
+                             "sequence_accuracy": _spread(runs, "sequence_accuracy"),
+                             "token_accuracy": _spread(runs, "token_accuracy")}
     result = {"experiment": "lengths", "command": command, "config": asdict(cfg), "lengths": lengths,
               "seconds": round(time.perf_counter() - start, 1), "variants": variants}
     write_result(result, lengths_figure(result), out, "10_lengths")
@@ -133,9 +141,10 @@ def lengths_figure(result: dict[str, Any]) -> Figure:
                 ha="right", va="bottom")
         for name, v in result["variants"].items():
             s = v[key]
-            color = COLORS.get(name)
+            color = COLORS.get(v["score"] if name != "additive+bi" else name)
             label = f"{name} ({v['params'] / 1000:.0f}k params)" if i == 0 else None
-            ax.plot(lengths, s["mean"], "o-", color=color, markersize=3, linewidth=1.6, label=label)
+            style = "o--" if v.get("decoder") == "luong" else "o-"
+            ax.plot(lengths, s["mean"], style, color=color, markersize=3, linewidth=1.6, label=label)
             ax.fill_between(lengths, s["min"], s["max"], color=color, alpha=0.18, linewidth=0)
         ax.set_xlim(lengths[0] - 0.5, lengths[-1] + 0.5)
         ax.set_ylim(-0.02, 1.02)

@@ -81,7 +81,7 @@ def make_task(name: str, min_len: int = 1, max_len: int = 10, seed: int | None =
 
     min_len, max_len: training lengths (sources for copy/reverse/sort, clean targets for denoise;
     ignored by dates). seed: the task's own stream (``task.rng``). Options: ``symbols=`` for
-    copy/reverse/sort/denoise, ``p=`` for denoise, ``first_year=``/``last_year=`` for dates.
+    copy/reverse/sort/denoise, ``p=`` and ``insert=`` for denoise, ``first_year=``/``last_year=`` for dates.
     """
     if name in ("copy", "reverse", "sort"):
         return SequenceTask(name, min_len, max_len, seed, **options)

@@ -57,33 +57,56 @@ class DenoiseTask(SequenceTask):
 
     target = ``length`` uniform symbols; source = the target with each token, independently with
     probability ``p``, dropped (half the time) or replaced by a different symbol (the other half;
-    dropped if there is only one symbol). If every token was dropped, the first one is kept.
+    dropped if there is only one symbol); and, with probability ``insert`` (default 0: none), a
+    uniform symbol is inserted before it. If every token was dropped, the first one is kept.
+    :meth:`corrupt` also says where each clean token went (the true alignment).
     The split's key is the clean sequence alone: it is decided before the corruption is drawn,
     so the corruption has the same distribution in both splits and no clean sequence is shared.
     """
 
     def __init__(self, min_len: int = 1, max_len: int = 10, seed: int | None = 0,
-                 symbols: Iterable[str] = DIGITS, p: float = 0.15) -> None:
+                 symbols: Iterable[str] = DIGITS, p: float = 0.15, insert: float = 0.0) -> None:
         if not 0.0 <= p < 1.0:
             raise ValueError(f"denoise needs 0 <= p < 1, got p={p}")
+        if not 0.0 <= insert < 1.0:
+            raise ValueError(f"denoise needs 0 <= insert < 1, got insert={insert}")
         super().__init__("copy", min_len, max_len, seed, symbols)
-        self.name, self.p = "denoise", float(p)
+        self.name, self.p, self.insert = "denoise", float(p), float(insert)
 
     def key_of(self, src: Sequence[str], tgt: Sequence[str]) -> Sequence[str]:
         return tgt
 
     def _complete(self, rng: np.random.Generator, key: list[str]) -> Pair:
-        clean, length = key, len(key)
+        return self.corrupt(rng, key)[0], key
+
+    def corrupt(self, rng: np.random.Generator, clean: list[str]) -> tuple[list[str], list[int]]:
+        """(noisy source, where): ``where[j]`` is the source position of clean token j, -1 if dropped.
+
+        A replaced token keeps its position in ``where``: that is where the model should look.
+        """
+        length = len(clean)
         hit = rng.random(length) < self.p
         drop = rng.random(length) < 0.5
         shift = rng.integers(1, max(len(self.symbols), 2), size=length)   # never 0: a *different* symbol
-        noisy = []
+        # drawn only when asked for, so insert=0 leaves the random stream (and every old example) as it was
+        inserted = rng.random(length) < self.insert if self.insert else [False] * length
+        extra = rng.integers(0, len(self.symbols), size=length) if self.insert else None
+        noisy: list[str] = []
+        where = []
         for i, tok in enumerate(clean):
+            if inserted[i]:
+                noisy.append(self.symbols[int(extra[i])])
             if not hit[i]:
+                where.append(len(noisy))
                 noisy.append(tok)
             elif not drop[i] and len(self.symbols) > 1:
+                where.append(len(noisy))
                 noisy.append(self.symbols[(self._rank[tok] + int(shift[i])) % len(self.symbols)])
-        return (noisy or clean[:1]), clean
+            else:
+                where.append(-1)
+        if not noisy:
+            noisy, where = clean[:1], [0] + [-1] * (length - 1)
+        return noisy, where
 
     def heldout_report(self, examples: Batch | Sequence[Pair], min_len: int | None = None,
                        max_len: int | None = None) -> dict[str, float]:
@@ -108,7 +131,10 @@ class DenoiseTask(SequenceTask):
         a model told where the corruption was could expect. Token: each example's
         :func:`~minatt.ceiling.best_output`, scored like ``token_accuracy``. Both hold in
         expectation: on a finite set a lucky guess of a lost symbol can put a model a hair above.
+        An empty dict when ``insert`` > 0: these ceilings count drops and replacements only.
         """
+        if self.insert:
+            return {}
         if isinstance(examples, Batch):
             examples = [(self.src_vocab.decode(s), self.tgt_vocab.decode(t))
                         for s, t in zip(examples.src, examples.tgt_out)]
