@@ -285,24 +285,25 @@ def alignment_figure(result: dict[str, Any]) -> Figure:
 def heatmap_figure(result: dict[str, Any]) -> Figure:
     """One corrupted held-out input per task, the attention of every variant (first seed) side by side.
 
-    Red squares mark the true source position of each output token.
+    One row per (task, decoder), one column per score. Red squares mark the true source position
+    of each output token.
     """
-    names = list(result["tasks"])
-    variants = list(result["tasks"][names[0]]["variants"])
-    fig = figure(2.6 * len(variants), 2.8 * len(names))
-    for row, name in enumerate(names):
-        for col, v in enumerate(variants):
-            ex = result["tasks"][name]["variants"][v]["runs"][0]["example"]
-            ax = fig.add_subplot(len(names), len(variants), row * len(variants) + col + 1)
+    cfg = result["config"]
+    rows = [(name, d) for name in result["tasks"] for d in cfg["decoders"]]
+    fig = figure(2.7 * len(cfg["scores"]), 2.6 * len(rows))
+    for row, (name, d) in enumerate(rows):
+        for col, score in enumerate(cfg["scores"]):
+            ex = result["tasks"][name]["variants"][f"{score}/{d}"]["runs"][0]["example"]
+            ax = fig.add_subplot(len(rows), len(cfg["scores"]), row * len(cfg["scores"]) + col + 1)
             ax.imshow(numpy.array(ex["weights"]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
             true = [(j, s) for j, s in enumerate(ex["where"]) if s >= 0]
             ax.scatter([s for _, s in true], [j for j, _ in true], s=30, facecolors="none", edgecolors="red",
                        marker="s", linewidths=0.8)
-            ax.set_title(f"{name}\n{v}", fontsize=8)
+            ax.set_title(f"{name}: {score}/{d}", fontsize=8)
             ax.set_xlabel("source position", fontsize=7)
             ax.set_ylabel("output step", fontsize=7)
             ax.tick_params(labelsize=6)
-    fig.suptitle(f"attention on one held-out source at rate {max(result['config']['test_rates'])} (first seed); "
+    fig.suptitle(f"attention on one held-out source at rate {max(cfg['test_rates'])} (first seed); "
                  "red squares: where each output token really came from", fontsize=9)
     fig.tight_layout()
     return fig

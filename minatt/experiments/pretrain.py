@@ -67,16 +67,16 @@ class PretrainConfig:
     max_len: int = 10
     p: float = 0.2
     sizes: tuple[int, ...] = (50, 100, 200, 400)
-    pretrain_steps: int = 1500
-    steps: int = 600
+    pretrain_steps: int = 1000
+    steps: int = 500
     test_size: int = 300
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     score: str = "additive"
     batch: int = 32
-    embed: int = 32
-    hidden: int = 64
-    lr: float = 0.005
-    workers: int = 2
+    embed: int = 24
+    hidden: int = 32
+    lr: float = 0.008
+    workers: int = 3
     backend: str = "numpy"
     threads: int = 1
 
@@ -145,6 +145,7 @@ def pretrain_figure(result: dict[str, Any]) -> Figure:
                         yerr=[[r["mean"] - r["lo"] for r in rows], [r["hi"] - r["mean"] for r in rows]],
                         fmt="o-", color=color, capsize=3, label=start)
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(f"labelled {cfg['task']} pairs")
