@@ -37,9 +37,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng, Scorer
+from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng
 from minatt.ops.activations import tanh_backward
 from minatt.ops.attention import attention_forward, attention_scores_backward
+from minatt.scorer import Scorer
 
 Array = Any
 

@@ -9,7 +9,7 @@ wrong gradient flows on, those upstream of it) and which must not (those the bug
 
 from __future__ import annotations
 
-from minatt import decoders, nn, seq2seq
+from minatt import decoders, nn, scorer, seq2seq
 from minatt.backend import array_module
 from minatt.checks.model import check_model
 
@@ -70,13 +70,13 @@ def test_general_key_preparation_transposed(monkeypatch):
     """dkeys = dprepared @ Wa.T instead of dprepared @ Wa (Wa is square here: shapes cannot tell)."""
     combo = ("lstm", "general", "luong", False)
     passing_model_check(combo)
-    real = nn.Scorer.prepare_backward
+    real = scorer.Scorer.prepare_backward
 
     def prepare_backward(self, dprepared, cache, grads):
         real(self, dprepared, cache, grads)  # dWa as usual
         return dprepared @ self.p("Wa").T
 
-    monkeypatch.setattr(nn.Scorer, "prepare_backward", prepare_backward)
+    monkeypatch.setattr(scorer.Scorer, "prepare_backward", prepare_backward)
     bad = failed(combo)
     assert {"enc.fwd.Wx", "enc.fwd.Wh", "enc.embed.W"} <= bad
     assert bad <= prefixed(bad, "enc.")  # dWa and the whole decoder are right
@@ -86,13 +86,13 @@ def test_additive_key_preparation_drops_dkeys(monkeypatch):
     """The keys get no gradient through their projection keys @ Wk (only through the values)."""
     combo = ("gru", "additive", "luong", False)
     passing_model_check(combo)
-    real = nn.additive_keys_backward
+    real = scorer.additive_keys_backward
 
     def additive_keys_backward(dkproj, cache):
         dkeys, dWk = real(dkproj, cache)
         return 0.0 * dkeys, dWk
 
-    monkeypatch.setattr(nn, "additive_keys_backward", additive_keys_backward)
+    monkeypatch.setattr(scorer, "additive_keys_backward", additive_keys_backward)
     bad = failed(combo)
     assert {"enc.fwd.Wx", "enc.fwd.Wh"} <= bad
     assert bad <= prefixed(bad, "enc.")

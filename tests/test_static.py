@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "minatt"
 # The math: it must get its array module from minatt.backend, never import one itself.
-MATH = ["ops", "nn.py", "nn", "seq2seq.py", "decoders.py", "search.py", "optim.py"]
+MATH = ["ops", "nn.py", "nn", "scorer.py", "transformer.py", "seq2seq.py", "decoders.py", "search.py", "optim.py"]
 # The only module allowed to import cupy.
 CUPY_IMPORTER = {"backend.py"}
 
