@@ -1,11 +1,13 @@
 """The lessons stay true to the code: every quotation of the library matches its source.
 
-A quotation in a lesson is a ```py block right after a marker line
+A quotation in a lesson is a ```py block right after a caption line
 
-    <!-- quote: minatt/ops/linear.py affine_backward -->
+    **From the library:** `minatt/ops/linear.py`, `affine_backward`
 
-and must equal the source of that function or class, character for character (after removing
-the common indentation). Running the ```python blocks is lessons/conftest.py's job (Sybil).
+which a reader sees rendered above the code, so quoted library code never looks like code to
+run; the block must equal the source of that function or class (or Class.method), character
+for character (after removing the common indentation). Running the ```python blocks is
+lessons/conftest.py's job (Sybil).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
-QUOTE = re.compile(r"<!-- quote: (?P<path>\S+) (?P<name>[\w.]+) -->\n```py\n(?P<body>.*?)```", re.S)
+CAPTION = "**From the library:** `{path}`, `{name}`"
+QUOTE = re.compile(
+    r"^\*\*From the library:\*\* `(?P<path>[^`]+)`, `(?P<name>[\w.]+)`\n```py\n(?P<body>.*?)```", re.DOTALL | re.MULTILINE
+)
 
 
 def source_of(path: Path, dotted: str) -> str:
@@ -60,9 +65,12 @@ def test_quotation_matches_the_library(lesson, path, name, body):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_every_py_block_is_a_checked_quotation(lesson):
     text = lesson.read_text()
-    blocks = len(re.findall(r"^```py$", text, re.M))
+    blocks = len(re.findall(r"^```py$", text, re.MULTILINE))
     quoted = len(QUOTE.findall(text))
-    assert blocks == quoted, f"{lesson.name}: a ```py block without a quote marker is neither run nor checked"
+    assert blocks == quoted, (
+        f"{lesson.name}: a ```py block without a caption line right above it "
+        "(**From the library:** `path`, `name`) is neither run nor checked"
+    )
 
 
 def sync(paths: list[Path]) -> list[Path]:
@@ -75,7 +83,7 @@ def sync(paths: list[Path]) -> list[Path]:
     for path in paths:
         text = path.read_text()
         new = QUOTE.sub(
-            lambda m: f"<!-- quote: {m['path']} {m['name']} -->\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
+            lambda m: CAPTION.format(**m.groupdict()) + f"\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
             text,
         )
         if new != text:
