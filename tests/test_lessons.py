@@ -96,6 +96,18 @@ def test_figures_go_to_scratch_unless_asked(monkeypatch, tmp_path):
     assert figure_dir() == COMMITTED
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_a_lesson_opens_as_a_notebook_whose_code_cells_are_its_python_blocks(lesson):
+    """jupytext turns a lesson into a notebook for Run All: its code cells must be exactly the
+    ```python blocks (which the lesson tests run), never a quotation or a command to type
+    (a ```bash block would become a %%bash cell that runs, and may fail: commands are ```shell)."""
+    jupytext = pytest.importorskip("jupytext")
+    notebook = jupytext.reads(lesson.read_text(), fmt="md")
+    code_cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    blocks = [block.rstrip("\n") for block in PYTHON_BLOCK.findall(lesson.read_text())]
+    assert code_cells == blocks, f"{lesson.name}: a notebook code cell that is not a ```python block"
+
+
 def sync(paths: list[Path]) -> list[Path]:
     """Refill every quotation in the given lessons from the current source; return the changed files.
 
