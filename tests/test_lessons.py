@@ -108,6 +108,15 @@ def test_a_lesson_opens_as_a_notebook_whose_code_cells_are_its_python_blocks(les
     assert code_cells == blocks, f"{lesson.name}: a notebook code cell that is not a ```python block"
 
 
+def test_the_readme_course_table_lists_every_lesson():
+    """README's course table links every chapter and appendix, and links nothing that is gone."""
+    readme = (ROOT / "README.md").read_text()
+    linked = set(re.findall(r"\]\((lessons/[^)#]+\.md)\)", readme))
+    assert {f"lessons/{lesson.name}" for lesson in LESSONS} <= linked, "a lesson missing from README's course table"
+    missing = sorted(link for link in linked if not (ROOT / link).is_file())
+    assert not missing, f"README links lessons that do not exist: {missing}"
+
+
 def sync(paths: list[Path]) -> list[Path]:
     """Refill every quotation in the given lessons from the current source; return the changed files.
 
