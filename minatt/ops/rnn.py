@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.activations import tanh_backward
+from minatt.validate import Cache, contract
 
 __all__ = ["RNNStepCache", "rnn_step_backward", "rnn_step_forward"]
 
@@ -40,6 +41,7 @@ class RNNStepCache(NamedTuple):
     h: Array
 
 
+@contract(x="N D", h_prev="N H", Wx="D H", Wh="H H", b="H")
 def rnn_step_forward(x: Array, h_prev: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Array, RNNStepCache]:
     """One tanh RNN step; N batch, D input, H hidden.
 
@@ -52,6 +54,7 @@ def rnn_step_forward(x: Array, h_prev: Array, Wx: Array, Wh: Array, b: Array) ->
     return h, RNNStepCache(x, h_prev, Wx, Wh, h)
 
 
+@contract(cache=Cache(RNNStepCache, x="N D", h_prev="N H"), dh="N H")
 def rnn_step_backward(dh: Array, cache: RNNStepCache) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`rnn_step_forward`: dh (N, H) -> dx (N, D), dh_prev (N, H), dWx (D, H), dWh (H, H), db (H,)."""
     x, h_prev, Wx, Wh, h = cache
