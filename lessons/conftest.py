@@ -51,7 +51,7 @@ def _teardown(namespace):
 
 pytest_collect_file = Sybil(
     parsers=[PythonCodeBlockParser(), SkipParser()],
-    patterns=["[0-9][0-9]-*.md"],
+    patterns=["[0-9][0-9]-*.md", "A[0-9]-*.md"],  # the chapters, then the appendices
     setup=_setup,
     teardown=_teardown,
 ).pytest()

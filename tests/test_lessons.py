@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md")) + sorted((ROOT / "lessons").glob("A[0-9]-*.md"))
 CAPTION = "**From the library:** `{path}`, `{name}`"
 QUOTE = re.compile(
     r"^\*\*From the library:\*\* `(?P<path>[^`]+)`, `(?P<name>[\w.]+)`\n```py\n(?P<body>.*?)```", re.DOTALL | re.MULTILINE
