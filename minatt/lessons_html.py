@@ -36,12 +36,13 @@ DEFAULT_OUT = "build/html"
 #: run first in every kernel, then removed: what lessons/conftest.py does before each chapter
 SETUP = 'import minatt\nminatt.use("numpy")\nminatt.set_default_dtype("float32")\n%matplotlib inline'
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER_LINK = re.compile(r'href="(\d\d-[\w-]+)\.md(#[^"]*)?"')
+CHAPTER_LINK = re.compile(r'href="((?:\d\d|A\d)-[\w-]+)\.md(#[^"]*)?"')
 
 
 def chapters(lessons: Path, prefixes: list[str] | None = None) -> list[Path]:
-    """The chapter files ``NN-*.md`` in ``lessons``, only those whose names start with a prefix if given."""
-    found = sorted(lessons.glob("[0-9][0-9]-*.md"))
+    """The chapter files ``NN-*.md`` in ``lessons``, then the appendices ``AN-*.md``; only those whose
+    names start with a prefix if given."""
+    found = sorted(lessons.glob("[0-9][0-9]-*.md")) + sorted(lessons.glob("A[0-9]-*.md"))
     if prefixes:
         found = [p for p in found if any(p.name.startswith(prefix) for prefix in prefixes)]
     if not found:

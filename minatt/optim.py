@@ -20,6 +20,9 @@ Usage::
 
 ``state_dict()`` / ``load_state_dict()`` snapshot and restore the step count, hyperparameters
 and moment arrays, so a resumed run continues bit-for-bit.
+
+The course introduces Adam and clipping in chapter 3 (lessons/03-linear-softmax-cross-entropy.md,
+"From a gradient to a step"), before chapters 6 and 8 train with them; chapter 9 adds the schedule.
 """
 
 from __future__ import annotations

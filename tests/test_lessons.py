@@ -1,11 +1,13 @@
 """The lessons stay true to the code: every quotation of the library matches its source.
 
-A quotation in a lesson is a ```py block right after a marker line
+A quotation in a lesson is a ```py block right after a caption line
 
-    <!-- quote: minatt/ops/linear.py affine_backward -->
+    **From the library:** `minatt/ops/linear.py`, `affine_backward`
 
-and must equal the source of that function or class, character for character (after removing
-the common indentation). Running the ```python blocks is lessons/conftest.py's job (Sybil).
+which a reader sees rendered above the code, so quoted library code never looks like code to
+run; the block must equal the source of that function or class (or Class.method), character
+for character (after removing the common indentation). Running the ```python blocks is
+lessons/conftest.py's job (Sybil).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
-QUOTE = re.compile(r"<!-- quote: (?P<path>\S+) (?P<name>[\w.]+) -->\n```py\n(?P<body>.*?)```", re.S)
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md")) + sorted((ROOT / "lessons").glob("A[0-9]-*.md"))
+CAPTION = "**From the library:** `{path}`, `{name}`"
+QUOTE = re.compile(
+    r"^\*\*From the library:\*\* `(?P<path>[^`]+)`, `(?P<name>[\w.]+)`\n```py\n(?P<body>.*?)```", re.DOTALL | re.MULTILINE
+)
 
 
 def source_of(path: Path, dotted: str) -> str:
@@ -60,9 +65,56 @@ def test_quotation_matches_the_library(lesson, path, name, body):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_every_py_block_is_a_checked_quotation(lesson):
     text = lesson.read_text()
-    blocks = len(re.findall(r"^```py$", text, re.M))
+    blocks = len(re.findall(r"^```py$", text, re.MULTILINE))
     quoted = len(QUOTE.findall(text))
-    assert blocks == quoted, f"{lesson.name}: a ```py block without a quote marker is neither run nor checked"
+    assert blocks == quoted, (
+        f"{lesson.name}: a ```py block without a caption line right above it "
+        "(**From the library:** `path`, `name`) is neither run nor checked"
+    )
+
+
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_lessons_save_figures_only_through_the_scratch_helper(lesson):
+    """A chapter run by a test or a learner must not rewrite lessons/figures: figures go through
+    minatt.lesson_figures.save_lesson_figure, which writes there only under MINATT_WRITE_FIGURES=1."""
+    code = "\n".join(PYTHON_BLOCK.findall(lesson.read_text()))
+    assert ".savefig(" not in code, f"{lesson.name}: save figures with save_lesson_figure, not fig.savefig"
+
+
+def test_figures_go_to_scratch_unless_asked(monkeypatch, tmp_path):
+    from minatt.lesson_figures import COMMITTED, figure_dir
+
+    monkeypatch.delenv("MINATT_WRITE_FIGURES", raising=False)
+    monkeypatch.setenv("MINATT_FIGURES_DIR", str(tmp_path / "figs"))
+    assert figure_dir() == tmp_path / "figs" and figure_dir().is_dir()
+    monkeypatch.delenv("MINATT_FIGURES_DIR")
+    assert figure_dir() != COMMITTED
+    monkeypatch.setenv("MINATT_WRITE_FIGURES", "1")
+    assert figure_dir() == COMMITTED
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_a_lesson_opens_as_a_notebook_whose_code_cells_are_its_python_blocks(lesson):
+    """jupytext turns a lesson into a notebook for Run All: its code cells must be exactly the
+    ```python blocks (which the lesson tests run), never a quotation or a command to type
+    (a ```bash block would become a %%bash cell that runs, and may fail: commands are ```shell)."""
+    jupytext = pytest.importorskip("jupytext")
+    notebook = jupytext.reads(lesson.read_text(), fmt="md")
+    code_cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    blocks = [block.rstrip("\n") for block in PYTHON_BLOCK.findall(lesson.read_text())]
+    assert code_cells == blocks, f"{lesson.name}: a notebook code cell that is not a ```python block"
+
+
+def test_the_readme_course_table_lists_every_lesson():
+    """README's course table links every chapter and appendix, and links nothing that is gone."""
+    readme = (ROOT / "README.md").read_text()
+    linked = set(re.findall(r"\]\((lessons/[^)#]+\.md)\)", readme))
+    assert {f"lessons/{lesson.name}" for lesson in LESSONS} <= linked, "a lesson missing from README's course table"
+    missing = sorted(link for link in linked if not (ROOT / link).is_file())
+    assert not missing, f"README links lessons that do not exist: {missing}"
 
 
 def sync(paths: list[Path]) -> list[Path]:
@@ -75,7 +127,7 @@ def sync(paths: list[Path]) -> list[Path]:
     for path in paths:
         text = path.read_text()
         new = QUOTE.sub(
-            lambda m: f"<!-- quote: {m['path']} {m['name']} -->\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
+            lambda m: CAPTION.format(**m.groupdict()) + f"\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
             text,
         )
         if new != text:

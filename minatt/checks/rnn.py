@@ -1,4 +1,4 @@
-"""Gradient-check cases for the recurrent cells: LSTM and GRU, one step and whole sequences.
+"""Gradient-check cases for the recurrent cells: the tanh RNN step, LSTM and GRU, one step and whole sequences.
 
 Each factory draws small random shapes from the rng it is given (any of them can be fixed by
 keyword, e.g. ``D=H`` for a square-weight test) and returns a :class:`~minatt.gradcheck.Case`
@@ -16,6 +16,7 @@ import numpy
 
 import minatt.ops.gru as gru_ops
 import minatt.ops.lstm as lstm_ops
+import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, randn
 from minatt.checks import padding_mask
 from minatt.gradcheck import Case, project, register
@@ -29,6 +30,24 @@ def _dims(rng: numpy.random.Generator, **fixed: int | None) -> dict[str, int]:
 
 def _weights(rng: numpy.random.Generator, D: int, H: int, gates: int) -> dict[str, Any]:
     return {"Wx": randn(rng, (D, gates * H), D ** -0.5), "Wh": randn(rng, (H, gates * H), H ** -0.5)}
+
+
+@register("rnn_step")
+def rnn_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
+                  H: int | None = None) -> Case:
+    """rnn_step_forward/backward (the plain tanh RNN): loss = h_next . dh."""
+    n = _dims(rng, N=N, D=D, H=H)
+    N, D, H = n["N"], n["D"], n["H"]
+    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 1),
+              "b": randn(rng, (H,), 0.5)}
+    dh = randn(rng, (N, H))
+
+    def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        h, cache = rnn_ops.rnn_step_forward(p["x"], p["h"], p["Wx"], p["Wh"], p["b"])
+        grads = rnn_ops.rnn_step_backward(dh, cache)
+        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "b"), grads, strict=True))
+
+    return Case(fn, params)
 
 
 @register("lstm_step")

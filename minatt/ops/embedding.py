@@ -5,10 +5,10 @@
 
 Two ways to scatter-add, both vectorised and both in NumPy and CuPy:
 
-    small vocab:  dW = onehot.T @ dout2        onehot (K, V), one matmul
+    small vocab:  dW = onehot.T @ dout2        onehot (R, V), one matmul
     large vocab:  xp.add.at(dW, ids2, dout2)   unbuffered in-place add
 
-Measured on NumPy (2-core CPU, float32, D = 128, K = N*T = 6400 ids, best of 3):
+Measured on NumPy (2-core CPU, float32, D = 128, R = N*T = 6400 ids, best of 3):
 
     V      add.at    one-hot matmul
     64     7.0 ms    0.79 ms
@@ -16,7 +16,7 @@ Measured on NumPy (2-core CPU, float32, D = 128, K = N*T = 6400 ids, best of 3):
     1024   7.1 ms    11 ms
     4096   7.1 ms    52 ms
 
-The one-hot matmul costs about V*K*D and add.at about K*D with a large constant, so they cross
+The one-hot matmul costs about V*R*D and add.at about R*D with a large constant, so they cross
 near V = 600; below :data:`ONEHOT_MAX_VOCAB` the matmul is used, above it add.at
 (the toy tasks here have V < 100). ``np.bincount`` on flattened (id, column) pairs took 4.3 ms.
 """
@@ -60,7 +60,7 @@ def embedding_forward(ids: Array, W: Array) -> tuple[Array, EmbeddingCache]:
 
 @contract(cache=Cache(EmbeddingCache, ids="... int"), dout="... D")
 def embedding_backward(dout: Array, cache: EmbeddingCache) -> Array:
-    """V vocabulary size, D embedding size, K = number of ids.
+    """V vocabulary size, D embedding size, R = number of ids.
 
     Args:
         dout: (..., D) upstream gradient d loss / d out.
@@ -69,17 +69,17 @@ def embedding_backward(dout: Array, cache: EmbeddingCache) -> Array:
     Returns:
         dW: (V, D) in dout's dtype; row v sums dout over every position whose id is v.
 
-    Math (code names): ids2 = ids.reshape(K); dout2 = dout.reshape(K, D);
+    Math (code names): ids2 = ids.reshape(R); dout2 = dout.reshape(R, D);
     dW = onehot.T @ dout2 with onehot[k, v] = (ids2[k] == v)   (V <= ONEHOT_MAX_VOCAB)
     dW = 0; add.at(dW, ids2, dout2)                              (otherwise).
     """
     xp = array_module(dout)
     V = cache.vocab_size
     D = dout.shape[-1]
-    ids2 = cache.ids.reshape(-1)  # (K,)
-    dout2 = dout.reshape(-1, D)  # (K, D)
+    ids2 = cache.ids.reshape(-1)  # (R,)
+    dout2 = dout.reshape(-1, D)  # (R, D)
     if V <= ONEHOT_MAX_VOCAB:
-        onehot_T = (ids2 == xp.arange(V)[:, None]).astype(dout.dtype)  # (V, K)
+        onehot_T = (ids2 == xp.arange(V)[:, None]).astype(dout.dtype)  # (V, R)
         return onehot_T @ dout2  # (V, D)
     dW = xp.zeros((V, D), dtype=dout.dtype)  # (V, D)
     xp.add.at(dW, ids2, dout2)

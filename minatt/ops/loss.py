@@ -1,11 +1,11 @@
 """Softmax cross-entropy, averaged over the counted tokens (targets != ignore_index).
 
-With logits2 (K, V) and targets2 (K,) the leading axes folded into K tokens:
+With logits2 (R, V) and targets2 (R,) the leading axes folded into R tokens:
 
-    shifted = logits2 - max_v logits2              (K, V)  the row max makes exp safe
-    log_z   = log(sum_v exp(shifted))              (K, 1)
-    log_p   = shifted - log_z                      (K, V)  stable log-softmax
-    counted = targets2 != ignore_index             (K,)    all True when ignore_index is None
+    shifted = logits2 - max_v logits2              (R, V)  the row max makes exp safe
+    log_z   = log(sum_v exp(shifted))              (R, 1)
+    log_p   = shifted - log_z                      (R, V)  stable log-softmax
+    counted = targets2 != ignore_index             (R,)    all True when ignore_index is None
     n       = number of counted tokens
     loss    = -sum_k counted[k] * log_p[k, targets2[k]] / n
 
@@ -28,9 +28,9 @@ Array = Any
 class CrossEntropyCache(NamedTuple):
     """What cross_entropy_backward needs: the probabilities, the targets, which tokens count."""
 
-    p: Array  # (K, V) softmax of the logits
-    safe_targets: Array  # (K,) targets with ignored ones replaced by 0, so they can index p
-    counted: Array  # (K,) bool, True where the token enters the mean
+    p: Array  # (R, V) softmax of the logits
+    safe_targets: Array  # (R,) targets with ignored ones replaced by 0, so they can index p
+    counted: Array  # (R,) bool, True where the token enters the mean
     n_counted: int  # n
     logits_shape: tuple  # (..., V)
 
@@ -39,7 +39,7 @@ class CrossEntropyCache(NamedTuple):
 def cross_entropy_forward(
     logits: Array, targets: Array, ignore_index: int | None = None
 ) -> tuple[float, CrossEntropyCache]:
-    """V vocabulary size, K = product of the leading dims (e.g. N * T).
+    """V vocabulary size, R = product of the leading dims (e.g. N * T).
 
     Args:
         logits: (..., V) unnormalised scores.
@@ -54,26 +54,26 @@ def cross_entropy_forward(
     """
     xp = array_module(logits)
     V = logits.shape[-1]
-    logits2 = logits.reshape(-1, V)  # (K, V)
-    targets2 = targets.reshape(-1)  # (K,)
+    logits2 = logits.reshape(-1, V)  # (R, V)
+    targets2 = targets.reshape(-1)  # (R,)
     if ignore_index is None:
-        counted = xp.ones(targets2.shape, dtype=bool)  # (K,)
+        counted = xp.ones(targets2.shape, dtype=bool)  # (R,)
     else:
-        counted = targets2 != ignore_index  # (K,)
-    safe_targets = xp.where(counted, targets2, 0)  # (K,)
-    shifted = logits2 - logits2.max(axis=-1, keepdims=True)  # (K, V)
-    log_z = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))  # (K, 1)
-    log_p = shifted - log_z  # (K, V)
-    picked = xp.take_along_axis(log_p, safe_targets[:, None], axis=-1)[:, 0]  # (K,)
+        counted = targets2 != ignore_index  # (R,)
+    safe_targets = xp.where(counted, targets2, 0)  # (R,)
+    shifted = logits2 - logits2.max(axis=-1, keepdims=True)  # (R, V)
+    log_z = xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))  # (R, 1)
+    log_p = shifted - log_z  # (R, V)
+    picked = xp.take_along_axis(log_p, safe_targets[:, None], axis=-1)[:, 0]  # (R,)
     n_counted = int(counted.sum())
     loss = -float(xp.where(counted, picked, 0.0).sum()) / max(n_counted, 1)
-    p = xp.exp(log_p)  # (K, V)
+    p = xp.exp(log_p)  # (R, V)
     return loss, CrossEntropyCache(p, safe_targets, counted, n_counted, tuple(logits.shape))
 
 
 @contract(cache=Cache(CrossEntropyCache), dloss="number")
 def cross_entropy_backward(cache: CrossEntropyCache, dloss: float = 1.0) -> Array:
-    """V vocabulary size, K = product of the leading dims.
+    """V vocabulary size, R = product of the leading dims.
 
     Args:
         cache: from :func:`cross_entropy_forward`.
@@ -85,9 +85,9 @@ def cross_entropy_backward(cache: CrossEntropyCache, dloss: float = 1.0) -> Arra
     Math (code names): dlogits2 = (p - onehot(safe_targets)) * counted[:, None] * (dloss / n).
     """
     xp = array_module(cache.p)
-    K = cache.p.shape[0]
-    dlogits2 = cache.p.copy()  # (K, V)
-    dlogits2[xp.arange(K), cache.safe_targets] -= 1.0
+    R = cache.p.shape[0]
+    dlogits2 = cache.p.copy()  # (R, V)
+    dlogits2[xp.arange(R), cache.safe_targets] -= 1.0
     scale = float(dloss) / max(cache.n_counted, 1)
-    dlogits2 *= xp.where(cache.counted, scale, 0.0).astype(dlogits2.dtype)[:, None]  # (K, V)
+    dlogits2 *= xp.where(cache.counted, scale, 0.0).astype(dlogits2.dtype)[:, None]  # (R, V)
     return dlogits2.reshape(cache.logits_shape)  # (..., V)
