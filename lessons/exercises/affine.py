@@ -20,15 +20,15 @@ from minatt.ops.linear import AffineCache
 def affine_backward(dout: np.ndarray, cache: AffineCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of out = x @ W + b. D input features, M output features.
 
-    Forward (``affine_forward(x, W, b) -> out, cache``), with K = the product of x's leading dims:
+    Forward (``affine_forward(x, W, b) -> out, cache``), with R = the product of x's leading dims:
 
-        x2  = x.reshape(K, D)
+        x2  = x.reshape(R, D)
         out = (x2 @ W + b).reshape(..., M)
 
     Args:
         dout: (..., M) the gradient of the loss with respect to out (same leading axes as x).
         cache: the forward's :class:`AffineCache`, a NamedTuple with fields
-            cache.x2       (K, D) the input with its leading axes folded into K rows
+            cache.x2       (R, D) the input with its leading axes folded into R rows
             cache.W        (D, M) the weight
             cache.x_shape  the tuple (..., D): x's original shape
 
@@ -36,9 +36,9 @@ def affine_backward(dout: np.ndarray, cache: AffineCache) -> tuple[np.ndarray, n
         (dx, dW, db): dx (..., D) shaped like x, dW (D, M) like W, db (M,) like b.
 
     Hints (chapter 3: linear, softmax and cross-entropy):
-        - Fold dout the same way the forward folded x: dout.reshape(-1, M) is (K, M).
+        - Fold dout the same way the forward folded x: dout.reshape(-1, M) is (R, M).
         - Each gradient has the shape of its input; write the shapes of the two factors of
           each matmul and there is only one way to make them fit.
-        - b is added to every one of the K rows, so its gradient adds up over them.
+        - b is added to every one of the R rows, so its gradient adds up over them.
     """
     raise NotImplementedError("affine_backward: replace this line with your code")

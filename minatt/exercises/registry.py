@@ -38,7 +38,7 @@ EXERCISES: dict[str, Exercise] = {
             {
                 "dx": "dx should be dout @ W^T reshaped to x's shape (cache.x_shape): (..., D); check for a transpose",
                 "dW": "dW should be x^T @ dout: shape (D, M), with the leading axes folded into the rows "
-                      "(cache.x2 is (K, D), dout.reshape(-1, M) is (K, M)); check for a transpose",
+                      "(cache.x2 is (R, D), dout.reshape(-1, M) is (R, M)); check for a transpose",
                 "db": "db is dout summed over every axis but the last: shape (M,), not (1, M)",
             },
         ),
