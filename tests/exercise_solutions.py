@@ -301,3 +301,38 @@ BUGS = [
     ("greedy", "np.where(done[:, None], 0.0, w)", "w", "attention", "fail"),
     ("beam", "total / (length[s, j] + 1)", "total", "tokens", "fail"),
 ]
+
+# Chapter 12 (the Transformer): written from the stubs' equations, without the library's helpers.
+SOLUTIONS["scaled_dot_attention"] = """
+    def scaled_dot_attention_backward(dout, cache):
+        w = cache.softmax.p
+        dvalues = np.einsum("nts,ntv->nsv", w, dout)
+        dw = np.einsum("ntv,nsv->nts", dout, cache.values)
+        dscores = w * (dw - (w * dw).sum(axis=2, keepdims=True))
+        dqueries = np.einsum("nts,nsk->ntk", dscores, cache.keys) * cache.scale
+        dkeys = np.einsum("nts,ntk->nsk", dscores, cache.queries) * cache.scale
+        return dqueries, dkeys, dvalues
+"""
+SOLUTIONS["layer_norm"] = """
+    def layer_norm_backward(dy, cache):
+        xhat, g = cache.xhat, cache.g
+        D = xhat.shape[-1]
+        rows = tuple(range(dy.ndim - 1))
+        dg = (dy * xhat).sum(axis=rows)
+        db = dy.sum(axis=rows)
+        dxhat = dy * g
+        direct = dxhat * cache.inv_sigma
+        via_mu = -dxhat.sum(axis=-1, keepdims=True) * cache.inv_sigma / D
+        via_sigma = -(dxhat * xhat).sum(axis=-1, keepdims=True) * xhat * cache.inv_sigma / D
+        dx = direct + via_mu + via_sigma
+        return dx, dg, db
+"""
+BUGS += [
+    ("scaled_dot_attention", "cache.keys) * cache.scale", "cache.keys)", "dqueries", "fail"),
+    ("scaled_dot_attention", 'np.einsum("nts,ntk->nsk", dscores', 'np.einsum("nts,ntk->nsk", w', "dkeys", "fail"),
+    ("scaled_dot_attention", 'np.einsum("nts,ntv->nsv", w, dout)', 'np.einsum("nts,ntv->ntv", w, dout)',
+     "dvalues", "wrong_shape"),
+    ("layer_norm", "dx = direct + via_mu + via_sigma", "dx = direct + via_mu", "dx", "fail"),
+    ("layer_norm", "dg = (dy * xhat).sum(axis=rows)", "dg = dy.sum(axis=rows)", "dg", "fail"),
+    ("layer_norm", "db = dy.sum(axis=rows)", "db = dy.sum(axis=-1)", "db", "wrong_shape"),
+]

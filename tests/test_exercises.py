@@ -43,7 +43,8 @@ def library(name: str):
 def test_every_exercise_has_a_stub_and_a_solution_here():
     assert set(EXERCISES) == {"affine", "softmax", "lstm_step", "gru_step", "additive_score", "general_score",
                               "attention", "masked_softmax", "lstm_cell", "lstm_bptt", "embedding",
-                              "cross_entropy", "bahdanau_step", "luong_step", "greedy", "beam"}
+                              "cross_entropy", "bahdanau_step", "luong_step", "greedy", "beam",
+                              "scaled_dot_attention", "layer_norm"}
     assert set(SOLUTIONS) == set(EXERCISES)
     assert {p.stem for p in STUBS.glob("*.py")} == set(EXERCISES)
     kinds = {spec.kind for spec in EXERCISES.values()}

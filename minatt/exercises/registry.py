@@ -238,6 +238,33 @@ EXERCISES: dict[str, Exercise] = {
         ),
         decode.GREEDY,
         decode.BEAM,
+        Exercise(
+            "scaled_dot_attention", 12, "scaled dot-product attention backward", "minatt.ops.self_attention",
+            "scaled_dot_attention_forward", "scaled_dot_attention_backward", ("queries", "keys", "values"),
+            trials.scaled_dot_attention,
+            {
+                "dqueries": "dqueries should be dscores @ keys / sqrt(K): shape (N, T, K), where dscores is the "
+                            "softmax backward of dweights = dout @ values^T (N, T, S); do not forget the scale",
+                "dkeys": "dkeys should be dscores^T @ queries / sqrt(K): shape (N, S, K), dscores swapped on "
+                         "its last two axes (dscores.swapaxes(-1, -2)); padded keys get exactly 0",
+                "dvalues": "dvalues should be weights^T @ dout: shape (N, S, Dv), with weights = "
+                           "cache.softmax.p (N, T, S) swapped on its last two axes; padded keys get exactly 0",
+            },
+            "dweights = dout @ values^T, then the softmax backward dscores = p * (dweights - sum(p * dweights)) "
+            "over the last axis (p = cache.softmax.p), feed every gradient but dvalues: check them first",
+            call=lambda fn, douts, cache: fn(douts[0], cache),  # the weights are returned for plots, not trained
+        ),
+        Exercise(
+            "layer_norm", 12, "layer norm backward", "minatt.ops.layernorm", "layer_norm_forward",
+            "layer_norm_backward", ("x", "g", "b"), trials.layer_norm,
+            {
+                "dx": "dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sigma with dxhat = dy * g and "
+                      "the means over the last axis (keepdims=True); 1 / sigma is cache.inv_sigma. x reaches "
+                      "xhat directly, through the mean and through sigma: three terms",
+                "dg": "dg should be dy * xhat summed over every axis but the last: shape (D,)",
+                "db": "db should be dy summed over every axis but the last: shape (D,)",
+            },
+        ),
     ]
 }
 

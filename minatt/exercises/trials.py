@@ -159,3 +159,32 @@ def luong_step(rng: numpy.random.Generator) -> list[Trial]:
                          bc=((H,), 0.5))
         out.append(Trial(params, {"mask": mask}, padded={"keys": _padded(mask, (N, S, K))}))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 12, the Transformer
+
+
+def scaled_dot_attention(rng: numpy.random.Generator) -> list[Trial]:
+    """Key padding masks with a fully padded row, once the causal mask; the weights get no gradient."""
+    out = []
+    for (N, T, S, K, Dv), lengths, causal in [((3, 2, 4, 3, 2), (0, 1, 4), False),
+                                              ((2, 3, 3, 2, 3), None, True),
+                                              ((1, 1, 2, 1, 1), (2,), False)]:
+        mask = None if lengths is None else _mask(lengths, S)
+        params = _inputs(rng, queries=((N, T, K), 1.5), keys=((N, S, K), 1.5), values=((N, S, Dv), 1.0))
+        padded = {"keys": _padded(mask, (N, S, K)), "values": _padded(mask, (N, S, Dv))}
+        out.append(Trial(params, {"mask": mask, "causal": causal}, none_douts=(1,), padded=padded))
+    return out
+
+
+def layer_norm(rng: numpy.random.Generator) -> list[Trial]:
+    """Rows spread out (sigma >= 0.5): a layer norm bends on the scale of sigma, and so would the check."""
+    out = []
+    for shape in [(2, 3, 4), (4, 5), (1, 3)]:
+        x = randn(rng, shape, 2.0)
+        while float(x.std(axis=-1).min()) < 0.5:
+            x = randn(rng, shape, 2.0)
+        D = shape[-1]
+        out.append(Trial({"x": x, "g": 1.0 + randn(rng, (D,), 0.5), "b": randn(rng, (D,), 1.0)}))
+    return out
