@@ -302,7 +302,7 @@ BUGS = [
     ("beam", "total / (length[s, j] + 1)", "total", "tokens", "fail"),
 ]
 
-# Chapter 12 (the Transformer): written from the stubs' equations, without the library's helpers.
+# Chapter 11 (the Transformer): written from the stubs' equations, without the library's helpers.
 SOLUTIONS["scaled_dot_attention"] = """
     def scaled_dot_attention_backward(dout, cache):
         w = cache.softmax.p

@@ -1,4 +1,4 @@
-"""Exercise (chapter 12): the backward pass of layer norm.
+"""Exercise (chapter 11): the backward pass of layer norm.
 
 Fill in ``layer_norm_backward`` below, then check it:
 
@@ -35,7 +35,7 @@ def layer_norm_backward(dy: np.ndarray, cache: LayerNormCache) -> tuple[np.ndarr
     Returns:
         (dx, dg, db): dx (..., D) like x; dg and db (D,), summed over every leading axis.
 
-    Hints (chapter 12: from Luong to the Transformer):
+    Hints (chapter 11: from Luong to the Transformer):
         - g and b are shared by every row: their gradients are sums over the rows.
         - Call dxhat = dy * g. Each x_j reaches the loss three ways: directly through xhat_j, and
           through mu and sigma, which every xhat_i depends on. d mu / d x_j = 1 / D and

@@ -1,4 +1,4 @@
-"""Exercise (chapter 12): the backward pass of scaled dot-product attention.
+"""Exercise (chapter 11): the backward pass of scaled dot-product attention.
 
 Fill in ``scaled_dot_attention_backward`` below, then check it:
 
@@ -42,7 +42,7 @@ def scaled_dot_attention_backward(
         (dqueries, dkeys, dvalues): (N, T, K), (N, S, K), (N, S, Dv); dkeys and dvalues exactly 0
         at padded keys.
 
-    Hints (chapter 12: from Luong to the Transformer):
+    Hints (chapter 11: from Luong to the Transformer):
         - out = weights @ values is a batched matrix product: each factor's gradient is dout
           times the other factor, transposed on the last two axes (``x.swapaxes(-1, -2)``).
         - Between the weights and the scores sits the softmax over the last axis: your softmax

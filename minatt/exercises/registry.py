@@ -239,7 +239,7 @@ EXERCISES: dict[str, Exercise] = {
         decode.GREEDY,
         decode.BEAM,
         Exercise(
-            "scaled_dot_attention", 12, "scaled dot-product attention backward", "minatt.ops.self_attention",
+            "scaled_dot_attention", 11, "scaled dot-product attention backward", "minatt.ops.self_attention",
             "scaled_dot_attention_forward", "scaled_dot_attention_backward", ("queries", "keys", "values"),
             trials.scaled_dot_attention,
             {
@@ -255,7 +255,7 @@ EXERCISES: dict[str, Exercise] = {
             call=lambda fn, douts, cache: fn(douts[0], cache),  # the weights are returned for plots, not trained
         ),
         Exercise(
-            "layer_norm", 12, "layer norm backward", "minatt.ops.layernorm", "layer_norm_forward",
+            "layer_norm", 11, "layer norm backward", "minatt.ops.layernorm", "layer_norm_forward",
             "layer_norm_backward", ("x", "g", "b"), trials.layer_norm,
             {
                 "dx": "dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sigma with dxhat = dy * g and "

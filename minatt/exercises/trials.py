@@ -162,7 +162,7 @@ def luong_step(rng: numpy.random.Generator) -> list[Trial]:
 
 
 # ---------------------------------------------------------------------------------------
-# Chapter 12, the Transformer
+# Chapter 11, the Transformer
 
 
 def scaled_dot_attention(rng: numpy.random.Generator) -> list[Trial]:
