@@ -456,3 +456,19 @@ def test_the_model_offers_every_score_of_the_scorer():
     from minatt.seq2seq import SCORES as MODEL_SCORES
 
     assert set(MODEL_SCORES) == {*SCORER_KINDS, *SCORE_ALIASES, "none"}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_additive_speed_helper_is_the_two_plain_lines(dtype):
+    """tanh_of_scores_backward builds da in one array; it must be the lesson's two lines, and leave its inputs alone."""
+    rng = np.random.default_rng(3)
+    N, S, A = 3, 5, 4
+    t = np.tanh(rng.normal(size=(N, S, A))).astype(dtype)
+    v, dscores = rng.normal(size=A).astype(dtype), rng.normal(size=(N, S)).astype(dtype)
+    before = (t.copy(), v.copy(), dscores.copy())
+    dt = dscores[:, :, None] * v
+    plain = dt * (1 - t**2)
+    da = score_ops.tanh_of_scores_backward(dscores, v, t)
+    assert da.dtype == dtype and da.shape == (N, S, A)
+    np.testing.assert_allclose(da, plain, rtol=1e-14 if dtype == np.float64 else 1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip((t, v, dscores), before))
