@@ -83,7 +83,7 @@ SOLUTIONS = {
     """,
     "general_score": """
         def general_score_backward(dscores, cache):
-            keys, Wa = cache.keys.keys, cache.keys.Wa
+            keys, Wa = cache.keys.keys, cache.keys.Wk.T
             q, kW = cache.score.q, cache.score.keys
             Hq, Hk = Wa.shape
             dq = np.einsum("ns,nsh->nh", dscores, kW)

@@ -55,6 +55,33 @@ def test_small_lengths_writes_png_and_json(tmp_path, capsys):
         assert (np.array(v["sequence_accuracy"]["mean"]) <= np.array(v["token_accuracy"]["mean"]) + 1e-9).all()
 
 
+def test_each_lengths_variant_trains_the_model_its_name_says():
+    from minatt.experiments.lengths import VARIANTS, LengthsConfig, variant_config
+
+    cfg = LengthsConfig(hidden=16, embed=8)
+    built = {v: variant_config(cfg, v, seed=7) for v in VARIANTS}
+    assert {(c.score, c.encoder, c.bidirectional, c.decoder) for c in built.values()} == {
+        ("none", "rnn", False, "bahdanau"), ("additive", "rnn", False, "bahdanau"),
+        ("general", "rnn", False, "bahdanau"), ("dot", "rnn", False, "bahdanau"),
+        ("scaled_dot", "rnn", False, "bahdanau"), ("additive", "rnn", True, "bahdanau"),
+        ("additive", "rnn", False, "luong"), ("general", "rnn", False, "luong"), ("dot", "rnn", False, "luong"),
+        ("scaled_dot", "rnn", False, "luong"), ("additive", "transformer", False, "bahdanau")}
+    # everything else is the shared budget
+    shared = {(c.steps, c.batch, c.lr, c.hidden, c.embed, c.seed, c.task) for c in built.values()}
+    assert shared == {(cfg.steps, cfg.batch, cfg.lr, 16, 8, 7, "copy")}
+
+
+def test_small_lengths_runs_the_transformer_and_luong_variants(tmp_path, capsys):
+    args = ["lengths", "--small", "--out", str(tmp_path), "--seeds", "0", "--steps", "5",
+            "--variants", "additive", "additive+transformer", "scaled_dot/luong"]
+    assert experiment.main(args) == 0
+    progress = capsys.readouterr().err
+    assert progress.count("so far)") == 3  # one line as each run finishes
+    v = _read(tmp_path, "10_lengths")["variants"]
+    assert (v["additive+transformer"]["encoder"], v["scaled_dot/luong"]["decoder"]) == ("transformer", "luong")
+    assert v["additive+transformer"]["params"] > v["additive"]["params"]
+
+
 def test_small_cost_writes_png_and_json_and_caches_match_the_formulas(tmp_path):
     assert experiment.main(["cost", "--small", "--out", str(tmp_path), "--repeats", "2"]) == 0
     r = _read(tmp_path, "10_cost")

@@ -76,7 +76,7 @@ def negated(g):
 
 def _general_wa_not_transposed(dscores, cache):
     dq, dkW = score_ops.dot_score_backward(dscores, cache.score)
-    keys, Wa = cache.keys.keys, cache.keys.Wa
+    keys, Wa = cache.keys.keys, cache.keys.Wk.T  # the cache keeps Wk = Wa.T
     return dq, dkW @ Wa.T, dkW.reshape(-1, 3).T @ keys.reshape(-1, 3)  # dkeys should use Wa, not Wa.T
 
 

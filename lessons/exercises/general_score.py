@@ -30,7 +30,7 @@ def general_score_backward(
         dscores: (N, S) gradient of the loss with respect to the scores.
         cache: the forward's :class:`GeneralCache`, a NamedTuple of two NamedTuples:
             cache.keys.keys   (N, S, Hk)  the keys
-            cache.keys.Wa     (Hq, Hk)
+            cache.keys.Wk     (Hk, Hq)    Wa.T: the forward computed kW = keys @ Wk
             cache.score.q     (N, Hq)     the query
             cache.score.keys  (N, S, Hq)  kW (the dot score's "keys")
 

@@ -49,11 +49,11 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a minute-long version (the tests run it); default --out {SMALL_OUT}")
     parser.add_argument("--out", metavar="DIR", help=f"where the JSON and PNG go (default: {FIGURES})")
     parser.add_argument("--seeds", type=int, nargs="+", metavar="N",
-                        help="lengths, alignment, pretrain: the seeds (default: 0 1 2 for lengths, else 0..4)")
+                        help="lengths, alignment, pretrain: the seeds (default: 0 1 2 3 4)")
     parser.add_argument("--steps", type=positive_int, metavar="N",
                         help="lengths, alignment, pretrain: training (fine-tuning) steps")
     parser.add_argument("--variants", nargs="+", metavar="NAME",
-                        help=f"lengths: {', '.join(VARIANTS)} (default: the Bahdanau-decoder five)")
+                        help=f"lengths: {', '.join(VARIANTS)} (default: all)")
     parser.add_argument("--repeats", type=positive_int, metavar="N", help="cost: timed repeats (default: 9)")
     parser.add_argument("--reruns", type=positive_int, metavar="N",
                         help="cost: whole measurements, for intervals across reruns (default: 5)")

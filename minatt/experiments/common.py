@@ -24,7 +24,8 @@ __all__ = ["COLORS", "FIGURES", "SMALL_OUT", "figure", "interval", "log", "make_
 FIGURES = Path("lessons/figures")
 SMALL_OUT = Path("runs/experiment-small")
 COLORS = {"none": "tab:gray", "additive": "tab:blue", "general": "tab:orange", "dot": "tab:green",
-          "additive+bi": "tab:purple", "concat": "tab:red", "scaled_dot": "tab:olive"}
+          "additive+bi": "tab:purple", "concat": "tab:red", "scaled_dot": "tab:olive",
+          "additive+transformer": "tab:brown"}
 
 # the 97.5% quantile of Student's t with 1..30 degrees of freedom (a 95% two-sided interval)
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,

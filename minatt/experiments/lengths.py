@@ -23,13 +23,16 @@ from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, interval, log, map_jobs, train_model, write_result
 from minatt.runtime import blas_threads
 
-__all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths"]
+__all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths",
+           "variant_config"]
 
-# variant name -> (score, bidirectional encoder, decoder); "/luong": Luong's decoder, else Bahdanau's
-VARIANTS = {"none": ("none", False, "bahdanau"), "additive": ("additive", False, "bahdanau"),
-            "general": ("general", False, "bahdanau"), "dot": ("dot", False, "bahdanau"),
-            "scaled_dot": ("scaled_dot", False, "bahdanau"), "additive+bi": ("additive", True, "bahdanau"),
-            **{f"{s}/luong": (s, False, "luong") for s in ("additive", "general", "dot", "scaled_dot")}}
+# variant name -> (score, encoder, decoder). encoder: "rnn", "bi" (bidirectional RNN) or "transformer"
+# (2 layers, 4 heads); decoder: "/luong" is Luong's, the rest Bahdanau's
+VARIANTS = {"none": ("none", "rnn", "bahdanau"), "additive": ("additive", "rnn", "bahdanau"),
+            "general": ("general", "rnn", "bahdanau"), "dot": ("dot", "rnn", "bahdanau"),
+            "scaled_dot": ("scaled_dot", "rnn", "bahdanau"), "additive+bi": ("additive", "bi", "bahdanau"),
+            **{f"{s}/luong": (s, "rnn", "luong") for s in ("additive", "general", "dot", "scaled_dot")},
+            "additive+transformer": ("additive", "transformer", "bahdanau")}
 
 
 @dataclass
@@ -42,8 +45,8 @@ class LengthsConfig:
     test_min_len: int = 2
     test_max_len: int = 30
     per_length: int = 100
-    variants: tuple[str, ...] = ("none", "additive", "general", "dot", "additive+bi")  # the committed run
-    seeds: tuple[int, ...] = (0, 1, 2)
+    variants: tuple[str, ...] = tuple(VARIANTS)  # the committed run: every variant
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     steps: int = 1500
     batch: int = 64
     embed: int = 32
@@ -60,17 +63,24 @@ SMALL_LENGTHS = LengthsConfig(min_len=1, max_len=8, test_min_len=2, test_max_len
                               lr=0.01)
 
 
+def variant_config(cfg: LengthsConfig, variant: str, seed: int) -> Any:
+    """The :class:`minatt.train.TrainConfig` of one variant: the shared budget plus its score, encoder, decoder."""
+    from minatt.train import TrainConfig
+
+    score, encoder, decoder = VARIANTS[variant]
+    return TrainConfig(task=cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, score=score, decoder=decoder,
+                       bidirectional=encoder == "bi", encoder="transformer" if encoder == "transformer" else "rnn",
+                       layers=2, heads=4, embed=cfg.embed, hidden=cfg.hidden, steps=cfg.steps, batch=cfg.batch,
+                       lr=cfg.lr, seed=seed, backend=cfg.backend, target=None)
+
+
 def _train_one(cfg: LengthsConfig, test_sets: list, job: tuple[str, int]) -> dict[str, Any]:
     """Train one variant with one seed; evaluate on every per-length test set."""
     from minatt.tasks import make_task
-    from minatt.train import TrainConfig, evaluate
+    from minatt.train import evaluate
 
     variant, seed = job
-    score, bidirectional, decoder = VARIANTS[variant]
-    train_cfg = TrainConfig(task=cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, score=score,
-                            decoder=decoder, bidirectional=bidirectional, embed=cfg.embed, hidden=cfg.hidden,
-                            steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, seed=seed, backend=cfg.backend,
-                            target=None)
+    train_cfg = variant_config(cfg, variant, seed)
     with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
         task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=seed)
         model, losses, seconds = train_model(train_cfg, task)
@@ -109,16 +119,19 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
     test_sets = [(n, task.test_set(cfg.per_length, min_len=n, max_len=n, seed=10_000 + n)) for n in lengths]
     start = time.perf_counter()
     jobs = [(variant, seed) for variant in cfg.variants for seed in cfg.seeds]
-    done = map_jobs(functools.partial(_train_one, cfg, test_sets), jobs, cfg.workers)
+
+    def progress(r: dict[str, Any]) -> None:  # one line as each run finishes
+        trained = [a for n, a in zip(lengths, r["sequence_accuracy"]) if n <= cfg.max_len]
+        log(f"lengths: {r['variant']:12s} seed {r['seed']}: {cfg.steps} steps in {r['train_seconds']:.1f} s, "
+            f"loss {r['final_loss']:.3f}, sequence accuracy on trained lengths {numpy.mean(trained):.3f} "
+            f"({time.perf_counter() - start:.0f} s so far)")
+
+    done = map_jobs(functools.partial(_train_one, cfg, test_sets), jobs, cfg.workers, done=progress)
     variants: dict[str, Any] = {}
     for variant in cfg.variants:
         runs = [r for r in done if r["variant"] == variant]
-        for r in runs:
-            trained = [a for n, a in zip(lengths, r["sequence_accuracy"]) if n <= cfg.max_len]
-            log(f"lengths: {variant:12s} seed {r['seed']}: {cfg.steps} steps in {r['train_seconds']:.1f} s, "
-                f"loss {r['final_loss']:.3f}, sequence accuracy on trained lengths {numpy.mean(trained):.3f}")
-        score, bidirectional, decoder = VARIANTS[variant]
-        variants[variant] = {"score": score, "bidirectional": bidirectional, "decoder": decoder,
+        score, encoder, decoder = VARIANTS[variant]
+        variants[variant] = {"score": score, "encoder": encoder, "bidirectional": encoder == "bi", "decoder": decoder,
                              "params": runs[0]["params"], "runs": runs,
                              "sequence_accuracy": _spread(runs, "sequence_accuracy"),
                              "token_accuracy": _spread(runs, "token_accuracy")}
@@ -129,34 +142,43 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
 
 
 def lengths_figure(result: dict[str, Any]) -> Figure:
-    """Sequence and token accuracy against source length: mean over seeds, band = min..max."""
+    """Accuracy against source length: one column per decoder, line = mean over seeds, band = 95% interval.
+
+    The no-attention baseline is drawn in both columns, as the reference; Luong variants are dashed.
+    """
     cfg, lengths = result["config"], result["lengths"]
-    fig = figure(11.5, 4.2)
-    titles = {"sequence_accuracy": "whole sequence right (exact match)",
-              "token_accuracy": "tokens right (per position)"}
-    for i, key in enumerate(("sequence_accuracy", "token_accuracy")):
-        ax = fig.add_subplot(1, 2, i + 1)
-        ax.axvspan(cfg["max_len"] + 0.5, lengths[-1] + 0.5, color="0.92", zorder=0)
-        ax.text(lengths[-1], 0.5 if i == 0 else 0.05, "longer than\nany in training", fontsize=8, color="0.35",
-                ha="right", va="bottom")
-        for name, v in result["variants"].items():
-            s = v[key]
-            color = COLORS.get(v["score"] if name != "additive+bi" else name)
-            label = f"{name} ({v['params'] / 1000:.0f}k params)" if i == 0 else None
-            style = "o--" if v.get("decoder") == "luong" else "o-"
-            ax.plot(lengths, s["mean"], style, color=color, markersize=3, linewidth=1.6, label=label)
-            ax.fill_between(lengths, s["min"], s["max"], color=color, alpha=0.18, linewidth=0)
-        ax.set_xlim(lengths[0] - 0.5, lengths[-1] + 0.5)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("source length (tokens)")
-        ax.set_ylabel(key.replace("_", " "))
-        ax.set_title(titles[key], fontsize=10)
-        ax.grid(alpha=0.3)
-        if i == 0:
-            ax.legend(fontsize=8, loc="lower left")
+    luong = [n for n, v in result["variants"].items() if v.get("decoder") == "luong"]
+    columns = [("Bahdanau decoder", [n for n in result["variants"] if n not in luong])]
+    if luong:
+        columns.append(("Luong decoder", [n for n in ("none", *luong) if n in result["variants"]]))
+    fig = figure(5.8 * len(columns), 8.0)
+    titles = {"sequence_accuracy": "whole sequence right", "token_accuracy": "tokens right"}
+    for row, key in enumerate(("sequence_accuracy", "token_accuracy")):
+        for col, (decoder, names) in enumerate(columns):
+            ax = fig.add_subplot(2, len(columns), row * len(columns) + col + 1)
+            ax.axvspan(cfg["max_len"] + 0.5, lengths[-1] + 0.5, color="0.92", zorder=0)
+            if row == 0:
+                ax.text(lengths[-1], 0.5, "longer than\nany in training", fontsize=8, color="0.35",
+                        ha="right", va="bottom")
+            for name in names:
+                v, s = result["variants"][name], result["variants"][name][key]
+                color = COLORS.get(name, COLORS.get(v["score"]))
+                style = "o--" if v.get("decoder") == "luong" else "o-"
+                label = f"{name} ({v['params'] / 1000:.0f}k params)" if row == 0 else None
+                ax.plot(lengths, s["mean"], style, color=color, markersize=3, linewidth=1.4, label=label)
+                ax.fill_between(lengths, s.get("lo", s["min"]), s.get("hi", s["max"]), color=color, alpha=0.15,
+                                linewidth=0)
+            ax.set_xlim(lengths[0] - 0.5, lengths[-1] + 0.5)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel("source length (tokens)")
+            ax.set_ylabel(key.replace("_", " "))
+            ax.set_title(f"{decoder}: {titles[key]}", fontsize=10)
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.legend(fontsize=7, loc="lower left")
     seeds = f"{len(cfg['seeds'])} seeds" if len(cfg["seeds"]) > 1 else "one seed"
     fig.suptitle(f"{cfg['task']}, trained on lengths {cfg['min_len']}..{cfg['max_len']}: {cfg['steps']} steps of "
-                 f"{cfg['batch']}, hidden {cfg['hidden']}; line = mean of {seeds}, band = min..max; "
+                 f"{cfg['batch']}, hidden {cfg['hidden']}; line = mean of {seeds}, band = 95% interval of the mean; "
                  f"{cfg['per_length']} held-out sequences per length", fontsize=9)
     fig.tight_layout()
     return fig

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
+from minatt.ops.linear import affine_forward
 from minatt.ops.lstm import padded_steps
 from minatt.validate import Cache, contract
 
@@ -173,18 +174,16 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     Returns hs (N, T, H), hT (N, H) the state after each row's last real step, cache.
     """
     xp = array_module(x, h0, Wx)
-    N, T, D = x.shape
-    H = Wh.shape[0]
+    N, T, H = x.shape[0], x.shape[1], Wh.shape[0]
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + bx is ONE matrix product.
-    ax = (x.reshape(N * T, D) @ Wx + bx).reshape(N, T, 3 * H)  # (N, T, 3H)
-    hs = xp.empty((N, T, H), dtype=ax.dtype)
-    h_prev = xp.empty_like(hs)
-    cells = []
-    h = h0
+    ax, _ = affine_forward(x, Wx, bx)  # (N, T, 3H)
+    h, cells = h0, []
+    hs = xp.empty((N, T, H), dtype=ax.dtype)  # every step's output
+    h_prev = xp.empty_like(hs)  # and the state it started from
     for t in range(T):
         h_prev[:, t] = h
-        h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h_prev[:, t])  # the cell caches a view
+        h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h)
         if pad is not None and flags[t]:
             h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
         hs[:, t] = h_next

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
+from minatt.ops.linear import affine_forward
 from minatt.validate import Cache, contract
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
@@ -188,15 +189,13 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     Returns hs (N, T, H), (hT (N, H), cT (N, H)) the states after each row's last real step, cache.
     """
     xp = array_module(x, h0, Wx)
-    N, T, D = x.shape
-    H = Wh.shape[0]
+    N, T, H = x.shape[0], x.shape[1], Wh.shape[0]
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + b is ONE matrix product.
-    ax = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, 4 * H)  # (N, T, 4H)
-    hs = xp.empty((N, T, H), dtype=ax.dtype)
-    h_prev = xp.empty_like(hs)
-    cells = []
-    h, c = h0, c0
+    ax, _ = affine_forward(x, Wx, b)  # (N, T, 4H)
+    h, c, cells = h0, c0, []
+    hs = xp.empty((N, T, H), dtype=ax.dtype)  # every step's output
+    h_prev = xp.empty_like(hs)  # and the state it started from
     for t in range(T):
         h_prev[:, t] = h
         h_next, c_next, cell = lstm_cell_forward(ax[:, t] + h @ Wh, c)

@@ -113,41 +113,36 @@ def scaled_dot_score_backward(dscores: Array, cache: ScaledDotCache) -> tuple[Ar
 # general: project the keys once (kW = keys Wa^T), then the dot score of q against kW
 
 
-class GeneralKeysCache(NamedTuple):
-    """What general_keys_backward needs: references to keys and Wa."""
+class KeysCache(NamedTuple):
+    """What the key projections' backward needs: references to keys and Wk (Wa.T for general)."""
 
     keys: Array  # (N, S, Hk)
-    Wa: Array  # (Hq, Hk)
+    Wk: Array  # (Hk, A); general: Wa.T, (Hk, Hq)
 
 
 @contract(keys="N S Hk", Wa="Hq Hk")
-def general_keys_forward(keys: Array, Wa: Array) -> tuple[Array, GeneralKeysCache]:
+def general_keys_forward(keys: Array, Wa: Array) -> tuple[Array, KeysCache]:
     """Project the keys into query space for the general score, once per batch. N, S, Hq, Hk.
 
     keys (N, S, Hk), Wa (Hq, Hk) -> kW (N, S, Hq).
-        kW = keys @ Wa.T
+        kW = keys @ Wa.T        the additive score's key projection with Wk = Wa.T (below)
         dkeys = dkW @ Wa;  dWa = dkW.T @ keys   (summed over N and S, one matmul)
     FLOPs: N S Hk Hq.  Cache: nothing new.
     """
-    xp = array_module(keys, Wa)
-    kW = xp.matmul(keys, Wa.T)  # (N, S, Hq)
-    return kW, GeneralKeysCache(keys=keys, Wa=Wa)
+    return additive_keys_forward(keys, Wa.T)
 
 
-@contract(cache=Cache(GeneralKeysCache, keys="N S Hk", Wa="Hq Hk"), dkW="N S Hq")
-def general_keys_backward(dkW: Array, cache: GeneralKeysCache) -> tuple[Array, Array]:
+@contract(cache=Cache(KeysCache, keys="N S Hk", Wk="Hk Hq"), dkW="N S Hq")
+def general_keys_backward(dkW: Array, cache: KeysCache) -> tuple[Array, Array]:
     """dkW (N, S, Hq) -> dkeys (N, S, Hk), dWa (Hq, Hk)."""
-    xp = array_module(dkW)
-    Hq, Hk = cache.Wa.shape
-    dkeys = xp.matmul(dkW, cache.Wa)  # (N, S, Hk)
-    dWa = xp.matmul(dkW.reshape(-1, Hq).T, cache.keys.reshape(-1, Hk))  # (Hq, N*S) @ (N*S, Hk)
-    return dkeys, dWa
+    dkeys, dWa_T = additive_keys_backward(dkW, cache)  # dWa_T = keys.T @ dkW, (Hk, Hq)
+    return dkeys, dWa_T.T
 
 
 class GeneralCache(NamedTuple):
     """The two halves' caches: the keys' projection and the dot score of q against kW."""
 
-    keys: GeneralKeysCache
+    keys: KeysCache  # keys.Wk is Wa.T
     score: DotCache  # score.q is q, score.keys is kW
 
 
@@ -174,13 +169,6 @@ def general_score_backward(dscores: Array, cache: GeneralCache) -> tuple[Array, 
 
 # ---------------------------------------------------------------------------------------
 # additive: project the keys once (kproj = keys Wk), then score each query against them
-
-
-class KeysCache(NamedTuple):
-    """What additive_keys_backward needs: references to keys and Wk."""
-
-    keys: Array  # (N, S, Hk)
-    Wk: Array  # (Hk, A)
 
 
 @contract(keys="N S Hk", Wk="Hk A")
