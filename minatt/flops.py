@@ -14,6 +14,9 @@ minatt and its PyTorch twin (:mod:`minatt.torch_reference`), however either eval
 Forward multiply-adds, per training step:
 
     encoder RNN        N S (E + H) G H                 input and recurrent projections
+    encoder Transformer L (4 N S D D + 2 N S S D + 2 N S D F)   per layer: Wq, Wk, Wv, Wo; q.k and
+                                                       weights @ v over all heads; the feed-forward
+                                                       (D = H, F the feed-forward size, L layers)
     key preparation    N S K A (additive, concat)      N S K H (general)       0 (dot, none)
     decoder RNN        N T (Din + H) G H               Din = E + K (Bahdanau), E + H (Luong
                                                        with input feeding), E (without)
@@ -54,7 +57,10 @@ def flop_terms(config: Any, batch: int, src_len: int, tgt_len: int) -> dict[str,
         "bridge": N * K * K * (2 if config.cell == "lstm" else 1) if config.bidirectional else 0,
         "output": N * T * (H if luong else H + K) * V,
     }
-    if config.bidirectional:  # two RNNs of size H/2 over the source
+    if config.encoder == "transformer":
+        D, F = H, config.ff_size
+        terms["encoder"] = config.layers * (4 * N * S * D * D + 2 * N * S * S * D + 2 * N * S * D * F)
+    elif config.bidirectional:  # two RNNs of size H/2 over the source
         P = H // 2
         terms["encoder"] = 2 * N * S * (E + P) * G * P
     return terms

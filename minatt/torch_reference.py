@@ -48,6 +48,9 @@ def build_twin(config: Any, device: str = "cpu", dtype: str = "float32") -> Any:
     nn, F = torch.nn, torch.nn.functional
     if config.bidirectional:
         raise ConfigError("the PyTorch twin mirrors one-direction encoders only (no --bidirectional)")
+    if config.encoder != "rnn":
+        raise ConfigError("the PyTorch twin mirrors recurrent encoders only: drop --vs-torch for --encoder "
+                          f"{config.encoder}")
     cell, score, decoder = config.cell, config.score_kind, config.decoder
     E, H, K, A = config.embed, config.hidden, config.hidden, config.attention_size
     feeding = decoder == "luong" and config.input_feeding

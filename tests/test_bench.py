@@ -105,6 +105,36 @@ def test_flops_equal_a_hand_count():
     assert step_flops(cfg, 2, 3, 4) == 6 * 5052
 
 
+def test_transformer_encoder_flops_equal_a_hand_count():
+    # as the first case above, with one Transformer layer (D = 6, F = 8, 2 heads) in place of the LSTM encoder:
+    # Wq, Wk, Wv, Wo 4*2*3*6*6 = 864; q.k and weights @ v 2*2*3*3*6 = 216; feed-forward 2*2*3*6*8 = 576
+    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="lstm", score="additive", decoder="bahdanau",
+                        encoder="transformer", layers=1, heads=2, ff=8)
+    assert flop_terms(cfg, 2, 3, 4)["encoder"] == 864 + 216 + 576
+    assert sum(flop_terms(cfg, 2, 3, 4).values()) == 6312 - 1584 + 1656
+    assert step_flops(cfg.__class__(**{**cfg.to_dict(), "layers": 3}), 2, 3, 4) == 6 * (6312 - 1584 + 3 * 1656)
+
+
+def test_bench_times_the_transformer_encoder(capsys):
+    args = [*TINY, "--json", "--threads", "1", "--encoder", "transformer", "--layers", "1", "--heads", "2", "--ff", "8"]
+    assert bench.run(parse(args)) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["config"]["encoder"] == "transformer" and out["median_ms"] > 0
+    assert out["gflop_per_step"] == pytest.approx(6 * (6312 - 1584 + 1656) / 1e9)
+    rnn = Seq2Seq(Seq2SeqConfig(7, 7, embed=5, hidden=6)).num_params()
+    assert out["params"] != rnn  # the model built is not the recurrent one
+    assert bench.run(parse([*TINY, "--encoder", "transformer", "--heads", "2"])) == 0
+    assert "transformer (2 layers, 2 heads) + additive (bahdanau)" in capsys.readouterr().out
+
+
+def test_vs_torch_refuses_the_transformer_encoder_in_one_line(capsys):
+    pytest.importorskip("torch")
+    code = bench.main([*TINY, "--vs-torch", "--encoder", "transformer", "--heads", "2"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1
+    assert "recurrent encoders only" in err and "--vs-torch" in err
+
+
 def test_flops_grow_with_each_size():
     cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6)
     base = step_flops(cfg, 2, 3, 4)

@@ -71,7 +71,8 @@ def bench(args: argparse.Namespace) -> dict:
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
     result: dict[str, Any] = {
         "config": {k: getattr(args, k) for k in ("cell", "score", "decoder", "batch", "src_len", "tgt_len",
-                                                    "embed", "hidden", "vocab", "attn_dim")},
+                                                    "embed", "hidden", "vocab", "attn_dim", "encoder", "layers",
+                                                    "heads", "ff")},
         "backend": args.backend, "threads": threads, "blas": blas, "workers": workers,
         "worker_threads": per_worker if workers > 1 else threads, "steps": args.steps, "warmup": args.warmup,
         "block": args.block, "pause": args.pause,
@@ -136,8 +137,9 @@ def _workers_note(r: dict) -> str:
 def format_result(r: dict) -> str:
     """The table ``bench`` prints (without ``--json``)."""
     c = r["config"]
+    encoder = c["cell"] if c.get("encoder", "rnn") == "rnn" else f"transformer ({c['layers']} layers, {c['heads']} heads)"
     lines = [
-        (f"{c['cell']} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
+        (f"{encoder} + {c['score']} ({c['decoder']}), batch {c['batch']}, lengths {c['src_len']}/{c['tgt_len']}, "
         f"embed {c['embed']}, hidden {c['hidden']}, vocab {c['vocab']}: {r['params']:,} parameters"),
         (f"{r['backend']}, {describe_blas(r['blas'])}{_workers_note(r)}; {r['steps']} timed steps after {r['warmup']} warm-up; "
         f"{r['gflop_per_step']:.3f} GFLOP/step; float32 matmul peak {r['peak_gflops']:.0f} GFLOP/s"),
@@ -160,7 +162,7 @@ def format_result(r: dict) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The bench's flags."""
-    from minatt.seq2seq import CELLS, DECODERS, SCORES
+    from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORES
 
     p.add_argument("--cell", choices=CELLS, default="lstm", metavar="NAME",
                    help=f"recurrent cell: {', '.join(CELLS)} (default: lstm)")
@@ -168,11 +170,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"attention score: {', '.join(SCORES)} (default: additive)")
     p.add_argument("--decoder", choices=DECODERS, default="bahdanau", metavar="NAME",
                    help=f"decoder style: {', '.join(DECODERS)} (default: bahdanau)")
-    for name, default, what in (("batch", 64, "batch size N"), ("src-len", 20, "source length S"),
+    p.add_argument("--encoder", choices=ENCODERS, default="rnn", metavar="NAME",
+                   help=f"{', '.join(ENCODERS)}: the recurrent --cell, or Transformer layers (default: rnn)")
+    for name, default, what in (("layers", 2, "Transformer encoder layers L"), ("heads", 4, "attention heads h"),
+                                ("batch", 64, "batch size N"), ("src-len", 20, "source length S"),
                                 ("tgt-len", 20, "target length T"), ("embed", 64, "embedding size"),
                                 ("hidden", 128, "hidden size H"), ("vocab", 32, "vocabulary size V"),
                                 ("steps", 30, "timed steps"), ("warmup", 3, "untimed warm-up steps")):
         p.add_argument(f"--{name}", type=positive_int, default=default, metavar="N", help=f"{what} (default: {default})")
+    p.add_argument("--ff", type=positive_int, default=None, metavar="N",
+                   help="Transformer feed-forward size F (default: 4 x --hidden)")
     p.add_argument("--attn-dim", type=positive_int, default=None, metavar="N",
                    help="attention size A (default: --hidden)")
     p.add_argument("--block", type=positive_int, default=5, metavar="N",

@@ -24,7 +24,8 @@ def make_config(args: Any) -> Any:
     from minatt.seq2seq import Seq2SeqConfig
 
     return Seq2SeqConfig(args.vocab, args.vocab, embed=args.embed, hidden=args.hidden, cell=args.cell,
-                         score=args.score, decoder=args.decoder, attn_dim=args.attn_dim)
+                         score=args.score, decoder=args.decoder, attn_dim=args.attn_dim, encoder=args.encoder,
+                         layers=args.layers, heads=args.heads, ff=args.ff)
 
 
 def make_batch(N: int, S: int, T: int, V: int, seed: int = 0) -> Any:
