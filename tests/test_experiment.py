@@ -82,6 +82,22 @@ def test_small_lengths_runs_the_transformer_and_luong_variants(tmp_path, capsys)
     assert v["additive+transformer"]["params"] > v["additive"]["params"]
 
 
+def test_paired_gap_pairs_by_seed_and_averages_over_the_lengths():
+    from minatt.experiments.lengths import paired_gap
+
+    def runs(rows):
+        return {"runs": [{"seed": s, "sequence_accuracy": r} for s, r in rows.items()]}
+
+    # seed 2 of b is listed first: pairing must follow the seed, not the order
+    result = {"lengths": [5, 6, 7],
+              "variants": {"a": runs({1: [1.0, 0.5, 0.2], 2: [1.0, 0.7, 0.4], 3: [1.0, 0.9, 0.9]}),
+                           "b": runs({2: [1.0, 0.6, 0.1], 1: [1.0, 0.4, 0.4], 3: [0.0, 0.0, 0.0]})}}
+    gap = paired_gap(result, "a", "b", [6, 7])
+    # seed 1: ((0.5-0.4) + (0.2-0.4)) / 2 = -0.05; seed 2: (0.1 + 0.3) / 2 = 0.2; seed 3: 0.9
+    assert gap["n"] == 3 and gap["mean"] == pytest.approx((-0.05 + 0.2 + 0.9) / 3, abs=1e-4)
+    assert gap == experiment.interval([-0.05, 0.2, 0.9])
+
+
 def test_small_cost_writes_png_and_json_and_caches_match_the_formulas(tmp_path):
     assert experiment.main(["cost", "--small", "--out", str(tmp_path), "--repeats", "2"]) == 0
     r = _read(tmp_path, "10_cost")

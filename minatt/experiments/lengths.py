@@ -23,8 +23,8 @@ from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, interval, log, map_jobs, train_model, write_result
 from minatt.runtime import blas_threads
 
-__all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "run_lengths",
-           "variant_config"]
+__all__ = ["SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "lengths_figure", "paired_gap",
+           "run_lengths", "variant_config"]
 
 # variant name -> (score, encoder, decoder). encoder: "rnn", "bi" (bidirectional RNN) or "transformer"
 # (2 layers, 4 heads); decoder: "/luong" is Luong's, the rest Bahdanau's
@@ -98,6 +98,20 @@ def _spread(runs: list[dict], key: str) -> dict[str, list[float]]:
     ci = [interval(a[:, i]) for i in range(a.shape[1])]
     return {"mean": a.mean(axis=0).tolist(), "min": a.min(axis=0).tolist(),
             "max": a.max(axis=0).tolist(), "lo": [c["lo"] for c in ci], "hi": [c["hi"] for c in ci]}
+
+
+def paired_gap(result: dict[str, Any], variant: str, baseline: str, lengths: range | list[int],
+               key: str = "sequence_accuracy") -> dict[str, float]:
+    """``variant`` minus ``baseline``, paired by seed, averaged over ``lengths``; a 95% interval over seeds.
+
+    For each seed both models saw the same batches and the same held-out sets, so the difference
+    of their mean accuracies over ``lengths`` is one number per seed; :func:`interval` of those.
+    """
+    at = [result["lengths"].index(n) for n in lengths]
+    runs = {v: {r["seed"]: r[key] for r in result["variants"][v]["runs"]} for v in (variant, baseline)}
+    seeds = sorted(set(runs[variant]) & set(runs[baseline]))
+    gaps = [numpy.mean([runs[variant][s][i] - runs[baseline][s][i] for i in at]) for s in seeds]
+    return interval(gaps)
 
 
 def check_variants(variants: tuple[str, ...]) -> None:
