@@ -1,13 +1,13 @@
 """Optimisers (SGD with momentum, Adam), global-norm gradient clipping, learning-rate schedules.
 
 ``params`` and ``grads`` are dicts name -> array (P is any parameter's shape). Optimisers update
-the parameter arrays IN PLACE (``p -= ...``), so the model's arrays keep their identity, and
-reuse preallocated state and one scratch buffer, so a step allocates no parameter-sized arrays.
-Everything stays in the parameters' dtype (float32 stays float32).
+the parameter arrays and their own state arrays IN PLACE (``p -= ...``, ``m[...] = ...``), so the
+model's arrays keep their identity. Everything stays in the parameters' dtype (float32 stays float32).
 
     SGD      v = momentum * v + g                  p -= lr * v        (PyTorch's convention)
-    Adam     m = b1 * m + (1 - b1) * g             v = b2 * v + (1 - b2) * g * g
-             p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)     (t = 1, 2, ...)
+    Adam     m = b1 * m + (1 - b1) * g             v = b2 * v + (1 - b2) * g**2
+             m_hat = m / (1 - b1^t)                v_hat = v / (1 - b2^t)          (t = 1, 2, ...)
+             p -= lr * m_hat / (sqrt(v_hat) + eps)
 
 Usage::
 
@@ -37,7 +37,7 @@ __all__ = ["SGD", "Adam", "Constant", "WarmupDecay", "clip_grad_norm", "constant
 
 
 class _Optimizer:
-    """Shared machinery: parameter bookkeeping, scratch buffers, state (de)serialisation.
+    """Shared machinery: parameter bookkeeping, state (de)serialisation.
 
     Subclasses list their per-parameter state names in ``_slots`` and scalar hyperparameters
     in ``_hyper``; state arrays live in ``self.state[slot][name]`` (same shape/dtype as the param).
@@ -57,17 +57,6 @@ class _Optimizer:
             xp = array_module(p)
             for slot in self._slots:
                 self.state[slot][name] = xp.zeros_like(p)
-        self._scratch: dict[tuple[str, str], Any] = {}
-
-    def _buffer(self, p: Any) -> Any:
-        """A scratch array shaped like ``p``: a view into one flat buffer per (module, dtype)."""
-        xp = array_module(p)
-        key = (xp.__name__, str(p.dtype))
-        flat = self._scratch.get(key)
-        if flat is None or flat.size < p.size:
-            size = max(q.size for q in self.params.values() if str(q.dtype) == key[1])
-            flat = self._scratch[key] = xp.empty(max(size, p.size), dtype=p.dtype)
-        return flat[: p.size].reshape(p.shape)  # (P) view
 
     def _pairs(self, grads: Mapping[str, Any]) -> Iterable[tuple[str, Any, Any]]:
         """(name, param, grad) for every name in ``grads``; params without a grad are left as they are."""
@@ -142,15 +131,11 @@ class SGD(_Optimizer):
         self.momentum = float(momentum)
 
     def _update(self, name: str, p: Any, g: Any, lr: float) -> None:
-        xp = array_module(p)
-        buf = self._buffer(p)                                    # (P) scratch
         if self._slots:
-            v = self.state["velocity"][name]
-            v *= self.momentum
-            v += g
+            v = self.state["velocity"][name]                     # (P), updated in place
+            v[...] = self.momentum * v + g
             g = v
-        xp.multiply(g, lr, out=buf)
-        p -= buf
+        p -= lr * g
 
 
 class Adam(_Optimizer):
@@ -159,8 +144,9 @@ class Adam(_Optimizer):
     params: name -> array (P). State per param: m, v (P), plus the step count t.
 
         m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+        v = b2 * v + (1 - b2) * g**2
+        m_hat = m / (1 - b1^t)        v_hat = v / (1 - b2^t)        (bias correction)
+        p -= lr * m_hat / (sqrt(v_hat) + eps)
 
     At t = 1 the corrected moments are g and g*g, so the first step is lr * g / (|g| + eps),
     i.e. lr * sign(g) for |g| >> eps.
@@ -181,22 +167,13 @@ class Adam(_Optimizer):
 
     def _update(self, name: str, p: Any, g: Any, lr: float) -> None:
         xp = array_module(p)
-        m, v = self.state["m"][name], self.state["v"][name]
-        buf = self._buffer(p)                                    # (P) scratch
-        b1, b2 = self.beta1, self.beta2
-        m *= b1                                                  # m = b1 m + (1 - b1) g
-        xp.multiply(g, 1.0 - b1, out=buf)
-        m += buf
-        v *= b2                                                  # v = b2 v + (1 - b2) g g
-        xp.multiply(g, g, out=buf)
-        buf *= 1.0 - b2
-        v += buf
-        xp.sqrt(v, out=buf)                                      # denom = sqrt(v) / sqrt(bc2) + eps
-        buf *= 1.0 / math.sqrt(1.0 - b2**self.t)
-        buf += self.eps
-        xp.divide(m, buf, out=buf)                               # p -= lr / bc1 * m / denom
-        buf *= lr / (1.0 - b1**self.t)
-        p -= buf
+        m, v = self.state["m"][name], self.state["v"][name]      # (P) each, updated in place
+        b1, b2, t = self.beta1, self.beta2, self.t
+        m[...] = b1 * m + (1 - b1) * g
+        v[...] = b2 * v + (1 - b2) * g**2
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        p -= lr * m_hat / (xp.sqrt(v_hat) + self.eps)
 
 
 def clip_grad_norm(grads: Mapping[str, Any] | Iterable[Any], max_norm: float | None) -> float:

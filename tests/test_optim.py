@@ -218,3 +218,28 @@ def test_schedules():
         warmup_decay(1.0, 20, 10)
     with pytest.raises(ValueError):
         s(-1)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-6)])
+def test_adam_and_sgd_match_torch_optim(dtype, rtol):
+    """Ten steps of minatt's Adam and momentum SGD against torch.optim's, from the same start."""
+    torch = pytest.importorskip("torch")
+    for kind in ("adam", "sgd"):
+        params = make_params(np, dtype)
+        tparams = {k: torch.tensor(p.copy(), requires_grad=True) for k, p in params.items()}
+        if kind == "adam":
+            opt = Adam(params, lr=0.02, betas=(0.8, 0.99), eps=1e-6)
+            topt = torch.optim.Adam(tparams.values(), lr=0.02, betas=(0.8, 0.99), eps=1e-6)
+        else:
+            opt = SGD(params, lr=0.05, momentum=0.9)
+            topt = torch.optim.SGD(tparams.values(), lr=0.05, momentum=0.9)
+        state_ids = {id(a) for slot in opt.state.values() for a in slot.values()}
+        for s in range(10):
+            g = grads_like(np, params, s)
+            for k, tp in tparams.items():
+                tp.grad = torch.from_numpy(g[k].copy())
+            topt.step()
+            opt.step(g)
+        for k, p in params.items():
+            np.testing.assert_allclose(p, tparams[k].detach().numpy(), rtol=rtol, atol=rtol, err_msg=f"{kind} {k}")
+        assert {id(a) for slot in opt.state.values() for a in slot.values()} == state_ids  # state updated in place
