@@ -148,8 +148,8 @@ class Adam(_Optimizer):
         m_hat = m / (1 - b1^t)        v_hat = v / (1 - b2^t)        (bias correction)
         p -= lr * m_hat / (sqrt(v_hat) + eps)
 
-    At t = 1 the corrected moments are g and g*g, so the first step is lr * g / (|g| + eps),
-    i.e. lr * sign(g) for |g| >> eps.
+    At t = 1 the corrected moments are m_hat = g and v_hat = g**2, so the first step is
+    lr * g / (|g| + eps), i.e. lr * sign(g) for |g| >> eps.
     """
 
     _slots = ("m", "v")
