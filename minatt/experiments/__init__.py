@@ -7,7 +7,8 @@
     python -m minatt experiment all         every one
 
 Each writes ``10_<name>.json`` (every number, the settings, the command) and ``10_<name>.png``
-into ``--out`` (default ``lessons/figures``, where chapter 10 reads them). ``--small`` runs a
+into ``--out`` (default ``runs/experiment``; chapter 10 reads the copies committed in
+``lessons/figures``). ``--small`` runs a
 minute-long version with the same code path (the tests run it or smaller) and writes to
 ``runs/experiment-small`` unless ``--out`` says otherwise, so it never overwrites the committed
 figures.

@@ -9,7 +9,7 @@ from typing import Any
 
 from minatt.argtypes import positive_int, run_one_command
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
-from minatt.experiments.common import FIGURES, SMALL_OUT, make_out
+from minatt.experiments.common import FULL_OUT, SMALL_OUT, make_out
 from minatt.experiments.cost import SMALL_COST, CostConfig, run_cost
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, check_variants, run_lengths
 from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
@@ -47,7 +47,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=(*NAMES, "all"), help="which experiment (all: every one)")
     parser.add_argument("--small", action="store_true",
                         help=f"a minute-long version (the tests run it); default --out {SMALL_OUT}")
-    parser.add_argument("--out", metavar="DIR", help=f"where the JSON and PNG go (default: {FIGURES})")
+    parser.add_argument("--out", metavar="DIR",
+                        help=f"where the JSON and PNG go (default: {FULL_OUT}; chapter 10's files: lessons/figures)")
     parser.add_argument("--seeds", type=int, nargs="+", metavar="N",
                         help="lengths, alignment, pretrain: the seeds (default: 0 1 2 3 4)")
     parser.add_argument("--steps", type=positive_int, metavar="N",
@@ -93,7 +94,7 @@ def _command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``experiment`` command; 0 on success."""
-    out = Path(args.out) if args.out else (SMALL_OUT if args.small else FIGURES)
+    out = Path(args.out) if args.out else (SMALL_OUT if args.small else FULL_OUT)
     plan = _plan(args)
     check_variants(plan.lengths.variants)
     make_out(out)  # before the experiments run, not after

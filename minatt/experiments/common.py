@@ -18,10 +18,10 @@ from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
 from minatt.plot import save_figure
 
-__all__ = ["COLORS", "FIGURES", "SMALL_OUT", "figure", "interval", "log", "make_out", "map_jobs", "train_model",
+__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "figure", "interval", "log", "make_out", "map_jobs", "train_model",
            "write_result"]
 
-FIGURES = Path("lessons/figures")
+FULL_OUT = Path("runs/experiment")  # the full runs (the committed files: --out lessons/figures)
 SMALL_OUT = Path("runs/experiment-small")
 COLORS = {"none": "tab:gray", "additive": "tab:blue", "general": "tab:orange", "dot": "tab:green",
           "additive+bi": "tab:purple", "concat": "tab:red", "scaled_dot": "tab:olive",
