@@ -133,6 +133,18 @@ def test_cache_bytes_counts_each_buffer_once_and_skips_inputs():
     assert cache_bytes(cache, inputs=[x, new]) == 0
 
 
+def test_full_runs_write_under_runs_not_over_the_committed_figures(tmp_path, monkeypatch):
+    from minatt.experiments import command
+
+    seen = []
+    monkeypatch.setattr(command, "run_lengths", lambda cfg, out, cmd: seen.append(out) or {"seconds": 0})
+    monkeypatch.chdir(tmp_path)
+    assert experiment.main(["lengths"]) == 0
+    assert experiment.main(["lengths", "--small"]) == 0
+    assert experiment.main(["lengths", "--out", "lessons/figures"]) == 0
+    assert [str(p) for p in seen] == ["runs/experiment", "runs/experiment-small", "lessons/figures"]
+
+
 def test_unknown_variant_is_a_one_line_error(tmp_path, capsys):
     code = experiment.main(["lengths", "--small", "--out", str(tmp_path), "--variants", "none", "luong"])
     assert code == 2
