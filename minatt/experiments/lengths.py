@@ -69,7 +69,7 @@ def variant_config(cfg: LengthsConfig, variant: str, seed: int) -> Any:
 
     score, encoder, decoder = VARIANTS[variant]
     return TrainConfig(task=cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, score=score, decoder=decoder,
-                       bidirectional=encoder == "bi", encoder="transformer" if encoder == "transformer" else "rnn",
+                       bidirectional=encoder == "bi", encoder="rnn" if encoder == "bi" else encoder,
                        layers=2, heads=4, embed=cfg.embed, hidden=cfg.hidden, steps=cfg.steps, batch=cfg.batch,
                        lr=cfg.lr, seed=seed, backend=cfg.backend, target=None)
 
@@ -145,7 +145,7 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
     for variant in cfg.variants:
         runs = [r for r in done if r["variant"] == variant]
         score, encoder, decoder = VARIANTS[variant]
-        variants[variant] = {"score": score, "encoder": encoder, "bidirectional": encoder == "bi", "decoder": decoder,
+        variants[variant] = {"score": score, "encoder": encoder, "decoder": decoder,
                              "params": runs[0]["params"], "runs": runs,
                              "sequence_accuracy": _spread(runs, "sequence_accuracy"),
                              "token_accuracy": _spread(runs, "token_accuracy")}
@@ -180,8 +180,7 @@ def lengths_figure(result: dict[str, Any]) -> Figure:
                 style = "o--" if v.get("decoder") == "luong" else "o-"
                 label = f"{name} ({v['params'] / 1000:.0f}k params)" if row == 0 else None
                 ax.plot(lengths, s["mean"], style, color=color, markersize=3, linewidth=1.4, label=label)
-                ax.fill_between(lengths, s.get("lo", s["min"]), s.get("hi", s["max"]), color=color, alpha=0.15,
-                                linewidth=0)
+                ax.fill_between(lengths, s["lo"], s["hi"], color=color, alpha=0.15, linewidth=0)
             ax.set_xlim(lengths[0] - 0.5, lengths[-1] + 0.5)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel("source length (tokens)")
