@@ -7,210 +7,58 @@ forward (:func:`minatt.gradcheck.check_gradients`). Where the learner writes a f
 outputs are first compared with the library's, and its backward gets the learner's own cache;
 a search loop's tokens are compared with the library's (:mod:`minatt.exercises.values`).
 
-It reports per name: PASS, FAIL (with a hint aimed at that name and, for a gate-fused weight, the
-gates whose columns are wrong), WRONG SHAPE, or NOT IMPLEMENTED while the stub still raises
-:class:`NotImplementedError`. Exit status: 0 when everything passes, 1 otherwise.
+It reports per name (:mod:`minatt.exercises.report`): PASS, FAIL (with the kind of mistake,
+:mod:`minatt.exercises.feedback`, and the tier of hint asked for), WRONG SHAPE, or NOT
+IMPLEMENTED while the stub still raises :class:`NotImplementedError`. Exit status: 0 when
+everything passes, 1 otherwise.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy
 
 from minatt.backend import default_dtype, randn, use
-from minatt.exercises import decode
-from minatt.exercises.load import LearnerError, learner_frame, resolve_function
-from minatt.exercises.registry import EXERCISES, Exercise, Trial, get_exercise
-from minatt.exercises.values import as_host, compare_output, compare_tokens
-from minatt.gradcheck import (
-    GradResult,
-    check_gradients,
-    numerical_gradient,
-    project,
-    rel_error,
+from minatt.exercises import decode, feedback, model
+from minatt.exercises.load import (
+    LearnerError,
+    NotImplementedByLearner,
+    call_learner,
+    resolve_function,
+    returned,
 )
+from minatt.exercises.registry import Exercise, Trial, get_exercise
+from minatt.exercises.report import STATUSES, ExerciseReport, GradientReport
+from minatt.exercises.spec import TOL, VALUE_TOL, tier
+from minatt.exercises.values import as_host, compare_output, compare_tokens
+from minatt.gradcheck import check_gradients, numerical_gradient, project
 
 __all__ = ["STATUSES", "TOL", "ExerciseReport", "GradientReport", "check_exercise"]
 
 Array = Any
-TOL = 1e-7
-STATUSES = ("pass", "fail", "wrong_shape", "not_implemented", "error")
-
-
-# ---------------------------------------------------------------------------------------
-# Reports
-
-
-@dataclass
-class GradientReport:
-    """The verdict on one returned gradient over every input set."""
-
-    name: str  # e.g. "dW"
-    status: str  # one of STATUSES
-    max_rel_error: float | None = None  # the worst over the input sets it was checked on
-    hint: str = ""  # what this gradient should be (given on anything but a pass)
-    detail: str = ""  # the worst element, or the shapes, or the error
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-
-@dataclass
-class ExerciseReport:
-    """The outcome of :func:`check_exercise`: one :class:`GradientReport` per gradient."""
-
-    name: str
-    function: str
-    path: str  # where the learner's code came from
-    grads: list[GradientReport]
-    message: str = ""  # for not_implemented / error: the one thing to say
-    common_hint: str = ""
-
-    @property
-    def status(self) -> str:
-        """pass, fail, not_implemented or error (wrong shapes count as fail)."""
-        statuses = {g.status for g in self.grads}
-        for status in ("error", "not_implemented"):
-            if status in statuses:
-                return status
-        return "pass" if statuses == {"pass"} else "fail"
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.passed else 1
-
-    def grad(self, name: str) -> GradientReport:
-        """The report of gradient ``name`` ("dW"; "W" works too)."""
-        for g in self.grads:
-            if g.name in (name, "d" + name):
-                return g
-        raise KeyError(f"{self.function} returns no gradient {name!r}")
-
-    def format(self) -> str:
-        """The text ``python -m minatt exercise`` prints."""
-        spec = EXERCISES[self.name]
-        lines = [f"exercise {self.name} (chapter {spec.chapter}, {spec.title}): {self.function} from {self.path}",
-                 f"a correct answer has {spec.level}" + (f" (passing: below {TOL:.0e})" if spec.kind == "backward" else "")]
-        if self.status in ("not_implemented", "error"):
-            return "\n".join([*lines, self.message])
-        width = max(len(g.name) for g in self.grads)
-        labels = {"pass": "PASS", "fail": "FAIL", "wrong_shape": "WRONG SHAPE"}
-        for g in self.grads:
-            err = "" if g.max_rel_error is None else f"max rel error {g.max_rel_error:.1e}"
-            lines.append(f"  {g.name.ljust(width)}  {labels[g.status].ljust(11)}  {err}".rstrip())
-            for text in (g.detail, g.hint if not g.passed else ""):
-                if text:
-                    pad = " " * (width + 4)
-                    lines.append(textwrap.fill(text, 100, initial_indent=pad, subsequent_indent=pad + "  "))
-        n_pass = sum(g.passed for g in self.grads)
-        noun = "gradient" if spec.grads and not spec.outputs else "check"
-        if self.passed:
-            what = f"the {noun} passes" if n_pass == 1 else f"all {n_pass} {noun}s pass"
-            lines.append(f"{what}: well done.")
-        else:
-            if self.common_hint and n_pass == 0:
-                lines.append(textwrap.fill(f"hint: {self.common_hint}", 100, subsequent_indent="  "))
-            total = len(self.grads)
-            lines.append(f"{n_pass} of {total} {noun}s pass." if total > 1 else f"the {noun} does not pass.")
-        return "\n".join(lines)
-
-
-
-# ---------------------------------------------------------------------------------------
-# Calling the learner
-
-
-class _NotImplemented(Exception):
-    pass
-
-
-def _call(spec: Exercise, fn: Callable, args: tuple, filename: str | None, kwargs: dict | None = None) -> Any:
-    """fn(*args, **kwargs), the learner's NotImplementedError and other errors turned into ours."""
-    try:
-        return fn(*args, **(kwargs or {}))
-    except NotImplementedError:
-        raise _NotImplemented from None
-    except Exception as exc:  # noqa: BLE001 - any error in their code is reported, not raised
-        name = getattr(fn, "__name__", spec.function)
-        raise LearnerError(f"your {name} raised {type(exc).__name__}: {exc}\n{learner_frame(exc, filename)}") from None
-
-
-def _returned(spec: Exercise, result: Any, names: tuple[str, ...], what: str) -> list[Any]:
-    """The learner's result as a list of len(names) values, or a LearnerError saying what was expected."""
-    if len(names) == 1 and not isinstance(result, (tuple, list)):
-        result = (result,)
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
-        raise LearnerError(f"your {what} returned {got}; it must return {len(names)} values: {', '.join(names)}")
-    return list(result)
-
-
-# ---------------------------------------------------------------------------------------
-# What a wrong gradient tells
-
-
-def _note(r: GradResult, padded: numpy.ndarray | None) -> str:
-    """What the worst element's pattern suggests; padding is named only where the input is padding."""
-    if r.numeric == 0 and r.analytic != 0:
-        if r.index is not None and padded is not None and padded[r.index]:
-            return " (a padded position: its gradient must be exactly 0)"
-        if r.index is not None and padded is not None and (~padded[r.index[:-1]]).sum() == 1:
-            return (" (the only real position of its row: the softmax gives it weight 1 whatever its score, "
-                    "so the gradient must be 0)")
-        return " (the loss does not depend on this element here: its gradient must be 0)"
-    if r.analytic == 0 and r.numeric != 0:
-        return " (yours is 0: a missing term?)"
-    if float(rel_error(r.analytic, -r.numeric)) < 1e-6:
-        return " (the sign is flipped)"
-    return ""
-
-
-def _diagnose(r: GradResult, label: str, padded: numpy.ndarray | None) -> str:
-    """One line about the worst element: where, yours vs numeric, and what that pattern suggests."""
-    if r.index is None:
-        where = f"along a random direction: yours {r.analytic:.6g}, numeric {r.numeric:.6g}"
-    else:
-        where = f"worst at d{r.name}{list(r.index)}: yours {r.analytic:.6g}, numeric {r.numeric:.6g}"
-    return f"{where}{_note(r, padded)}; inputs {label}"
-
-
-def _gate_blocks(yours: numpy.ndarray, numeric: numpy.ndarray, gates: str) -> tuple[str, ...]:
-    """The gates whose column block (of the last axis) of a gradient is wrong."""
-    H = yours.shape[-1] // len(gates)
-    errors = rel_error(yours, numeric)
-    return tuple(g for j, g in enumerate(gates) if errors[..., j * H:(j + 1) * H].max() > TOL)
-
-
-def _gate_detail(name: str, wrong: tuple[str, ...], gates: str, hints: dict[str, str]) -> str:
-    """e.g. "dWx wrong in columns 2H:3H (gate g); the other gates (i, f, o) are right: ..."."""
-    n = len(gates)
-    cols = [f"{j}H:{j + 1}H".replace("0H:", "0:").replace(":1H", ":H") for j in range(n)]
-    where = " and ".join(f"columns {cols[gates.index(g)]} (gate {g})" for g in wrong)
-    right = [g for g in gates if g not in wrong]
-    text = f"d{name} wrong in {where}; the other gates ({', '.join(right)}) are right"
-    if len(wrong) == 1 and wrong[0] in hints:
-        text += f": check {hints[wrong[0]]}"
-    elif len(wrong) > 1:
-        text += f": check that your gradient's blocks are in the order {', '.join(gates)}"
-    return text
 
 
 # ---------------------------------------------------------------------------------------
 # One input set
 
 
+def _shape_problem(name: str, g: Any, want: tuple, label: str) -> tuple[numpy.ndarray | None, str]:
+    """(g on the host, "") when it is an array of shape ``want``; else (None, what is wrong)."""
+    host = None if g is None else as_host(g)
+    if host is None:
+        what = "None" if g is None else f"a {type(g).__name__}, not an array of numbers"
+        return None, f"got {what}; expected shape {want}"
+    if host.shape != want:
+        transposed = ": a transpose" if host.ndim == 2 and host.shape == want[::-1] else ""
+        return None, f"got shape {host.shape}, expected {want} like {name}{transposed} (inputs {label})"
+    return host, ""
+
+
 def _gradient_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | None, rng: numpy.random.Generator,
-                   seed: int, make_cache: Callable[[dict], Any]) -> dict[str, dict]:
+                   seed: int, make_cache: Callable[[dict], Any], level: int) -> dict[str, dict]:
     """Gradient-check the learner's backward on one input set; per gradient name, a row."""
     forward = spec.library_forward()
     names = list(trial.params)
@@ -230,20 +78,13 @@ def _gradient_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | N
     cache = make_cache({k: v.copy() for k, v in trial.params.items()})
     douts = tuple(None if d is None else d.copy() for d in douts)
     args = (fn, douts, cache) if spec.call else (*douts, cache)
-    result = _call(spec, spec.call if spec.call else fn, args, filename)
-    raw = _returned(spec, result, spec.grads, spec.function)
+    raw = returned(call_learner(spec, spec.call or fn, args, filename), spec.grads, spec.function)
     out: dict[str, dict] = {}
     grads: dict[str, numpy.ndarray] = {}
     for name, g in zip(spec.inputs, raw):
-        want = tuple(trial.params[name].shape)
-        host = None if g is None else as_host(g)
+        host, problem = _shape_problem(name, g, tuple(trial.params[name].shape), trial.label())
         if host is None:
-            what = "None" if g is None else f"a {type(g).__name__}, not an array of numbers"
-            out["d" + name] = {"status": "wrong_shape", "err": None, "detail": f"got {what}; expected shape {want}"}
-        elif host.shape != want:
-            out["d" + name] = {"status": "wrong_shape", "err": None,
-                               "detail": f"got shape {host.shape}, expected {want} like {name} "
-                                         f"(inputs {trial.label()})"}
+            out[spec.grad_name(name)] = {"status": "wrong_shape", "err": None, "detail": problem}
         else:
             grads[name] = host
     if not grads:
@@ -254,36 +95,44 @@ def _gradient_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | N
         mine = [r for r in results if r.name == name]
         worst = max(mine, key=lambda r: (not r.passed, r.index is not None, r.max_rel_error))
         passed = all(r.passed for r in mine)
-        detail = "" if passed else _diagnose(worst, trial.label(), trial.padded.get(name))
-        if not passed and name in spec.gates:
+        detail = ""
+        if not passed:
+            padded = trial.padded.get(name)
             numeric = numerical_gradient(lambda _: loss(trial.params), trial.params[name])
-            wrong = _gate_blocks(g, numeric, spec.gates[name])
-            if 0 < len(wrong) < len(spec.gates[name]):
-                detail = _gate_detail(name, wrong, spec.gates[name], spec.gate_hints) + "; " + detail
-        out["d" + name] = {"status": "pass" if passed else "fail",
-                           "err": max(r.max_rel_error for r in mine), "detail": detail}
+            kind = feedback.kind_of_mistake(g, numeric, padded)
+            gates = feedback.gate_detail(spec, name, g, numeric, level) if name in spec.gates else None
+            detail = "; ".join(t for t in (gates or kind, feedback.worst_element(
+                worst, spec.grad_name(name), trial.label(), padded)) if t)
+        out[spec.grad_name(name)] = {"status": "pass" if passed else "fail",
+                                     "err": max(r.max_rel_error for r in mine), "detail": detail}
     return out
 
 
 def _output_rows(spec: Exercise, fns: dict[str, Callable], trial: Trial, filename: str | None) -> tuple[dict, Any]:
     """Run the learner's forward; compare its outputs with the library's. -> (rows, the learner's cache)."""
     fn = fns[spec.forward if spec.kind == "forward_backward" else spec.function]
+    fn = spec.wrap(fn) if spec.wrap else fn
     copies = tuple(v.copy() for v in trial.params.values())
-    result = _call(spec, fn, copies, filename, trial.kwargs)
-    if len(spec.outputs) == 1 and not isinstance(result, (tuple, list)):
-        result = (result, None)  # a forward kind may return the output alone
-    *yours, cache = _returned(spec, result, (*spec.outputs, "cache"), fn.__name__)
-    expected = spec.library_forward()(*trial.params.values(), **trial.kwargs)[:-1]
+    result = call_learner(spec, fn, copies, filename, trial.kwargs)
+    expected = spec.library_forward()(*(v.copy() for v in trial.params.values()), **trial.kwargs)
+    if spec.returns_cache:
+        if len(spec.outputs) == 1 and not isinstance(result, (tuple, list)):
+            result = (result, None)  # a forward kind may return the output alone
+        *yours, cache = returned(result, (*spec.outputs, "cache"), fn.__name__)
+        expected = expected[:-1]
+    else:
+        yours, cache = returned(result, spec.outputs, fn.__name__), None
     padded = next(iter(trial.padded.values()), None)
     rows = {}
     for name, y, e in zip(spec.outputs, yours, expected):
-        rows[name] = compare_output(name, y, e, trial, padded if numpy.shape(e) == numpy.shape(padded) else None)
+        rows[name] = compare_output(name, y, e, trial, padded if numpy.shape(e) == numpy.shape(padded) else None,
+                                    spec.tolerance or VALUE_TOL)
     return rows, cache
 
 
 def _decode_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | None) -> dict[str, dict]:
     config = trial.kwargs["model"].config
-    yours = _returned(spec, _call(spec, decode.run_search, (fn, trial), filename), spec.outputs, spec.function)
+    yours = returned(call_learner(spec, decode.run_search, (fn, trial), filename), spec.outputs, spec.function)
     expected = decode.run_search(spec.reference(), trial)
     rows = {"tokens": compare_tokens(yours[0], expected[0], trial, config.pad_id, config.eos_id)}
     tokens, attention = as_host(yours[0]), as_host(yours[1])
@@ -308,28 +157,34 @@ def _decode_rows(spec: Exercise, fn: Callable, trial: Trial, filename: str | Non
 
 
 def _check_trial(spec: Exercise, fns: dict[str, Callable], trial: Trial, filename: str | None,
-                 rng: numpy.random.Generator, seed: int) -> dict[str, dict]:
+                 rng: numpy.random.Generator, seed: int, level: int) -> dict[str, dict]:
     """Per reported name: {"status", "err", "detail"} on this one input set."""
     if spec.kind == "decode":
         return _decode_rows(spec, fns[spec.function], trial, filename)
     if spec.kind == "forward":
         return _output_rows(spec, fns, trial, filename)[0]
+    if spec.kind == "overfit":
+        return model.overfit_rows(spec, fns[spec.function], trial, filename)
     rows: dict[str, dict] = {}
     if spec.kind == "forward_backward":
         rows, _ = _output_rows(spec, fns, trial, filename)
 
         def make_cache(p: dict) -> Any:
-            result = _call(spec, fns[spec.forward], tuple(p.values()), filename, trial.kwargs)
-            return _returned(spec, result, (*spec.outputs, "cache"), spec.forward)[-1]
+            result = call_learner(spec, fns[spec.forward], tuple(p.values()), filename, trial.kwargs)
+            return returned(result, (*spec.outputs, "cache"), spec.forward)[-1]
     else:
+        if spec.kind == "model":
+            rows = model.loss_rows(spec, fns[spec.function], trial, filename)
+
         def make_cache(p: dict) -> Any:
             return spec.library_forward()(*p.values(), **trial.kwargs)[-1]
-    rows.update(_gradient_rows(spec, fns[spec.function], trial, filename, rng, seed, make_cache))
+    rows.update(_gradient_rows(spec, fns[spec.function], trial, filename, rng, seed, make_cache, level))
     return rows
 
 
 def check_exercise(name: str, path: str | Path | None = None, *, module: Any = None,
-                   functions: Mapping[str, Callable] | None = None, seed: int = 0) -> ExerciseReport:
+                   functions: Mapping[str, Callable] | None = None, seed: int = 0,
+                   hint_level: int = 0) -> ExerciseReport:
     """Check the learner's code for exercise ``name``.
 
     Args:
@@ -338,6 +193,7 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
         module: instead of a file, any object with the function(s) as attributes (a module).
         functions: instead of either, a mapping {function name: callable}, e.g. the library's.
         seed: seeds the inputs and the checker's samples.
+        hint_level: 0, the kind of mistake only; 1, a pointer at the cause; 2, the formula too.
 
     Returns:
         An :class:`ExerciseReport`; it never raises for mistakes in the learner's code.
@@ -350,8 +206,8 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
         with use("numpy"), default_dtype("float64"):
             rng = numpy.random.default_rng(seed)
             trials = spec.trials(rng)
-            per_trial = [_check_trial(spec, fns, t, filename, rng, seed) for t in trials]
-    except _NotImplemented:
+            per_trial = [_check_trial(spec, fns, t, filename, rng, seed, hint_level) for t in trials]
+    except NotImplementedByLearner:
         todo = " and ".join(spec.functions())
         return ExerciseReport(name, spec.function, shown, blank, f"not implemented yet: fill in {todo} in {shown}")
     except LearnerError as exc:
@@ -367,19 +223,10 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
         verdicts = [(r["status"] == "pass", pad) for r, pad in zip(rows, padded)]
         if status == "fail" and all(ok or pad for ok, pad in verdicts) and any(ok and not pad for ok, pad in verdicts):
             detail += "; right on every input set without padding: check what happens at the padded positions"
-        hint = "" if status == "pass" else spec.hints.get(gname, "")
+        hint = "" if status == "pass" else tier(spec.hints.get(gname), hint_level)
         grads.append(GradientReport(gname, status, max(errs) if errs else None, hint, detail))
-    return ExerciseReport(name, spec.function, shown, _point_at_gates(grads), common_hint=spec.common_hint)
-
-
-def _point_at_gates(grads: list[GradientReport]) -> list[GradientReport]:
-    """When a gate-fused gradient names the wrong gates, the other failing gradients (computed from the
-    same pre-activation gradient) point there instead of at their own generic hint."""
-    gated = next((g for g in grads if " wrong in columns " in g.detail), None)
-    if gated is None:
-        return grads
+    pointed = feedback.point_at_gates(spec, {g.name: g.detail for g in grads if g.status == "fail"})
     for g in grads:
-        if g.status == "fail" and " wrong in columns " not in g.detail:
-            g.hint = (f"{g.name} is computed from the same pre-activation gradient, whose gate blocks are "
-                      f"wrong: fix what {gated.name}'s line names first")
-    return grads
+        g.hint = pointed.get(g.name, g.hint)
+    return ExerciseReport(name, spec.function, shown, grads, common_hint=tier(spec.common_hint, hint_level),
+                          hint_level=hint_level)

@@ -1,4 +1,8 @@
-"""The ``exercise`` command: ``python -m minatt exercise NAME [--file PATH]`` and ``--list``."""
+"""The ``exercise`` command: ``python -m minatt exercise NAME [--file PATH] [--hint [LEVEL]]`` and ``--list``.
+
+``--hint`` asks for the next tier of feedback: once, a pointer at the cause; twice (or ``--hint 2``),
+the formula too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from minatt.argtypes import run_one_command
 from minatt.errors import ConfigError
 from minatt.exercises.check import check_exercise
 from minatt.exercises.registry import EXERCISES
+from minatt.exercises.spec import HINT_LEVELS
 
 __all__ = ["add_parser", "list_exercises", "main", "run"]
 
@@ -16,16 +21,39 @@ __all__ = ["add_parser", "list_exercises", "main", "run"]
 def list_exercises() -> str:
     """One line per exercise: name, chapter, what to write, and the error a correct answer reaches."""
     width = max(len(n) for n in EXERCISES)
-    return "\n".join(
-        f"{s.name.ljust(width)}  chapter {s.chapter}  {s.function}: {s.title}\n{' ' * width}  expected: {s.level}"
-        for s in EXERCISES.values()
-    )
+    lines = []
+    for s in EXERCISES.values():  # in chapter order
+        passing = s.passing()
+        lines.append(f"{s.name.ljust(width)}  chapter {s.chapter:>2}  {s.function}: {s.title}")
+        lines.append(f"{' ' * width}  expected: {s.level}" + (f" (passes {passing})" if passing else ""))
+    return "\n".join(lines)
+
+
+class _HintAction(argparse.Action):
+    """``--hint`` adds one level; ``--hint N`` sets it (a non-number after it is the exercise's name)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        level = getattr(namespace, self.dest) or 0
+        if values is None:
+            level += 1
+        elif values.isdigit():
+            level = int(values)
+        else:
+            if getattr(namespace, "hint_name", None) is not None:
+                parser.error(f"--hint takes a level from 0 to {HINT_LEVELS}, not {values!r}")
+            level += 1
+            namespace.hint_name = values  # argparse may still set the positional name to None after this
+        setattr(namespace, self.dest, min(level, HINT_LEVELS))
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help=f"the exercise: {', '.join(EXERCISES)}")
     parser.add_argument("--file", metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
-    parser.add_argument("--list", action="store_true", help="list the exercises and exit")
+    parser.add_argument("--list", action="store_true", help="list the exercises (in chapter order) and exit")
+    parser.add_argument("--hint", nargs="?", action=_HintAction, default=0, metavar="LEVEL",
+                        help="more feedback on a failure: once, a pointer at the cause; twice (or --hint 2), "
+                             "the formula")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print(list_exercises())
         return 0
+    args.name = args.name or getattr(args, "hint_name", None)
     if not args.name:
         raise ConfigError(f"name an exercise: one of {', '.join(EXERCISES)} (or --list)")
-    report = check_exercise(args.name, args.file)
+    report = check_exercise(args.name, args.file, hint_level=args.hint)
     print(report.format())
     return report.exit_code
 

@@ -108,31 +108,32 @@ def run_search(fn: Any, trial: Trial) -> tuple:
     return fn(DecoderStep(decoder, kw["mem"], k), _rows(state, rows), N, kw["max_len"], k, *ids)
 
 
-_HINTS_ATTENTION = ("attention[:, t] is the weights of the step that produced token t, and zero for a sequence "
-                    "that had finished before that step (the EOS step's own row is kept)")
+_HINTS_ATTENTION = ("attention[:, t] holds the weights of the step that produced token t",
+                    "zero for a sequence that had finished before that step (the EOS step's own row is kept)")
 
 GREEDY = Exercise(
     "greedy", 8, "greedy decoding", "minatt.exercises.decode", "run_search", "greedy_search",
     (), decode_trials(1),
     {
-        "tokens": "y_t = argmax of the step's logits, fed back as the next y (starting from BOS); once a "
-                  "sequence has produced EOS its later tokens are PAD; stop when every sequence has produced "
-                  "EOS, or after max_len steps",
+        "tokens": (("feed back your own best token, starting from BOS; a finished sequence emits only PAD; stop "
+                   "as soon as every sequence is finished"), ("y_t = argmax of the step's logits; once a sequence "
+                   "has produced EOS its later tokens are PAD; stop when all have produced EOS, or after max_len")),
         "attention": _HINTS_ATTENTION,
     },
-    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to 1e-10", kind="decode",
+    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to about 1e-16", kind="decode",
 )
 
 BEAM = Exercise(
     "beam", 8, "beam search", "minatt.exercises.decode", "run_search", "beam_search",
     (), decode_trials(3),
     {
-        "tokens": "each hypothesis keeps its summed log-probability (log p = logits - logsumexp(logits)) and its "
-                  "length (tokens emitted, EOS included); rank the k*V extensions of a sequence by "
-                  "(score + log p) / length, keep the best k; a finished hypothesis extends only by PAD, at no "
-                  "cost and with no change in length; at the first step only beam 0 is live (the k copies are "
-                  "equal); at the end pick the best score / length and follow the parents back",
-        "attention": _HINTS_ATTENTION + "; a kept hypothesis carries its parent's attention rows",
+        "tokens": (("rank hypotheses by their summed log-probability divided by their length; a finished one "
+                   "extends only by PAD; at the first step only beam 0 is live; at the end follow the parents back"),
+                   ("log p = logits - logsumexp(logits); rank the k*V extensions of a sequence by (score + log p) / "
+                   "length (tokens emitted, EOS included) and keep the best k; PAD after EOS costs nothing and "
+                   "adds no length; pick the best score / length")),
+        "attention": (_HINTS_ATTENTION[0] + "; a kept hypothesis carries its parent's attention rows",
+                      _HINTS_ATTENTION[1]),
     },
-    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to 1e-10", kind="decode",
+    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to about 1e-16", kind="decode",
 )

@@ -19,11 +19,39 @@ from typing import Any
 from minatt.errors import ConfigError
 from minatt.exercises.spec import Exercise
 
-__all__ = ["LearnerError", "find_exercise_file", "learner_frame", "load_module", "resolve_function"]
+__all__ = ["LearnerError", "NotImplementedByLearner", "call_learner", "find_exercise_file", "learner_frame",
+           "load_module", "resolve_function", "returned"]
 
 
 class LearnerError(Exception):
     """The learner's code could not be loaded or run; the message says where."""
+
+
+class NotImplementedByLearner(Exception):
+    """The learner's function still raises NotImplementedError (the stub as handed out)."""
+
+
+def call_learner(spec: Exercise, fn: Callable, args: tuple, filename: str | None, kwargs: dict | None = None) -> Any:
+    """fn(*args, **kwargs), the learner's NotImplementedError and other errors turned into ours."""
+    try:
+        return fn(*args, **(kwargs or {}))
+    except NotImplementedError:
+        raise NotImplementedByLearner from None
+    except (LearnerError, NotImplementedByLearner):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any error in their code is reported, not raised
+        name = getattr(fn, "__name__", spec.function)
+        raise LearnerError(f"your {name} raised {type(exc).__name__}: {exc}\n{learner_frame(exc, filename)}") from None
+
+
+def returned(result: Any, names: tuple[str, ...], what: str) -> list[Any]:
+    """The learner's result as a list of len(names) values, or a LearnerError saying what was expected."""
+    if len(names) == 1 and not isinstance(result, (tuple, list)):
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+        raise LearnerError(f"your {what} returned {got}; it must return {len(names)} values: {', '.join(names)}")
+    return list(result)
 
 
 def _display(path: Path) -> str:

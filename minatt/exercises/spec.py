@@ -1,6 +1,7 @@
 """What an exercise is (:class:`Exercise`) and one input set it is checked on (:class:`Trial`).
 
-Four kinds of exercise, one checker each (:mod:`minatt.exercises.check`, :mod:`minatt.exercises.values`):
+Six kinds of exercise (:mod:`minatt.exercises.check`, :mod:`minatt.exercises.values`,
+:mod:`minatt.exercises.model`):
 
     backward          write ``name_backward``; the checker hands it the library forward's cache
                       and gradient-checks what it returns
@@ -10,6 +11,12 @@ Four kinds of exercise, one checker each (:mod:`minatt.exercises.check`, :mod:`m
                       given your cache, is gradient-checked
     decode            write a search loop; its tokens and attention are compared with the
                       library's on small fixed models
+    model             write a whole model's ``loss_and_grads(params, batch)``: the loss is compared
+                      with the library's, every parameter's gradient is checked
+    overfit           write a training loop; run on your own model it must fit a tiny set
+
+Hints come in tiers (:data:`Hint`): the first report names the wrong gradient and the kind of
+mistake; ``--hint`` adds a pointer that does not give the answer away; ``--hint --hint`` the formula.
 """
 
 from __future__ import annotations
@@ -21,10 +28,22 @@ from typing import Any
 
 import numpy
 
-__all__ = ["KINDS", "Exercise", "Trial"]
+__all__ = ["HINT_LEVELS", "KINDS", "TOL", "VALUE_TOL", "Exercise", "Hint", "Trial", "tier"]
 
 Array = Any
-KINDS = ("backward", "forward", "forward_backward", "decode")
+TOL = 1e-7  # gradients: the largest relative error that passes
+VALUE_TOL = 1e-10  # outputs: the largest relative error that passes (a correct forward reaches ~1e-15)
+KINDS = ("backward", "forward", "forward_backward", "decode", "model", "overfit")
+Hint = tuple[str, str]  # (a pointer that does not give the answer away, the formula)
+HINT_LEVELS = 2  # --hint once: the pointers; twice: the formulas
+
+
+def tier(hint: Hint | None, level: int) -> str:
+    """What ``hint`` says at ``level``: nothing at 0, the pointer at 1, pointer and formula from 2 on."""
+    if hint is None or level <= 0:
+        return ""
+    pointer, formula = hint
+    return pointer if level == 1 else f"{pointer}. {formula}"
 
 
 @dataclass
@@ -67,22 +86,31 @@ class Exercise:
     function: str  # what the learner writes (same name and arguments as the reference)
     inputs: tuple[str, ...]
     trials: Callable[[numpy.random.Generator], list[Trial]]
-    hints: dict[str, str]
-    common_hint: str = ""  # shown when every gradient fails
+    hints: dict[str, Hint]  # per reported name: (pointer, formula)
+    common_hint: Hint | None = None  # shown when every gradient fails
     outputs: tuple[str, ...] = ()
     level: str = "relative errors below 1e-8"  # what a correct answer reaches (CS231n style)
     kind: str = "backward"
     forward_module: str | None = None  # where the forward lives, when not in ``module``
     call: Callable | None = None  # call(fn, douts, cache) -> result: a backward not shaped fn(*douts, cache)
     gates: dict[str, str] = field(default_factory=dict)  # input -> its last axis's gate blocks, e.g. "ifgo"
-    gate_hints: dict[str, str] = field(default_factory=dict)  # gate -> what to check when only it is wrong
+    gate_hints: dict[str, Hint] = field(default_factory=dict)  # gate -> what to check when only it is wrong
+    gate_groups: dict[str, Hint] = field(default_factory=dict)  # e.g. "ifg" -> what those gates share
+    through_gates: tuple[str, ...] = ()  # gradients computed from the gated pre-activation gradient (da @ W^T)
+    wrap: Callable | None = None  # kind 'forward': wrap(fn) is what the checker calls (fn's effect as outputs)
+    returns_cache: bool = True  # kind 'forward': does the forward return a cache after its outputs?
+    tolerance: float | None = None  # outputs: the largest relative error that passes (default VALUE_TOL)
 
     @property
     def grads(self) -> tuple[str, ...]:
         """The gradient names, in the order the backward returns them (none for 'forward', 'decode')."""
-        if self.kind in ("forward", "decode"):
+        if self.kind in ("forward", "decode", "overfit"):
             return ()
-        return tuple("d" + name for name in self.inputs)
+        return tuple(self.grad_name(name) for name in self.inputs)
+
+    def grad_name(self, name: str) -> str:
+        """The report's name for input ``name``'s gradient: "d" + name (a model's: grads['name'])."""
+        return f"grads[{name!r}]" if self.kind == "model" else "d" + name
 
     @property
     def reported(self) -> tuple[str, ...]:
@@ -100,3 +128,12 @@ class Exercise:
     def functions(self) -> tuple[str, ...]:
         """Every function the learner's file must define."""
         return (self.forward, self.function) if self.kind == "forward_backward" else (self.function,)
+
+    def passing(self) -> str:
+        """When the checker passes an answer, e.g. "relative errors below 1e-7"."""
+        parts = []
+        if self.outputs and self.kind not in ("decode", "overfit"):
+            parts.append(f"{', '.join(self.outputs)} below {self.tolerance or VALUE_TOL:.0e}")
+        if self.grads:
+            parts.append(f"gradients below {TOL:.0e}")
+        return "; ".join(parts)

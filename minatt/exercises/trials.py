@@ -65,7 +65,7 @@ def masked_softmax(rng: numpy.random.Generator) -> list[Trial]:
 def lstm_step(rng: numpy.random.Generator) -> list[Trial]:
     out = []
     for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
-        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), c=((N, H), 1.0),
+        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h_prev=((N, H), 1.0), c_prev=((N, H), 1.0),
                                  Wx=((D, 4 * H), 0.5), Wh=((H, 4 * H), 0.5), b=((4 * H,), 0.5))))
     return out
 
@@ -73,8 +73,63 @@ def lstm_step(rng: numpy.random.Generator) -> list[Trial]:
 def gru_step(rng: numpy.random.Generator) -> list[Trial]:
     out = []
     for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]:
-        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h=((N, H), 1.0), Wx=((D, 3 * H), 0.5),
+        out.append(Trial(_inputs(rng, x=((N, D), 1.0), h_prev=((N, H), 1.0), Wx=((D, 3 * H), 0.5),
                                  Wh=((H, 3 * H), 0.5), bx=((3 * H,), 0.5), bh=((3 * H,), 0.5))))
+    return out
+
+
+def gru_bptt(rng: numpy.random.Generator) -> list[Trial]:
+    """Masked sequences (a row with one real step), once without a mask and dhT = None."""
+    out = []
+    for (N, T, D, H), lengths, none_douts in [((3, 4, 3, 2), (4, 2, 1), ()), ((2, 3, 2, 3), None, (1,)),
+                                             ((4, 5, 2, 2), (5, 3, 1, 2), ())]:
+        mask = None if lengths is None else _mask(lengths, T)
+        params = _inputs(rng, x=((N, T, D), 1.0), h0=((N, H), 1.0), Wx=((D, 3 * H), 0.5), Wh=((H, 3 * H), 0.5),
+                         bx=((3 * H,), 0.5), bh=((3 * H,), 0.5))
+        out.append(Trial(params, {"mask": mask}, none_douts=none_douts, padded={"x": _padded(mask, (N, T, D))}))
+    return out
+
+
+def rnn_step(rng: numpy.random.Generator) -> list[Trial]:
+    return [Trial(_inputs(rng, x=((N, D), 1.0), h_prev=((N, H), 1.0), Wx=((D, H), 0.5), Wh=((H, H), 0.5),
+                          b=((H,), 0.5))) for N, D, H in [(3, 4, 2), (1, 2, 3), (2, 3, 3)]]
+
+
+def rnn_sequence(rng: numpy.random.Generator) -> list[Trial]:
+    return [Trial(_inputs(rng, x=((N, T, D), 1.0), h0=((N, H), 1.0), Wx=((D, H), 0.5), Wh=((H, H), 0.5),
+                          b=((H,), 0.5))) for N, T, D, H in [(2, 4, 3, 2), (1, 1, 2, 3), (3, 3, 2, 3)]]
+
+
+def bidirectional(rng: numpy.random.Generator) -> list[Trial]:
+    """Rows of different lengths (one of a single position), and once with none padded."""
+    out = []
+    for (N, S, D, H), lengths in [((3, 4, 2, 2), (4, 1, 3)), ((2, 3, 3, 2), (3, 3))]:
+        mask = _mask(lengths, S)
+        params = _inputs(rng, x=((N, S, D), 1.0), Wx_f=((D, 4 * H), 0.5), Wh_f=((H, 4 * H), 0.5),
+                         b_f=((4 * H,), 0.5), Wx_b=((D, 4 * H), 0.5), Wh_b=((H, 4 * H), 0.5), b_b=((4 * H,), 0.5))
+        out.append(Trial(params, {"mask": mask}, padded={"x": _padded(mask, (N, S, D))}))
+    return out
+
+
+def adam(rng: numpy.random.Generator) -> list[Trial]:
+    """The first step (t = 1, zero moments), a later one, and one with other hyperparameters."""
+    out = []
+    for shape, t, zero, kwargs in [((3, 2), 1, True, {}), ((4,), 7, False, {}),
+                                   ((2, 3), 3, False, {"lr": 0.1, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3})]:
+        m = numpy.zeros(shape) if zero else randn(rng, shape, 0.1)
+        v = numpy.zeros(shape) if zero else numpy.abs(randn(rng, shape, 0.1))
+        out.append(Trial({"p": randn(rng, shape, 1.0), "g": randn(rng, shape, 1.0), "m": m, "v": v},
+                         {"t": t, **kwargs}))
+    return out
+
+
+def clip_grad_norm(rng: numpy.random.Generator) -> list[Trial]:
+    """Gradients whose global norm is above max_norm, below it, and max_norm None (measure only)."""
+    out = []
+    for shapes, scale, max_norm in [([(3, 2), (4,)], 2.0, 1.0), ([(2, 2), (3,), (1,)], 0.1, 5.0),
+                                    ([(5,)], 3.0, None)]:
+        grads = {f"g{k}": randn(rng, s, scale) for k, s in enumerate(shapes)}
+        out.append(Trial(grads, {"max_norm": max_norm}))
     return out
 
 
@@ -163,6 +218,20 @@ def luong_step(rng: numpy.random.Generator) -> list[Trial]:
 
 # ---------------------------------------------------------------------------------------
 # Chapter 11, the Transformer
+
+
+def multihead_attention(rng: numpy.random.Generator) -> list[Trial]:
+    """Cross-attention with a key padding mask (a fully padded row), and self-attention shapes, causal."""
+    out = []
+    for (N, T, S, D, h), lengths, causal in [((2, 3, 4, 4, 2), (4, 0), False), ((2, 3, 3, 6, 3), None, True)]:
+        mask = None if lengths is None else _mask(lengths, S)
+        params = _inputs(rng, xq=((N, T, D), 1.0), xkv=((N, S, D), 1.0))
+        for name in "qkvo":
+            params.update(_inputs(rng, **{f"W{name}": ((D, D), 0.6), f"b{name}": ((D,), 0.3)}))
+        order = ["xq", "xkv", "Wq", "bq", "Wk", "bk", "Wv", "bv", "Wo", "bo"]
+        out.append(Trial({k: params[k] for k in order}, {"heads": h, "mask": mask, "causal": causal},
+                         none_douts=(1,), padded={"xkv": _padded(mask, (N, S, D))}))
+    return out
 
 
 def scaled_dot_attention(rng: numpy.random.Generator) -> list[Trial]:
