@@ -21,14 +21,14 @@ def gru_step_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of one GRU step (PyTorch's formulation). N batch, D input, H hidden.
 
-    Forward (``gru_step_forward(x, h, Wx, Wh, bx, bh) -> h_next, cache``), gates r, z, n fused in
-    3H columns [0:H] = r, [H:2H] = z, [2H:3H] = n:
+    Forward (``gru_step_forward(x, h_prev, Wx, Wh, bx, bh) -> h_next, cache``), gates r, z, n
+    fused in 3H columns [0:H] = r, [H:2H] = z, [2H:3H] = n:
 
-        ax     = x @ Wx + bx,   ah = h @ Wh + bh            (N, 3H)
+        ax     = x @ Wx + bx,   ah = h_prev @ Wh + bh       (N, 3H)
         r      = sigmoid(ax_r + ah_r)
         z      = sigmoid(ax_z + ah_z)
         n      = tanh(ax_n + r * ah_n)
-        h_next = (1 - z) * n + z * h
+        h_next = (1 - z) * n + z * h_prev
 
     Args:
         dh_next: (N, H) gradient of the loss with respect to h_next.
@@ -38,17 +38,19 @@ def gru_step_backward(
             cache.Wh      (H, 3H)
             cache.cell    the cell's cache, each field (N, H):
                 cache.cell.r, cache.cell.z, cache.cell.n   the gates (after sigmoid/tanh)
-                cache.cell.ah_n     h @ Wh_n + bh_n, the n block of ah (before r multiplies it)
-                cache.cell.h_prev   the previous hidden state h
+                cache.cell.ah_n     h_prev @ Wh_n + bh_n, the n block of ah (before r multiplies it)
+                cache.cell.h_prev   the previous hidden state
 
     Returns:
-        (dx, dh, dWx, dWh, dbx, dbh), the gradients with respect to the forward's inputs:
-        dx (N, D), dh (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,).
+        (dx, dh_prev, dWx, dWh, dbx, dbh), the gradients with respect to the forward's inputs:
+        dx (N, D), dh_prev (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,).
 
     Hints (chapter 5: the GRU):
-        - h reaches h_next twice: directly through z * h, and through the three gates via Wh.
+        - h_prev reaches h_next twice: directly through z * h_prev, and through the three gates
+          via Wh.
         - The n block differs between the two sides: ax_n enters tanh as is, ah_n only after
-          being multiplied by r. So the x side and the h side get different (N, 3H) gradients.
+          being multiplied by r. So the x side and the h side get different (N, 3H) gradients:
+          call the n blocks da_nx and da_nh.
         - sigmoid' = s * (1 - s), tanh' = 1 - n ** 2, from the cached outputs.
     """
     raise NotImplementedError("gru_step_backward: replace this line with your code")

@@ -21,15 +21,15 @@ def lstm_step_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of one LSTM step. N batch, D input, H hidden.
 
-    Forward (``lstm_step_forward(x, h, c, Wx, Wh, b) -> h_next, c_next, cache``), gates in
-    PyTorch's order i, f, g, o, fused in 4H columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o:
+    Forward (``lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> h_next, c_next, cache``), gates
+    in PyTorch's order i, f, g, o, fused in 4H columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o:
 
-        a      = x @ Wx + h @ Wh + b                        (N, 4H) pre-activations
+        a      = x @ Wx + h_prev @ Wh + b                   (N, 4H) pre-activations
         i      = sigmoid(a_i)
         f      = sigmoid(a_f)
         g      = tanh(a_g)
         o      = sigmoid(a_o)
-        c_next = f * c + i * g                              (N, H)
+        c_next = f * c_prev + i * g                         (N, H)
         tc     = tanh(c_next)
         h_next = o * tc
 
@@ -38,17 +38,17 @@ def lstm_step_backward(
         dc_next: (N, H) gradient of the loss with respect to c_next (from the next step).
         cache: the forward's :class:`LSTMStepCache`, a NamedTuple with fields
             cache.x       (N, D)  the input x
-            cache.h_prev  (N, H)  the previous hidden state h
+            cache.h_prev  (N, H)  the previous hidden state
             cache.Wx      (D, 4H)
             cache.Wh      (H, 4H)
             cache.cell    the cell's cache, each field (N, H):
                 cache.cell.i, cache.cell.f, cache.cell.g, cache.cell.o   the gates (after sigmoid/tanh)
-                cache.cell.c_prev   the previous cell state c
+                cache.cell.c_prev   the previous cell state
                 cache.cell.tc       tanh(c_next)
 
     Returns:
-        (dx, dh, dc, dWx, dWh, db), the gradients with respect to the forward's inputs:
-        dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+        (dx, dh_prev, dc_prev, dWx, dWh, db), the gradients with respect to the forward's inputs:
+        dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
 
     Hints (chapter 4: the LSTM):
         - c_next receives gradient twice: straight from dc_next, and through h_next = o * tanh(c_next).

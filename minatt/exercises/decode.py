@@ -120,7 +120,7 @@ GREEDY = Exercise(
                    "has produced EOS its later tokens are PAD; stop when all have produced EOS, or after max_len")),
         "attention": _HINTS_ATTENTION,
     },
-    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to about 1e-16", kind="decode",
+    outputs=("tokens", "attention"), level="tokens equal to the library's; attention the same numbers", kind="decode",
 )
 
 BEAM = Exercise(
@@ -135,5 +135,5 @@ BEAM = Exercise(
         "attention": (_HINTS_ATTENTION[0] + "; a kept hypothesis carries its parent's attention rows",
                       _HINTS_ATTENTION[1]),
     },
-    outputs=("tokens", "attention"), level="tokens equal to the library's; attention to about 1e-16", kind="decode",
+    outputs=("tokens", "attention"), level="tokens equal to the library's; attention the same numbers", kind="decode",
 )

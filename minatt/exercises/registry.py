@@ -94,7 +94,7 @@ LATER = [
         (("wire the backward in the reverse order of the forward: the loss, the output layer, the decoder LSTM, "
          "then the encoder; c is used at every step twice (in o_t and in the LSTM's input)"),
          "dfinal_h = (the decoder's dh0) + (the sum over t of both gradients of c)"),
-        outputs=("loss",), level="the loss to about 1e-16; gradients below 1e-8", kind="model",
+        outputs=("loss",), level="the loss to about 1e-15; gradients below 1e-8", kind="model",
         call=model.call_model,
     ),
     Exercise(

@@ -99,7 +99,7 @@ BASICS = [
                   "no real position is all zeros (never 0 / 0)"),
                   "p = exp(x - m) / sum(exp(x - m)) over the row's real positions, m their maximum"),
         },
-        outputs=("p",), level="p equal to the library's to about 1e-16 (relative error)", kind="forward",
+        outputs=("p",), level="p equal to the library's to about 1e-15 (relative error)", kind="forward",
     ),
     Exercise(
         "adam", 3, "one Adam step", REFS, "adam_update", "adam_update", ("p", "g", "m", "v"), trials.adam,
@@ -110,7 +110,7 @@ BASICS = [
             "m_next": ("m is a running mean of the gradient", "m_next = beta1 * m + (1 - beta1) * g"),
             "v_next": ("v is a running mean of the squared gradient", "v_next = beta2 * v + (1 - beta2) * g ** 2"),
         },
-        outputs=("p_next", "m_next", "v_next"), level="equal to minatt.optim.Adam's to about 1e-16",
+        outputs=("p_next", "m_next", "v_next"), level="equal to minatt.optim.Adam's to about 1e-15",
         kind="forward", returns_cache=False,
     ),
     Exercise(
@@ -122,7 +122,7 @@ BASICS = [
             "grads": (("every gradient is scaled IN PLACE by the same factor, and only when the norm exceeds "
                       "max_norm (None: only measure)"), "g *= max_norm / norm when norm > max_norm"),
         },
-        outputs=("norm", "grads"), level="equal to minatt.optim.clip_grad_norm's to about 1e-16",
+        outputs=("norm", "grads"), level="equal to minatt.optim.clip_grad_norm's to about 1e-15",
         kind="forward", returns_cache=False, forward_module=REFS, wrap=clip_outputs,
     ),
     Exercise(
@@ -137,7 +137,7 @@ BASICS = [
             "dWx": _shared("dWx = x^T @ da"), "dWh": _shared("dWh = h_prev^T @ da"),
             "db": ("b is added to every row", "db = da summed over the batch"),
         },
-        outputs=("h_next",), level="h_next equal to the library's to about 1e-16; gradients below 1e-8",
+        outputs=("h_next",), level="h_next equal to the library's to about 1e-15; gradients below 1e-8",
         kind="forward_backward",
     ),
     Exercise(
@@ -156,7 +156,7 @@ BASICS = [
             "db": ("b is added at every step to every row", "db = sum over t of da_t summed over the batch"),
         },
         "check the gradient at each h_t: the output's dhs[:, t] plus the carried one, then the tanh",
-        outputs=("hs",), level="hs equal to the library's to about 1e-16; gradients below 1e-8",
+        outputs=("hs",), level="hs equal to the library's to about 1e-15; gradients below 1e-8",
         kind="forward_backward",
     ),
     Exercise(
@@ -178,7 +178,7 @@ BASICS = [
         },
         ("your backward gets only your own cache: keep in it every value the derivatives need",
          "the gates after their nonlinearities, c_prev and tanh(c_next)"),
-        outputs=("h_next", "c_next"), level="h_next, c_next equal to the library's to about 1e-16; gradients below 1e-8",
+        outputs=("h_next", "c_next"), level="h_next, c_next equal to the library's to about 1e-15; gradients below 1e-8",
         kind="forward_backward", gates={"a": "ifgo"}, gate_hints=LSTM_GATE_HINTS, gate_groups=LSTM_GATE_GROUPS,
     ),
     Exercise(
