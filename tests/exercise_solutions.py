@@ -44,28 +44,29 @@ SOLUTIONS = {
             da_o = dh_next * tc * o * (1 - o)
             da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
             dx = da @ cache.Wx.T
-            dh = da @ cache.Wh.T
-            dc = dc_t * f
+            dh_prev = da @ cache.Wh.T
+            dc_prev = dc_t * f
             dWx = cache.x.T @ da
             dWh = cache.h_prev.T @ da
             db = da.sum(axis=0)
-            return dx, dh, dc, dWx, dWh, db
+            return dx, dh_prev, dc_prev, dWx, dWh, db
     """,
     "gru_step": """
         def gru_step_backward(dh_next, cache):
             r, z, n = cache.cell.r, cache.cell.z, cache.cell.n
             da_z = dh_next * (cache.cell.h_prev - n) * z * (1 - z)
-            da_n = dh_next * (1 - z) * (1 - n ** 2)
-            da_r = da_n * cache.cell.ah_n * r * (1 - r)
-            dax = np.concatenate([da_r, da_z, da_n], axis=1)
-            dah = np.concatenate([da_r, da_z, da_n * r], axis=1)
+            da_nx = dh_next * (1 - z) * (1 - n ** 2)
+            da_nh = da_nx * r
+            da_r = da_nx * cache.cell.ah_n * r * (1 - r)
+            dax = np.concatenate([da_r, da_z, da_nx], axis=1)
+            dah = np.concatenate([da_r, da_z, da_nh], axis=1)
             dx = dax @ cache.Wx.T
-            dh = dh_next * z + dah @ cache.Wh.T
+            dh_prev = dh_next * z + dah @ cache.Wh.T
             dWx = cache.x.T @ dax
             dWh = cache.cell.h_prev.T @ dah
             dbx = dax.sum(axis=0)
             dbh = dah.sum(axis=0)
-            return dx, dh, dWx, dWh, dbx, dbh
+            return dx, dh_prev, dWx, dWh, dbx, dbh
     """,
     "additive_score": """
         def additive_score_backward(dscores, cache):
@@ -122,17 +123,17 @@ SOLUTIONS = {
             H = c_prev.shape[1]
             i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
             g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
-            c = f * c_prev + i * g
-            tc = np.tanh(c)
-            return o * tc, c, (i, f, g, o, c_prev, tc)
+            c_next = f * c_prev + i * g
+            tc = np.tanh(c_next)
+            return o * tc, c_next, (i, f, g, o, c_prev, tc)
 
-        def lstm_cell_backward(dh, dc, cache):
+        def lstm_cell_backward(dh_next, dc_next, cache):
             i, f, g, o, c_prev, tc = cache
-            dc_t = dc + dh * o * (1 - tc ** 2)
+            dc_t = dc_next + dh_next * o * (1 - tc ** 2)
             da_i = dc_t * g * i * (1 - i)
             da_f = dc_t * c_prev * f * (1 - f)
             da_g = dc_t * i * (1 - g ** 2)
-            da_o = dh * tc * o * (1 - o)
+            da_o = dh_next * tc * o * (1 - o)
             return np.concatenate([da_i, da_f, da_g, da_o], axis=1), dc_t * f
     """,
     "lstm_bptt": """
@@ -274,10 +275,10 @@ BUGS = [
     ("affine", "db = dout2.sum(axis=0)", "db = dout2.sum(axis=0, keepdims=True)", "db", "wrong_shape"),
     ("softmax", "p * (dp - (p * dp).sum(axis=-1, keepdims=True))", "p * dp", "dx", "fail"),
     ("softmax", "(p * dp).sum(axis=-1, keepdims=True)", "(p * dp).sum()", "dx", "fail"),
-    ("lstm_step", "dc = dc_t * f", "dc = dc_t", "dc", "fail"),
+    ("lstm_step", "dc_prev = dc_t * f", "dc_prev = dc_t", "dc_prev", "fail"),
     ("lstm_step", "dWh = cache.h_prev.T @ da", "dWh = 1.001 * (cache.h_prev.T @ da)", "dWh", "fail"),
     ("gru_step", "dbh = dah.sum(axis=0)", "dbh = dax.sum(axis=0)", "dbh", "fail"),
-    ("gru_step", "dh = dh_next * z + dah @ cache.Wh.T", "dh = dah @ cache.Wh.T", "dh", "fail"),
+    ("gru_step", "dh_prev = dh_next * z + dah @ cache.Wh.T", "dh_prev = dah @ cache.Wh.T", "dh_prev", "fail"),
     ("additive_score", "dv = (dscores", "dv = -(dscores", "dv", "fail"),
     ("additive_score", "dq = dqproj @ Wq.T", "dq = da[:, 0] @ Wq.T", "dq", "fail"),
     ("general_score", "dWa = dkW.reshape(-1, Hq).T @ keys.reshape(-1, Hk)",
@@ -294,8 +295,8 @@ BUGS = [
     ("luong_step", "dkeys + dvalues, dWx", "dvalues, dWx", "dkeys", "fail"),
     ("luong_step", "dx[:, E:], dkeys", "dx[:, :H], dkeys", "dfeed", "fail"),
     ("masked_softmax", "p = e / np.where(total > 0, total, 1.0)", "p = e / total", "p", "fail"),
-    ("lstm_cell", "return o * tc, c, (i, f, g, o, c_prev, tc)", "return o * c, c, (i, f, g, o, c_prev, tc)",
-     "h", "fail"),
+    ("lstm_cell", "return o * tc, c_next, (i, f, g, o, c_prev, tc)",
+     "return o * c_next, c_next, (i, f, g, o, c_prev, tc)", "h_next", "fail"),
     ("lstm_cell", "dc_t * f", "dc_t", "dc_prev", "fail"),
     ("greedy", "y = np.where(done, pad, logits.argmax(axis=1))", "y = logits.argmax(axis=1)", "tokens", "fail"),
     ("greedy", "np.where(done[:, None], 0.0, w)", "w", "attention", "fail"),
@@ -335,4 +336,183 @@ BUGS += [
     ("layer_norm", "dx = direct + via_mu + via_sigma", "dx = direct + via_mu", "dx", "fail"),
     ("layer_norm", "dg = (dy * xhat).sum(axis=rows)", "dg = dy.sum(axis=rows)", "dg", "fail"),
     ("layer_norm", "db = dy.sum(axis=rows)", "db = dy.sum(axis=-1)", "db", "wrong_shape"),
+]
+
+# Issue 24: the exercises CS231n's rnn_layers and optimisers would set, written from their stubs.
+SOLUTIONS["rnn_step"] = """
+    def rnn_step_forward(x, h_prev, Wx, Wh, b):
+        h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
+        return h_next, (x, h_prev, Wx, Wh, h_next)
+
+    def rnn_step_backward(dh_next, cache):
+        x, h_prev, Wx, Wh, h_next = cache
+        da = dh_next * (1 - h_next ** 2)
+        dx = da @ Wx.T
+        dh_prev = da @ Wh.T
+        dWx = x.T @ da
+        dWh = h_prev.T @ da
+        db = da.sum(axis=0)
+        return dx, dh_prev, dWx, dWh, db
+"""
+SOLUTIONS["rnn_sequence"] = """
+    def rnn_forward(x, h0, Wx, Wh, b):
+        h_prev, hs = h0, []
+        for t in range(x.shape[1]):
+            h_prev = np.tanh(x[:, t] @ Wx + h_prev @ Wh + b)
+            hs.append(h_prev)
+        hs = np.stack(hs, axis=1)
+        return hs, (x, h0, Wx, Wh, hs)
+
+    def rnn_backward(dhs, cache):
+        x, h0, Wx, Wh, hs = cache
+        dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+        dh_next = np.zeros_like(h0)
+        for t in reversed(range(x.shape[1])):
+            h_prev = hs[:, t - 1] if t > 0 else h0
+            da = (dhs[:, t] + dh_next) * (1 - hs[:, t] ** 2)
+            dx[:, t] = da @ Wx.T
+            dWx += x[:, t].T @ da
+            dWh += h_prev.T @ da
+            db += da.sum(axis=0)
+            dh_next = da @ Wh.T
+        return dx, dh_next, dWx, dWh, db
+"""
+SOLUTIONS["gru_bptt"] = """
+    from minatt.ops.gru import gru_cell_backward
+
+    def gru_backward(dhs, dhT, cache):
+        x, Wx, Wh = cache.x, cache.Wx, cache.Wh
+        N, T, D = x.shape
+        H = Wh.shape[0]
+        real = np.ones((N, T, 1), dtype=bool) if cache.pad is None else ~cache.pad
+        dh = np.zeros((N, H)) if dhT is None else dhT
+        dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
+        dbx, dbh = np.zeros(3 * H), np.zeros(3 * H)
+        for t in reversed(range(T)):
+            r = real[:, t]
+            dh_t = dh + np.where(r, dhs[:, t], 0.0)
+            dax, dah, dh_direct = gru_cell_backward(dh_t, cache.cells[t])
+            dax, dah = np.where(r, dax, 0.0), np.where(r, dah, 0.0)
+            dx[:, t] = dax @ Wx.T
+            dWx += x[:, t].T @ dax
+            dWh += cache.cells[t].h_prev.T @ dah
+            dbx += dax.sum(axis=0)
+            dbh += dah.sum(axis=0)
+            dh = np.where(r, dh_direct + dah @ Wh.T, dh_t)
+        return dx, dh, dWx, dWh, dbx, dbh
+"""
+SOLUTIONS["multihead_attention"] = """
+    from minatt.ops.linear import affine_backward
+    from minatt.ops.self_attention import scaled_dot_attention_backward
+
+    def split(a, h):
+        N, L, D = a.shape
+        return a.reshape(N, L, h, D // h).transpose(0, 2, 1, 3).reshape(N * h, L, D // h)
+
+    def merge(a, h):
+        Nh, L, dk = a.shape
+        return a.reshape(Nh // h, h, L, dk).transpose(0, 2, 1, 3).reshape(Nh // h, L, h * dk)
+
+    def multihead_attention_backward(dout, cache):
+        h = cache.heads
+        dmerged, dWo, dbo = affine_backward(dout, cache.o)
+        dq, dk, dv = scaled_dot_attention_backward(split(dmerged, h), cache.attention)
+        dxq, dWq, dbq = affine_backward(merge(dq, h), cache.q)
+        dxk, dWk, dbk = affine_backward(merge(dk, h), cache.k)
+        dxv, dWv, dbv = affine_backward(merge(dv, h), cache.v)
+        return dxq, dxk + dxv, dWq, dbq, dWk, dbk, dWv, dbv, dWo, dbo
+"""
+SOLUTIONS["bidirectional"] = """
+    from minatt.ops.lstm import lstm_backward
+
+    def bidirectional_backward(dkeys, dfinal_h, dfinal_c, cache):
+        H = dkeys.shape[2] // 2
+        rows, rev = cache.rows, cache.rev
+        dx_f, _, _, dWx_f, dWh_f, db_f = lstm_backward(dkeys[:, :, :H], dfinal_h[:, :H], dfinal_c[:, :H],
+                                                       cache.fwd)
+        dhs_r = dkeys[:, :, H:][rows, rev]
+        dx_r, _, _, dWx_b, dWh_b, db_b = lstm_backward(dhs_r, dfinal_h[:, H:], dfinal_c[:, H:], cache.bwd)
+        dx = dx_f + dx_r[rows, rev]
+        return dx, dWx_f, dWh_f, db_f, dWx_b, dWh_b, db_b
+"""
+SOLUTIONS["adam"] = """
+    def adam_update(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m_next = beta1 * m + (1 - beta1) * g
+        v_next = beta2 * v + (1 - beta2) * g ** 2
+        m_hat = m_next / (1 - beta1 ** t)
+        v_hat = v_next / (1 - beta2 ** t)
+        p_next = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        return p_next, m_next, v_next
+"""
+SOLUTIONS["clip_grad_norm"] = """
+    def clip_grad_norm(grads, max_norm):
+        norm = float(np.sqrt(sum((g * g).sum() for g in grads.values())))
+        if max_norm is not None and max_norm > 0 and norm > max_norm:
+            for g in grads.values():
+                g *= max_norm / norm
+        return norm
+"""
+SOLUTIONS["model_loss_and_grads"] = """
+    from minatt.ops.embedding import embedding_backward, embedding_forward
+    from minatt.ops.linear import affine_backward, affine_forward
+    from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
+    from minatt.ops.lstm import lstm_backward, lstm_forward
+
+    def loss_and_grads(params, batch):
+        p = params
+        N, T = batch.tgt_in.shape
+        H = p["enc.fwd.Wh"].shape[0]
+        emb_src, src_cache = embedding_forward(batch.src, p["enc.embed.W"])
+        zeros = np.zeros((N, H))
+        keys, (final_h, final_c), enc_cache = lstm_forward(emb_src, zeros, zeros, p["enc.fwd.Wx"],
+                                                           p["enc.fwd.Wh"], p["enc.fwd.b"], batch.src_mask)
+        c = np.repeat(final_h[:, None, :], T, axis=1)
+        emb_tgt, tgt_cache = embedding_forward(batch.tgt_in, p["dec.embed.W"])
+        E = emb_tgt.shape[2]
+        s, _, dec_cache = lstm_forward(np.concatenate([emb_tgt, c], axis=2), final_h, final_c,
+                                       p["dec.rnn.Wx"], p["dec.rnn.Wh"], p["dec.rnn.b"])
+        logits, out_cache = affine_forward(np.concatenate([s, c], axis=2), p["dec.out.W"], p["dec.out.b"])
+        targets = np.where(batch.tgt_mask, batch.tgt_out, 0)
+        loss, loss_cache = cross_entropy_forward(logits, targets, ignore_index=0)
+        grads = {}
+        dlogits = cross_entropy_backward(loss_cache)
+        do, grads["dec.out.W"], grads["dec.out.b"] = affine_backward(dlogits, out_cache)
+        dx_dec, dh0, dc0, grads["dec.rnn.Wx"], grads["dec.rnn.Wh"], grads["dec.rnn.b"] = lstm_backward(
+            do[:, :, :H], None, None, dec_cache)
+        grads["dec.embed.W"] = embedding_backward(dx_dec[:, :, :E], tgt_cache)
+        dfinal_h = dh0 + do[:, :, H:].sum(axis=1) + dx_dec[:, :, E:].sum(axis=1)
+        dx_enc, _, _, grads["enc.fwd.Wx"], grads["enc.fwd.Wh"], grads["enc.fwd.b"] = lstm_backward(
+            np.zeros_like(keys), dfinal_h, dc0, enc_cache)
+        grads["enc.embed.W"] = embedding_backward(dx_enc, src_cache)
+        return loss, grads
+"""
+SOLUTIONS["overfit"] = """
+    from minatt.optim import Adam, clip_grad_norm
+
+    def overfit(loss_and_grads, params, batch, steps):
+        opt = Adam(params, lr=0.05)
+        losses = []
+        for _ in range(steps):
+            loss, grads = loss_and_grads(params, batch)
+            losses.append(float(loss))
+            clip_grad_norm(grads, 1.0)
+            opt.step(grads)
+        return losses
+"""
+BUGS += [
+    ("rnn_step", "dWh = h_prev.T @ da", "dWh = da.T @ h_prev", "dWh", "fail"),
+    ("rnn_step", "db = da.sum(axis=0)", "db = da.sum(axis=1)", "db", "wrong_shape"),
+    ("rnn_sequence", "db += da.sum(axis=0)", "db += da[0]", "db", "fail"),
+    ("rnn_sequence", "dWh += h_prev.T @ da", "dWh += hs[:, t].T @ da", "dWh", "fail"),
+    ("gru_bptt", "dWh += cache.cells[t].h_prev.T @ dah", "dWh += cache.cells[t].h_prev.T @ dax", "dWh", "fail"),
+    ("gru_bptt", "dbh += dah.sum(axis=0)", "dbh += dah[0]", "dbh", "fail"),
+    ("multihead_attention", "dxk + dxv, dWq", "dxv, dWq", "dxkv", "fail"),
+    ("bidirectional", "dx = dx_f + dx_r[rows, rev]", "dx = dx_f + dx_r", "dx", "fail"),
+    ("adam", "m_hat = m_next / (1 - beta1 ** t)", "m_hat = m_next", "p_next", "fail"),
+    ("adam", "(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)", "p_next", "fail"),
+    ("clip_grad_norm", "if max_norm is not None and max_norm > 0 and norm > max_norm:",
+     "if max_norm is not None:", "grads", "fail"),
+    ("model_loss_and_grads", "embedding_backward(dx_dec[:, :, :E], tgt_cache)",
+     "embedding_backward(2 * dx_dec[:, :, :E], tgt_cache)", "grads['dec.embed.W']", "fail"),
+    ("overfit", "opt.step(grads)", "pass", "loss", "fail"),
 ]

@@ -44,11 +44,24 @@ def test_every_exercise_has_a_stub_and_a_solution_here():
     assert set(EXERCISES) == {"affine", "softmax", "lstm_step", "gru_step", "additive_score", "general_score",
                               "attention", "masked_softmax", "lstm_cell", "lstm_bptt", "embedding",
                               "cross_entropy", "bahdanau_step", "luong_step", "greedy", "beam",
-                              "scaled_dot_attention", "layer_norm"}
+                              "scaled_dot_attention", "layer_norm", "rnn_step", "rnn_sequence", "gru_bptt",
+                              "multihead_attention", "model_loss_and_grads", "bidirectional", "adam",
+                              "clip_grad_norm", "overfit"}
+    assert len(EXERCISES) >= 26
     assert set(SOLUTIONS) == set(EXERCISES)
     assert {p.stem for p in STUBS.glob("*.py")} == set(EXERCISES)
     kinds = {spec.kind for spec in EXERCISES.values()}
-    assert kinds == {"backward", "forward", "forward_backward", "decode"}
+    assert kinds == {"backward", "forward", "forward_backward", "decode", "model", "overfit"}
+
+
+def test_the_list_is_in_chapter_order_and_each_chapter_names_its_exercises():
+    chapters = [spec.chapter for spec in EXERCISES.values()]
+    assert chapters == sorted(chapters)
+    lessons = {int(p.name[:2]): p.read_text() for p in (ROOT / "lessons").glob("[01][0-9]-*.md")}
+    named_elsewhere = {"bahdanau_step", "luong_step", "greedy"}  # chapter 8's rewrite (issue 24, item 1) names them
+    for spec in EXERCISES.values():
+        if spec.name not in named_elsewhere:
+            assert f"python -m minatt exercise {spec.name}" in lessons[spec.chapter], (spec.name, spec.chapter)
 
 
 @pytest.mark.parametrize("name", EXERCISES)
@@ -58,7 +71,9 @@ def test_the_library_reference_passes(name):
     report = check_exercise(name, functions=functions)
     assert report.status == "pass", report.format()
     assert [g.name for g in report.grads] == list(spec.reported)
-    assert all(g.max_rel_error is not None and g.max_rel_error < 1e-8 for g in report.grads if g.name != "tokens")
+    exact_zero = {("multihead_attention", "dbk")}  # judged against the round-off of a difference (its level says so)
+    assert all(g.max_rel_error is not None and g.max_rel_error < 1e-8 for g in report.grads
+               if g.name != "tokens" and spec.kind != "overfit" and (name, g.name) not in exact_zero)
     assert report.exit_code == 0
     assert check_exercise(name, module=library(name)).passed  # a module works as well
 
@@ -93,11 +108,15 @@ def test_a_planted_bug_is_named(name, line, bug, grad, status, tmp_path):
     flagged = {g.name: g.status for g in report.grads if not g.passed}
     assert flagged == {grad: status}, report.format()
     bad = report.grad(grad)
-    assert bad.hint == EXERCISES[name].hints[grad]
-    text = report.format()
-    assert " ".join(bad.hint.split()) in " ".join(text.split())
+    pointer, formula = EXERCISES[name].hints[grad]
+    text = " ".join(report.format().split())
+    assert bad.hint == "" and pointer not in text and formula not in text  # the first report gives no answer
+    assert "run again with --hint 1" in text
+    told = check_exercise(name, write(tmp_path, name, source.replace(line, bug)), hint_level=2)
+    assert told.grad(grad).hint == f"{pointer}. {formula}"
+    assert " ".join(told.grad(grad).hint.split()) in " ".join(told.format().split())
     assert ("WRONG SHAPE" if status == "wrong_shape" else "FAIL") in text
-    if status == "fail" and EXERCISES[name].kind == "decode":
+    if status == "fail" and EXERCISES[name].kind in ("decode", "overfit"):
         assert bad.detail
     elif status == "fail":
         assert bad.max_rel_error > 1e-7 and (f"worst at {grad}[" in bad.detail or "NaN" in bad.detail)
@@ -113,18 +132,21 @@ def test_a_sign_error_is_called_a_sign_error(tmp_path):
 
 def test_the_affine_transpose_hint(tmp_path):
     source = SOLUTIONS["affine"].replace("dW = cache.x2.T @ dout2", "dW = dout2.T @ cache.x2")
-    text = check_exercise("affine", write(tmp_path, "affine", source)).format()
+    text = check_exercise("affine", write(tmp_path, "affine", source), hint_level=2).format()
     text = " ".join(text.split())  # the hints are wrapped
-    assert "dW should be x^T @ dout: shape (D, M)" in text and "check for a transpose" in text
-    assert "got shape (3, 2), expected (2, 3) like W" in text
+    assert "dW = x2^T @ dout2" in text
+    assert "got shape (3, 2), expected (2, 3) like W: a transpose" in text
 
 
 def test_a_bug_under_every_gradient_shows_the_common_hint(tmp_path):
     line = "dc_t = dc_next + dh_next * o * (1 - tc ** 2)"
     source = SOLUTIONS["lstm_step"].replace(line, "dc_t = dh_next * o * (1 - tc ** 2)")  # dropped dc_next
-    report = check_exercise("lstm_step", write(tmp_path, "lstm_step", source))
+    path = write(tmp_path, "lstm_step", source)
+    report = check_exercise("lstm_step", path)
     assert {g.status for g in report.grads} == {"fail"}
-    assert "hint: every gradient goes through dc_t" in " ".join(report.format().split())
+    assert "every gradient fails: look first at what they all go through" in " ".join(report.format().split())
+    told = " ".join(check_exercise("lstm_step", path, hint_level=1).format().split())
+    assert "every gradient fails: every gradient goes through dc_t and da" in told
 
 
 def test_a_nonzero_gradient_at_padding_is_explained(tmp_path):
@@ -194,7 +216,7 @@ def test_the_learner_may_write_into_the_cache_and_dout(tmp_path):
 
 
 def test_an_unknown_name_lists_the_exercises():
-    with pytest.raises(ConfigError, match="no exercise named 'lstm'.*affine, softmax, lstm_step"):
+    with pytest.raises(ConfigError, match="no exercise named 'lstm'.*affine, embedding, softmax"):
         check_exercise("lstm")
 
 
@@ -224,7 +246,7 @@ def test_the_cli_via_add_parser(tmp_path, capsys):
     assert "not implemented yet: fill in affine_backward" in capsys.readouterr().out
     assert run(parser.parse_args(["exercise", "--list"])) == 0
     listing = capsys.readouterr().out
-    assert all(name in listing for name in EXERCISES) and "chapter 4" in listing
+    assert all(name in listing for name in EXERCISES) and "chapter  4" in listing
     with pytest.raises(ConfigError, match="name an exercise"):
         run(parser.parse_args(["exercise"]))
 
@@ -254,12 +276,15 @@ def test_the_stub_documents_the_real_cache(name):
     text = (STUBS / f"{name}.py").read_text()
     assert f"python -m minatt exercise {name}" in text and f"chapter {spec.chapter}" in text
     assert 'raise NotImplementedError("' in text
-    assert re.search(r"(relative errors should be below 1e-8|must equal the library.s exactly|to about 1e-15)",
+    assert re.search(r"(relative errors should be below 1e-8|must equal the library.s exactly|to about 1e-15"
+                     r"|below 0\.05)",
                      " ".join(text.split())), name
     module = load_module(STUBS / f"{name}.py")
     for function in spec.functions():
         ours = list(inspect.signature(getattr(module, function)).parameters)
-        assert ours == list(inspect.signature(getattr(library(name), function)).parameters)
+        theirs = list(inspect.signature(getattr(library(name), function)).parameters)
+        # The stubs use issue 25's names (dh_next); the library's ops take them on when the 'names' branch lands.
+        assert [n.removesuffix("_next") for n in ours] == [n.removesuffix("_next") for n in theirs]
     if spec.kind != "backward":
         return  # the learner's own cache, or none
     with use("numpy"), default_dtype("float64"):

@@ -223,7 +223,8 @@ def check_exercise(name: str, path: str | Path | None = None, *, module: Any = N
         verdicts = [(r["status"] == "pass", pad) for r, pad in zip(rows, padded)]
         if status == "fail" and all(ok or pad for ok, pad in verdicts) and any(ok and not pad for ok, pad in verdicts):
             detail += "; right on every input set without padding: check what happens at the padded positions"
-        hint = "" if status == "pass" else tier(spec.hints.get(gname), hint_level)
+        gated = " wrong in columns " in detail  # the gate line says what to check
+        hint = "" if status == "pass" or gated else tier(spec.hints.get(gname), hint_level)
         grads.append(GradientReport(gname, status, max(errs) if errs else None, hint, detail))
     pointed = feedback.point_at_gates(spec, {g.name: g.detail for g in grads if g.status == "fail"})
     for g in grads:
