@@ -113,8 +113,9 @@ def test_a_planted_bug_is_named(name, line, bug, grad, status, tmp_path):
     assert bad.hint == "" and pointer not in text and formula not in text  # the first report gives no answer
     assert "run again with --hint 1" in text
     told = check_exercise(name, write(tmp_path, name, source.replace(line, bug)), hint_level=2)
-    assert told.grad(grad).hint == f"{pointer}. {formula}"
-    assert " ".join(told.grad(grad).hint.split()) in " ".join(told.format().split())
+    if " wrong in columns " not in told.grad(grad).detail:  # else the gate line is the hint (test_exercise_feedback)
+        assert told.grad(grad).hint == f"{pointer}. {formula}"
+        assert " ".join(told.grad(grad).hint.split()) in " ".join(told.format().split())
     assert ("WRONG SHAPE" if status == "wrong_shape" else "FAIL") in text
     if status == "fail" and EXERCISES[name].kind in ("decode", "overfit"):
         assert bad.detail

@@ -219,8 +219,8 @@ LATER = [
                     "dWq = xq^T @ merge_heads(dq_heads), rows folded"),
             "dbq": ("bq is added to every row", "dbq = merge_heads(dq_heads) summed over every axis but the last"),
             "dWk": ("as dWq, for the keys", "dWk = xkv^T @ merge_heads(dk_heads)"),
-            "dbk": ("bk adds the same number, q . bk, to every score of a query's row, and the softmax ignores "
-                    "such a shift", "dbk = merge_heads(dk_heads) summed over N and S, which is 0"),
+            "dbk": (("bk adds the same number, q . bk, to every score of a query's row, and the softmax ignores "
+                     "such a shift"), "dbk = merge_heads(dk_heads) summed over N and S, which is 0"),
             "dWv": ("as dWq, for the values", "dWv = xkv^T @ merge_heads(dv_heads)"),
             "dbv": ("as dbq, for the values", "dbv = merge_heads(dv_heads) summed over N and S"),
             "dWo": ("Wo mixes the merged heads", ("dWo = merge_heads(o_heads)^T @ dout, via affine_backward(dout, "
