@@ -165,28 +165,29 @@ def overfit_trials(rng: numpy.random.Generator) -> list[Trial]:
     return [Trial(dict(model.params), {"batch": tiny}, about="4 examples of reverse, embed 8, hidden 16")]
 
 
-def _learners_model(filename: str | None) -> tuple[Any, str]:
-    """The learner's own loss_and_grads (model_loss_and_grads.py beside their overfit file), or the library's."""
+def _learners_model(filename: str | None, params: dict[str, Array], batch: Batch) -> tuple[Any, str]:
+    """The learner's own loss_and_grads (model_loss_and_grads.py beside their overfit file), or the
+    library's while theirs is missing or still raises NotImplementedError."""
     path = Path(filename).parent / "model_loss_and_grads.py" if filename else None
     if path is None or not path.is_file():
         return loss_and_grads, "the library's model (no model_loss_and_grads.py beside yours)"
     fn = getattr(load_module(path), "loss_and_grads", None)
+    if not callable(fn):
+        return loss_and_grads, "the library's model (your model_loss_and_grads.py defines no loss_and_grads)"
     try:
-        if fn is None:
-            raise NotImplementedError
-        fn({}, None)
+        fn({k: v.copy() for k, v in params.items()}, batch)
     except NotImplementedError:
         return loss_and_grads, "the library's model (your model_loss_and_grads is not written yet)"
-    except Exception:  # noqa: BLE001, S110 - any other error: it is implemented (empty params are no model)
+    except Exception:  # noqa: BLE001, S110 - it is written; the training loop will report its error
         pass
     return fn, f"your model ({path.name})"
 
 
 def overfit_rows(spec: Exercise, fn: Any, trial: Trial, filename: str | None) -> dict[str, dict]:
     """Run the learner's loop on their model: the loss must fall below OVERFIT_LOSS in OVERFIT_STEPS steps."""
-    model_fn, whose = _learners_model(filename)
     params = {k: v.copy() for k, v in trial.params.items()}
     batch = trial.kwargs["batch"]
+    model_fn, whose = _learners_model(filename, params, batch)
     losses = call_learner(spec, fn, (model_fn, params, batch, OVERFIT_STEPS), filename)
     try:
         losses = numpy.asarray(losses, dtype=float).reshape(-1)
