@@ -115,6 +115,16 @@ def test_a_mistake_only_at_padding_is_told_so(tmp_path):
     assert "ignores dhs there" in _flat(report)
 
 
+def test_an_output_off_by_a_factor_is_named(tmp_path):
+    """Outputs get the same rules: Adam's first moment without its (1 - beta1)."""
+    report = _planted(tmp_path, "adam", "m_next = beta1 * m + (1 - beta1) * g", "m_next = beta1 * m + g")
+    assert report.grad("p_next").passed is False and report.grad("v_next").passed
+    text = " ".join(report.format().split())
+    assert "transpose" not in text and "padded" not in text
+    first = _planted(tmp_path, "adam", "return p_next, m_next, v_next", "return p_next, 2 * m_next, v_next")
+    assert first.grad("m_next").detail.startswith("yours is 2 times the right output everywhere")
+
+
 # ---------------------------------------------------------------------------------------
 # Gates
 

@@ -24,12 +24,12 @@ def lstm_backward(
 
     Forward (``lstm_forward(x, h0, c0, Wx, Wh, b, mask) -> hs, (hT, cT), cache``), for t = 0 .. T-1:
 
-        h_prev_t = h, the state before step t
-        a_t      = x[:, t] @ Wx + h @ Wh + b                   (N, 4H), gates i, f, g, o
-        h, c     = lstm_cell(a_t, c)                           (chapter 4's cell)
-        at a padded step (mask[n, t] False) row n keeps its h and c unchanged
-        hs[:, t] = h, but 0 at padded steps                    (N, T, H)
-        hT, cT   = h, c after the last step (each row's state after its last real step)
+        a_t            = x[:, t] @ Wx + h_prev @ Wh + b        (N, 4H), gates i, f, g, o
+        h_next, c_next = lstm_cell(a_t, c_prev)                (chapter 4's cell)
+        at a padded step (mask[n, t] False) row n keeps h_prev and c_prev unchanged
+        hs[:, t]       = h_next, but 0 at padded steps         (N, T, H)
+        h_prev, c_prev = h_next, c_next                        (h_prev, c_prev = h0, c0 before step 0)
+        hT, cT         = the last h_next, c_next (each row's state after its last real step)
 
     Args:
         dhs: (N, T, H) gradient of the loss with respect to every output hs[:, t].
@@ -39,7 +39,8 @@ def lstm_backward(
             cache.Wx      (D, 4H)
             cache.Wh      (H, 4H)
             cache.h_prev  (N, T, H)  the state each step started from
-            cache.cells   a list of T cell caches: lstm_cell_backward(dh, dc, cache.cells[t]) -> da_t, dc_prev
+            cache.cells   a list of T cell caches:
+                          lstm_cell_backward(dh_next, dc_next, cache.cells[t]) -> da_t, dc_prev
             cache.pad     (N, T, 1) bool, True at padding; None when no step is padded
 
     Returns:
@@ -48,7 +49,8 @@ def lstm_backward(
 
     Hints (chapter 4: the LSTM and backpropagation through time):
         - Walk t from T-1 down to 0 carrying dh and dc (starting at dhT and dcT). At step t the
-          gradient at h is the carried dh PLUS dhs[:, t]: h was an output and the next step's input.
+          gradient at h_next is the carried dh PLUS dhs[:, t]: h_next was an output and the next
+          step's input.
         - The cell's backward gives da_t; then dh for the step before is da_t @ Wh^T, and dx[:, t],
           dWx, dWh, db follow from da_t as in the step exercise (the weights' gradients SUM over t).
         - A padded step changed nothing: its rows pass dh and dc through unchanged, get da_t = 0,

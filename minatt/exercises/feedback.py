@@ -32,18 +32,22 @@ def _same(a: numpy.ndarray, b: numpy.ndarray) -> bool:
     return a.shape == b.shape and bool(rel_error(a, b).max(initial=0.0) < CLOSE)
 
 
-def kind_of_mistake(yours: numpy.ndarray, numeric: numpy.ndarray, padded: numpy.ndarray | None) -> str:
-    """One phrase about the whole array: what pattern the error has ("" when none is clear)."""
-    wrong = rel_error(yours, numeric) > TOL
+def kind_of_mistake(yours: numpy.ndarray, numeric: numpy.ndarray, padded: numpy.ndarray | None,
+                    tol: float = TOL, what: str = "gradient") -> str:
+    """One phrase about the whole array (a gradient against the numeric one, or an output against
+    the library's): what pattern its error has ("" when none is clear)."""
+    wrong = rel_error(yours, numeric) > tol
     if not wrong.any():
         return ""
     if not yours.any() and numeric.any():
-        return "yours is 0 everywhere: a path into this input is missing"
+        return "yours is 0 everywhere: a path into this input is missing" if what == "gradient" else \
+            "yours is 0 everywhere"
     if yours.ndim == 2 and yours.shape[0] == yours.shape[1] > 1 and _same(yours, numeric.T) \
             and not _same(yours, numeric):
-        return "yours is the transpose of the right gradient"
+        return f"yours is the transpose of the right {what}"
     if padded is not None and padded.any() and not (wrong & ~padded).any():
-        return "wrong only at padded positions, whose gradient must be exactly 0"
+        return f"wrong only at padded positions, whose {'gradient' if what == 'gradient' else 'value'} must be " \
+               "exactly 0"
     flat_n, flat_y = numeric.reshape(-1), yours.reshape(-1)
     nn = float(flat_n @ flat_n)
     if nn > 0:
@@ -51,10 +55,11 @@ def kind_of_mistake(yours: numpy.ndarray, numeric: numpy.ndarray, padded: numpy.
         if _same(yours, k * numeric):
             if abs(k + 1) < CLOSE:
                 return "the sign is flipped everywhere"
-            return (f"yours is {k:.6g} times the right gradient everywhere: a constant factor is wrong "
+            return (f"yours is {k:.6g} times the right {what} everywhere: a constant factor is wrong "
                     f"(a missing or extra scale, a sum where a mean belongs, or a term counted twice)")
     if not (wrong & (numeric != 0)).any():
-        return "nonzero where the loss does not depend on the element"
+        return "nonzero where the loss does not depend on the element" if what == "gradient" else \
+            "nonzero where the library's is 0"
     n_wrong = int(wrong.sum())
     if n_wrong < wrong.size:
         return f"wrong in {n_wrong} of {wrong.size} elements: a term is wrong or missing for part of it"

@@ -110,7 +110,7 @@ BASICS = [
             "m_next": ("m is a running mean of the gradient", "m_next = beta1 * m + (1 - beta1) * g"),
             "v_next": ("v is a running mean of the squared gradient", "v_next = beta2 * v + (1 - beta2) * g ** 2"),
         },
-        outputs=("p_next", "m_next", "v_next"), level="equal to minatt.optim.Adam's to about 1e-15",
+        outputs=("p_next", "m_next", "v_next"), level="p_next, m_next, v_next equal to minatt.optim.Adam's to about 1e-15",
         kind="forward", returns_cache=False,
     ),
     Exercise(
@@ -122,7 +122,7 @@ BASICS = [
             "grads": (("every gradient is scaled IN PLACE by the same factor, and only when the norm exceeds "
                       "max_norm (None: only measure)"), "g *= max_norm / norm when norm > max_norm"),
         },
-        outputs=("norm", "grads"), level="equal to minatt.optim.clip_grad_norm's to about 1e-15",
+        outputs=("norm", "grads"), level="norm and grads equal to minatt.optim.clip_grad_norm's to about 1e-15",
         kind="forward", returns_cache=False, forward_module=REFS, wrap=clip_outputs,
     ),
     Exercise(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy
 
 from minatt.backend import to_numpy
+from minatt.exercises.feedback import kind_of_mistake
 from minatt.exercises.spec import VALUE_TOL, Trial
 from minatt.gradcheck import rel_error
 
@@ -65,9 +66,11 @@ def compare_output(name: str, yours: Any, expected: Any, trial: Trial, padded: n
     if err <= tol:
         return {"status": "pass", "err": err, "detail": ""}
     note = _row_note(index, padded) if host[index] != 0 or want[index] != 0 else ""
+    kind = kind_of_mistake(host, want, padded if padded is not None and padded.shape == host.shape else None,
+                           tol, "output")
     return {"status": "fail", "err": err,
-            "detail": f"worst at {name}{list(index)}: yours {host[index]:.6g}, expected {want[index]:.6g}{note}; "
-                      f"inputs {trial.label()}"}
+            "detail": (f"{kind}; " if kind else "") + f"worst at {name}{list(index)}: yours {host[index]:.6g}, "
+                      f"expected {want[index]:.6g}{note}; inputs {trial.label()}"}
 
 
 def compare_tokens(yours: Any, expected: Any, trial: Trial, pad: int, eos: int) -> dict:
