@@ -125,6 +125,12 @@ def test_an_output_off_by_a_factor_is_named(tmp_path):
     assert first.grad("m_next").detail.startswith("yours is 2 times the right output everywhere")
 
 
+def test_an_output_wrong_only_at_padding_is_named(tmp_path):
+    report = _planted(tmp_path, "masked_softmax", "return p, SoftmaxCache(p)", "p = p + (p == 0)\n            return p, SoftmaxCache(p)")
+    detail = report.grad("p").detail
+    assert detail.startswith("wrong only at padded positions, whose value must be exactly 0"), detail
+
+
 # ---------------------------------------------------------------------------------------
 # Gates
 
