@@ -32,7 +32,7 @@ from minatt.exercises.load import (
 )
 from minatt.exercises.registry import Exercise, Trial, get_exercise
 from minatt.exercises.report import STATUSES, ExerciseReport, GradientReport
-from minatt.exercises.spec import TOL, VALUE_TOL, tier
+from minatt.exercises.spec import TOL, tier
 from minatt.exercises.values import as_host, compare_output, compare_tokens
 from minatt.gradcheck import check_gradients, numerical_gradient, project
 
@@ -125,8 +125,7 @@ def _output_rows(spec: Exercise, fns: dict[str, Callable], trial: Trial, filenam
     padded = next(iter(trial.padded.values()), None)
     rows = {}
     for name, y, e in zip(spec.outputs, yours, expected):
-        rows[name] = compare_output(name, y, e, trial, padded if numpy.shape(e) == numpy.shape(padded) else None,
-                                    spec.tolerance or VALUE_TOL)
+        rows[name] = compare_output(name, y, e, trial, padded if numpy.shape(e) == numpy.shape(padded) else None)
     return rows, cache
 
 

@@ -99,7 +99,6 @@ class Exercise:
     through_gates: tuple[str, ...] = ()  # gradients computed from the gated pre-activation gradient (da @ W^T)
     wrap: Callable | None = None  # kind 'forward': wrap(fn) is what the checker calls (fn's effect as outputs)
     returns_cache: bool = True  # kind 'forward': does the forward return a cache after its outputs?
-    tolerance: float | None = None  # outputs: the largest relative error that passes (default VALUE_TOL)
 
     @property
     def grads(self) -> tuple[str, ...]:
@@ -130,12 +129,18 @@ class Exercise:
         return (self.forward, self.function) if self.kind == "forward_backward" else (self.function,)
 
     def passing(self) -> str:
-        """When the checker passes an answer, e.g. "relative errors below 1e-7"."""
+        """When the checker passes an answer, e.g. "gradients below 1e-7" (nothing for 'overfit': its level says)."""
         if self.kind == "decode":
-            return f"tokens equal, attention below {VALUE_TOL:.0e}"
+            return f"tokens equal, attention below {_power(VALUE_TOL)}"
         parts = []
         if self.outputs and self.kind != "overfit":
-            parts.append(f"{', '.join(self.outputs)} below {self.tolerance or VALUE_TOL:.0e}")
+            parts.append(f"{', '.join(self.outputs)} below {_power(VALUE_TOL)}")
         if self.grads:
-            parts.append(f"gradients below {TOL:.0e}")
+            parts.append(f"gradients below {_power(TOL)}")
         return "; ".join(parts)
+
+
+def _power(x: float) -> str:
+    """1e-07 -> "1e-7", as the stubs and the README write it."""
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
