@@ -395,3 +395,13 @@ def test_the_bidirectional_reference_is_the_encoders(tmp_path):
     dW = numpy.zeros_like(params["enc.embed.W"])
     numpy.add.at(dW, src, dx)  # the encoder's embedding backward of our dx
     numpy.testing.assert_allclose(dW, grads["enc.embed.W"], rtol=1e-10, atol=1e-12)
+
+
+def test_a_model_that_returns_no_dict_is_told_what_to_return(tmp_path):
+    report = _planted(tmp_path, "model_loss_and_grads", "return loss, grads", "return loss, list(grads.values())")
+    assert report.status == "error"
+    assert "returned grads as a list; it must be a dict keyed like params" in report.message
+    missing = _planted(tmp_path, "model_loss_and_grads", "return loss, grads",
+                       "return loss, {k: g for k, g in grads.items() if k != 'dec.out.b'}")
+    assert missing.grad("grads['dec.out.b']").status == "wrong_shape"
+    assert "got None" in missing.grad("grads['dec.out.b']").detail
