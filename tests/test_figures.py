@@ -16,6 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 # BahdanauDecoder.step_backward: ds_prev + dq, do[:, H:] + dz, dstate.h + do[:, :H];
 # LuongDecoder.step_backward: dstate.h + dcat[:, K:] + dq, do + dstate.feed; keys and P: MemoryGrads.
 SUMMED = {
+    "graph_encoder_decoder": {"h1", "h2", "h3", "h4", "s0", "s1", "s2"},  # each h_s: every step's c_t, and h_{s+1}
     "graph_lstm_step": {"c", "h"},
     "graph_bptt": {"W", "h1", "h2", "h3"},
     "graph_bahdanau_step": {"s_prev", "ctx", "s", "keys", "P"},
@@ -41,7 +42,7 @@ def test_figures_command_draws_the_graphs(tmp_path, capsys):
     assert main(["figures", "--only", "graphs", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{stem}.png" for stem in GRAPHS)
     assert all(p.read_bytes().startswith(PNG) for p in tmp_path.iterdir())
-    assert "wrote 4 pictures" in capsys.readouterr().out
+    assert f"wrote {len(GRAPHS)} pictures" in capsys.readouterr().out
 
 
 @pytest.mark.slow

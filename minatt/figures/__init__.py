@@ -7,13 +7,14 @@
 
 Two groups, one module each:
 
-    graphs    the computational graphs of the LSTM step, BPTT, the Bahdanau and the Luong decoder
-              steps (laid out by hand in graphs.py, drawn by draw.py): every value used twice, whose
-              gradients backward sums, is coloured
+    graphs    the computational graphs of the encoder-decoder with attention unrolled, the LSTM step,
+              BPTT, the Bahdanau and the Luong decoder steps (laid out by hand in graphs.py, drawn by
+              draw.py): every value used twice, whose gradients backward sums, is coloured
     trained   training curves, attention heatmaps (reverse, sort, denoise), the five scores side
               by side, and snapshots of the attention as training goes on (small models, fixed seeds)
 
-The command and :func:`make_figures` are in command.py. Files are named by topic (``graph_*``,
+The command and :func:`make_figures` are in command.py; walk.py draws chapter 1's attention step
+(the chapter calls it). Files are named by topic (``graph_*``,
 ``heatmap_*``, ``curves_*``, ``scores_*``, ``snapshots_*``), not by chapter, and written atomically as PNG.
 """
 
