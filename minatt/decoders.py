@@ -58,21 +58,9 @@ from minatt.scorer import Scorer
 
 Array = Any
 
-__all__ = [
-    "BahdanauDecoder",
-    "BahdanauStepCache",
-    "DecState",
-    "Decoder",
-    "LuongDecoder",
-    "LuongStepCache",
-    "Memory",
-    "MemoryGrads",
-    "bahdanau_step_backward",
-    "bahdanau_step_forward",
-    "luong_step_backward",
-    "luong_step_forward",
-    "make_decoder",
-]
+__all__ = ["BahdanauDecoder", "BahdanauStepCache", "DecState", "Decoder", "LuongDecoder", "LuongStepCache", "Memory",
+           "MemoryGrads", "bahdanau_step_backward", "bahdanau_step_forward", "luong_step_backward",
+           "luong_step_forward", "make_decoder"]
 
 
 class DecState(NamedTuple):
