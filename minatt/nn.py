@@ -24,12 +24,20 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module, randn, uniform
 from minatt.ops.embedding import embedding_backward, embedding_forward
-from minatt.ops.gru import gru_backward, gru_forward, gru_step_forward, gru_step_input_backward, gru_weights_backward
+from minatt.ops.gru import (
+    GRUStepCache,
+    gru_backward,
+    gru_cell_forward,
+    gru_forward,
+    gru_step_input_backward,
+    gru_weights_backward,
+)
 from minatt.ops.linear import affine_backward, affine_forward
 from minatt.ops.lstm import (
+    LSTMStepCache,
     lstm_backward,
+    lstm_cell_forward,
     lstm_forward,
-    lstm_step_forward,
     lstm_step_input_backward,
     lstm_weights_backward,
 )
@@ -130,8 +138,8 @@ class RNN(Module):
 
     A decoder's step input is [y; z]: y (E of the D features) is known for every step before
     the loop, z only at its step. :meth:`project` turns all the y into ay = y @ Wx[:E] + b in
-    one product; :meth:`step` then runs the step op on z with ay as a per-row bias
-    (x @ Wx + b = z @ Wx[E:] + ay). Set ``known`` (E) to use them.
+    one product; :meth:`step` then computes the pre-activation z @ Wx[E:] + h_prev @ Wh + ay
+    (= x @ Wx + h_prev @ Wh + b) and runs the cell. Set ``known`` (E) to use them.
     """
 
     def __init__(self, params: Params, prefix: str, cell: str, d_in: int, hidden: int, rng: Rng,
@@ -187,16 +195,22 @@ class RNN(Module):
         Structure: a decoder projects all T steps' y with this ONE product before its loop."""
         return affine_forward(y, self.p("Wx")[:self.known], self.p(self.bias_names[0]))
 
-    def step(self, ay: Array, z: Array | None, h: Array, c: Array | None) -> tuple:
+    def step(self, ay: Array, z: Array | None, h_prev: Array, c_prev: Array | None) -> tuple:
         """One step on input [y; z]: ay (N, GH) from :meth:`project`, z (N, D - E) or None (D = E),
-        h, c (N, H) -> h_next, c_next (None for GRU), cache. The step op's bias is ay."""
-        xp = array_module(h)
-        z = xp.zeros((h.shape[0], 0), dtype=h.dtype) if z is None else z  # no unknown inputs: (N, 0)
-        Wz = self.p("Wx")[self.known:]  # (D - E, GH)
+        h_prev, c_prev (N, H) -> h_next, c_next (None for GRU), cache (the step op's, with z as its x).
+
+        The step op's pre-activation with the known part y @ Wx[:E] + b replaced by ay, then its cell."""
+        xp = array_module(h_prev)
+        z = xp.zeros((h_prev.shape[0], 0), dtype=h_prev.dtype) if z is None else z  # no unknown inputs: (N, 0)
+        Wz, Wh = self.p("Wx")[self.known:], self.p("Wh")  # (D - E, GH), (H, GH)
         if self.cell == "lstm":
-            return lstm_step_forward(z, h, c, Wz, self.p("Wh"), ay)
-        h_next, cache = gru_step_forward(z, h, Wz, self.p("Wh"), ay, self.p("bh"))
-        return h_next, None, cache
+            a = z @ Wz + h_prev @ Wh + ay  # (N, 4H) = [y; z] @ Wx + h_prev @ Wh + b
+            h_next, c_next, cell = lstm_cell_forward(a, c_prev)
+            return h_next, c_next, LSTMStepCache(z, h_prev, Wz, Wh, cell)
+        ax = z @ Wz + ay  # (N, 3H) = [y; z] @ Wx + bx
+        ah = h_prev @ Wh + self.p("bh")  # (N, 3H)
+        h_next, cell = gru_cell_forward(ax, ah, h_prev)
+        return h_next, None, GRUStepCache(z, Wz, Wh, cell)
 
     def step_backward(self, dh: Array, dc: Array | None, cache: Any) -> tuple:
         """dh, dc (N, H) at the step's outputs -> dz (N, D - E), dh_prev (N, H), dc_prev (or None),

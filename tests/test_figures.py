@@ -1,13 +1,17 @@
-"""The course's pictures: the figures command writes every file, and the graphs mark the right nodes."""
+"""The course's pictures: the figures command writes every file, the graphs mark the right nodes, and
+every heatmap has a colour scale."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from minatt.cli import main
 from minatt.figures import GRAPHS, make_figures
 from minatt.figures.command import DEFAULT_OUT
 from minatt.figures.draw import Node, graph_figure, used_twice
+from minatt.figures.walk import attention_walk_figure
+from minatt.plot import attention_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -16,6 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 # BahdanauDecoder.step_backward: ds_prev + dq, do[:, H:] + dz, dstate.h + do[:, :H];
 # LuongDecoder.step_backward: dstate.h + dcat[:, K:] + dq, do + dstate.feed; keys and P: MemoryGrads.
 SUMMED = {
+    "graph_encoder_decoder": {"h1", "h2", "h3", "h4", "s0", "s1", "s2"},  # each h_s: every step's c_t, and h_{s+1}
     "graph_lstm_step": {"c", "h"},
     "graph_bptt": {"W", "h1", "h2", "h3"},
     "graph_bahdanau_step": {"s_prev", "ctx", "s", "keys", "P"},
@@ -41,7 +46,7 @@ def test_figures_command_draws_the_graphs(tmp_path, capsys):
     assert main(["figures", "--only", "graphs", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{stem}.png" for stem in GRAPHS)
     assert all(p.read_bytes().startswith(PNG) for p in tmp_path.iterdir())
-    assert "wrote 4 pictures" in capsys.readouterr().out
+    assert f"wrote {len(GRAPHS)} pictures" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -56,3 +61,25 @@ def test_small_run_writes_every_picture(tmp_path):
 
 def test_default_output_is_not_the_committed_figures():
     assert "lessons" not in DEFAULT_OUT
+
+
+def _images_without_a_colour_scale(fig) -> list:
+    """The heatmaps of ``fig`` whose colours no colour bar explains (one bar may serve several
+    heatmaps drawn with the same colour map and range)."""
+    images = [image for ax in fig.axes for image in ax.images]
+    explained = {(im.get_cmap().name, im.norm.vmin, im.norm.vmax) for im in images if im.colorbar is not None}
+    return [im for im in images if (im.get_cmap().name, im.norm.vmin, im.norm.vmax) not in explained]
+
+
+def test_every_heatmap_has_a_colour_scale():
+    rng = np.random.default_rng(0)
+    weights = rng.dirichlet(np.ones(4), size=3)  # (T, S) = (3, 4)
+    figures = {
+        "attention_figure": attention_figure(weights, list("abcd"), list("xyz")),
+        "attention_walk_figure": attention_walk_figure(
+            rng.uniform(-1, 1, 6), rng.normal(size=4), weights[0], rng.uniform(-1, 1, (4, 5)),
+            weights[0] @ rng.uniform(-1, 1, (4, 5)), list("abcd"), "walk"),
+    }
+    for name, fig in figures.items():
+        assert [ax.images for ax in fig.axes if ax.images], name  # it does draw heatmaps
+        assert _images_without_a_colour_scale(fig) == [], name

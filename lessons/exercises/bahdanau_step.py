@@ -4,11 +4,10 @@ Fill in ``bahdanau_step_backward`` below, then check it:
 
     python -m minatt exercise bahdanau_step
 
-The step is ``BahdanauDecoder.step`` of minatt/decoders.py written as one function with a cache,
-``minatt.exercises.steps.bahdanau_step_forward`` (an LSTM cell and the additive score). The
-checker runs it on small random float64 inputs (with a padding mask, including a row of one real
-source position) and compares your ten gradients with finite differences. Your relative errors
-should be below 1e-8 (the checker passes below 1e-7).
+The step is ``bahdanau_step_forward`` of minatt/decoders.py, one function with a cache (an LSTM
+cell and the additive score). The checker runs it on small random float64 inputs (with a padding
+mask, including a row of one real source position) and compares your ten gradients with finite
+differences. Your relative errors should be below 1e-8 (the checker passes below 1e-7).
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ from minatt.ops.lstm import lstm_step_backward  # noqa: F401
 from minatt.ops.scores import additive_score_backward  # noqa: F401
 
 
-def bahdanau_step_backward(do: np.ndarray, ds: np.ndarray, dc: np.ndarray, cache: BahdanauStepCache) -> tuple:
+def bahdanau_step_backward(do: np.ndarray, ds_next: np.ndarray, dc_next: np.ndarray,
+                           cache: BahdanauStepCache) -> tuple:
     """Gradients of one Bahdanau decoder step. N batch, S source, E embedding, H hidden, K key size.
 
     Forward (``bahdanau_step_forward(y_emb, s_prev, c_prev, keys, Wq, Wk, v, Wx, Wh, b, mask)
@@ -35,7 +35,7 @@ def bahdanau_step_backward(do: np.ndarray, ds: np.ndarray, dc: np.ndarray, cache
 
     Args:
         do: (N, H + K) gradient with respect to o.
-        ds, dc: (N, H) gradients with respect to the new state s and cell c (from the next step).
+        ds_next, dc_next: (N, H) gradients with respect to the new state s and cell c (from the next step).
         cache: a :class:`BahdanauStepCache`, a NamedTuple of the pieces' caches:
             cache.score      the additive score's cache:  additive_score_backward(dscores, cache.score)
                              -> dq, dkeys, dWq, dWk, dv

@@ -4,11 +4,10 @@ Fill in ``luong_step_backward`` below, then check it:
 
     python -m minatt exercise luong_step
 
-The step is ``LuongDecoder.step`` of minatt/decoders.py written as one function with a cache,
-``minatt.exercises.steps.luong_step_forward`` (an LSTM cell and the general score). The checker
-runs it on small random float64 inputs (with a padding mask, including a row of one real source
-position) and compares your eleven gradients with finite differences. Your relative errors
-should be below 1e-8 (the checker passes below 1e-7).
+The step is ``luong_step_forward`` of minatt/decoders.py, one function with a cache (an LSTM
+cell and the general score). The checker runs it on small random float64 inputs (with a padding
+mask, including a row of one real source position) and compares your eleven gradients with finite
+differences. Your relative errors should be below 1e-8 (the checker passes below 1e-7).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from minatt.ops.lstm import lstm_step_backward  # noqa: F401
 from minatt.ops.scores import general_score_backward  # noqa: F401
 
 
-def luong_step_backward(dht: np.ndarray, dh: np.ndarray, dc: np.ndarray, cache: LuongStepCache) -> tuple:
+def luong_step_backward(dht: np.ndarray, dh_next: np.ndarray, dc_next: np.ndarray, cache: LuongStepCache) -> tuple:
     """Gradients of one Luong decoder step. N batch, S source, E embedding, H hidden, K key size.
 
     Forward (``luong_step_forward(y_emb, h_prev, c_prev, feed, keys, Wx, Wh, b, Wa, Wc, bc, mask)
@@ -36,7 +35,7 @@ def luong_step_backward(dht: np.ndarray, dh: np.ndarray, dc: np.ndarray, cache: 
 
     Args:
         dht: (N, H) gradient with respect to ht (the output's and the next step's feed's, summed).
-        dh, dc: (N, H) gradients with respect to the new state h and cell c (from the next step).
+        dh_next, dc_next: (N, H) gradients with respect to the new state h and cell c (from the next step).
         cache: a :class:`LuongStepCache`, a NamedTuple of the pieces' caches:
             cache.lstm       lstm_step_backward(dh, dc, cache.lstm) -> dx, dh, dc, dWx, dWh, db
                              (its input x was [y_emb; feed])

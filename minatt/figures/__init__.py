@@ -7,48 +7,20 @@
 
 Two groups, one module each:
 
-    graphs    the computational graphs of the LSTM step, BPTT, the Bahdanau and the Luong decoder
-              steps (laid out by hand in graphs.py, drawn by draw.py): every value used twice, whose
-              gradients backward sums, is coloured
+    graphs    the computational graphs of the encoder-decoder with attention unrolled, the LSTM step,
+              BPTT, the Bahdanau and the Luong decoder steps (laid out by hand in graphs.py, drawn by
+              draw.py): every value used twice, whose gradients backward sums, is coloured
     trained   training curves, attention heatmaps (reverse, sort, denoise), the five scores side
               by side, and snapshots of the attention as training goes on (small models, fixed seeds)
 
-Files are named by topic (``graph_*``, ``heatmap_*``, ``curves_*``, ``scores_*``, ``snapshots_*``),
-not by chapter, and written atomically as PNG.
+The command and :func:`make_figures` are in command.py; walk.py draws chapter 1's attention step
+(the chapter calls it). Files are named by topic (``graph_*``,
+``heatmap_*``, ``curves_*``, ``scores_*``, ``snapshots_*``), not by chapter, and written atomically as PNG.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from pathlib import Path
-
-from minatt.figures.command import GROUPS, add_parser, run
-from minatt.figures.draw import graph_figure
+from minatt.figures.command import GROUPS, add_parser, make_figures, run
 from minatt.figures.graphs import GRAPHS
-from minatt.plot import save_figure
 
 __all__ = ["GRAPHS", "GROUPS", "add_parser", "make_figures", "run"]
-
-
-def make_figures(out: str | os.PathLike, only: Sequence[str] = GROUPS, small: bool = False,
-                 log: Callable[[str], None] = print) -> list[Path]:
-    """Draw the pictures of the groups in ``only`` into the directory ``out``; returns the paths written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    figures = {}
-    if "graphs" in only:
-        for stem, build in GRAPHS.items():
-            nodes, edges, title, note = build()
-            figures[stem] = graph_figure(nodes, edges, title, note=note)
-    if "trained" in only:
-        from minatt.figures.trained import trained_figures
-
-        figures.update(trained_figures(small=small, log=log))
-    paths = []
-    for stem, fig in figures.items():
-        path = out / f"{stem}.png"
-        save_figure(fig, path, dpi=80)
-        paths.append(path)
-    log(f"wrote {len(paths)} pictures into {out}")
-    return paths

@@ -1,14 +1,20 @@
-"""The ``figures`` command of ``python -m minatt``: regenerate the course's pictures."""
+"""The ``figures`` command of ``python -m minatt``: regenerate the course's pictures (make_figures)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from minatt.argtypes import Formatter
+from minatt.figures.draw import graph_figure
+from minatt.figures.graphs import GRAPHS
+from minatt.plot import save_figure
 
-__all__ = ["DEFAULT_OUT", "GROUPS", "add_parser", "run"]
+__all__ = ["DEFAULT_OUT", "GROUPS", "add_parser", "make_figures", "run"]
 
 #: the picture groups, in the order they are drawn
 GROUPS = ("graphs", "trained")
@@ -40,9 +46,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``figures`` command; 0 on success."""
-    from minatt.figures import make_figures
-
     start = time.perf_counter()
     make_figures(args.out, only=args.only or GROUPS, small=args.small)
     print(f"took {time.perf_counter() - start:.0f} s")
     return 0
+
+
+def make_figures(out: str | os.PathLike, only: Sequence[str] = GROUPS, small: bool = False,
+                 log: Callable[[str], None] = print) -> list[Path]:
+    """Draw the pictures of the groups in ``only`` into the directory ``out``; returns the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    if "graphs" in only:
+        for stem, build in GRAPHS.items():
+            nodes, edges, title, note = build()
+            figures[stem] = graph_figure(nodes, edges, title, note=note)
+    if "trained" in only:
+        # imported here, not at the top: it imports the trainer, which the other groups never need
+        from minatt.figures.trained import trained_figures
+
+        figures.update(trained_figures(small=small, log=log))
+    paths = []
+    for stem, fig in figures.items():
+        path = out / f"{stem}.png"
+        save_figure(fig, path, dpi=80)
+        paths.append(path)
+    log(f"wrote {len(paths)} pictures into {out}")
+    return paths

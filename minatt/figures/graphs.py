@@ -1,5 +1,6 @@
-"""The computational graphs of the course, laid out by hand: the LSTM step, BPTT over three
-steps, the Bahdanau decoder step and the Luong decoder step.
+"""The computational graphs of the course, laid out by hand: the encoder-decoder with attention
+unrolled (chapter 1), the LSTM step, BPTT over three steps, the Bahdanau decoder step and the
+Luong decoder step.
 
 Each function returns ``(nodes, edges, title, note)`` for :func:`minatt.figures.draw.graph_figure`.
 The graphs follow the code they picture (minatt/ops/lstm.py and minatt/decoders.py) line by
@@ -13,7 +14,31 @@ from __future__ import annotations
 
 from minatt.figures.draw import Node
 
-__all__ = ["GRAPHS", "bahdanau_step_graph", "bptt_graph", "lstm_step_graph", "luong_step_graph"]
+__all__ = ["GRAPHS", "bahdanau_step_graph", "bptt_graph", "encoder_decoder_graph", "lstm_step_graph",
+           "luong_step_graph"]
+
+
+def encoder_decoder_graph() -> tuple:
+    """The encoder-decoder with (Bahdanau) attention unrolled: four source tokens, three outputs.
+
+    Encoder below, decoder above: every decoder step t scores all encoder outputs h_s against its
+    previous state s_{t-1}, averages them into c_t, and steps its cell on c_t and y_{t-1}."""
+    S, T = 4, 3
+    nodes = [Node(f"x{s}", f"x_{s}", 2.2 * (s - 1), 0.0, "input") for s in range(1, S + 1)]
+    nodes += [Node(f"h{s}", f"h_{s}", 2.2 * (s - 1), 1.6) for s in range(1, S + 1)]
+    edges = [(f"x{s}", f"h{s}") for s in range(1, S + 1)] + [(f"h{s}", f"h{s + 1}") for s in range(1, S)]
+    nodes.append(Node("s0", "s_0\n(from h_4)", -1.2, 5.4, "input"))
+    for t in range(1, T + 1):
+        x = 2.6 * t - 1.2
+        nodes += [Node(f"c{t}", f"c_{t} = Σ_s a_{t}s h_s", x - 1.3, 3.6),
+                  Node(f"s{t}", f"s_{t}", x, 5.4), Node(f"y{t}", f"y_{t}", x, 7.0, "output")]
+        edges += [(f"h{s}", f"c{t}") for s in range(1, S + 1)]
+        edges += [(f"s{t - 1}", f"c{t}", "query"), (f"c{t}", f"s{t}"), (f"s{t - 1}", f"s{t}"), (f"s{t}", f"y{t}")]
+        if t > 1:
+            edges.append((f"y{t - 1}", f"s{t}"))  # the previous output token is the next step's input
+    note = ("encoder below (x_s: source tokens, h_s: keys and values); decoder above: "
+            "step t attends from s_{t-1} and reads y_{t-1}")
+    return nodes, edges, "The encoder-decoder with attention, unrolled", note
 
 
 def lstm_step_graph() -> tuple:
@@ -126,5 +151,5 @@ def luong_step_graph() -> tuple:
 
 
 #: file stem -> graph builder
-GRAPHS = {"graph_lstm_step": lstm_step_graph, "graph_bptt": bptt_graph,
+GRAPHS = {"graph_encoder_decoder": encoder_decoder_graph, "graph_lstm_step": lstm_step_graph, "graph_bptt": bptt_graph,
           "graph_bahdanau_step": bahdanau_step_graph, "graph_luong_step": luong_step_graph}
