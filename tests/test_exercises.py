@@ -58,10 +58,8 @@ def test_the_list_is_in_chapter_order_and_each_chapter_names_its_exercises():
     chapters = [spec.chapter for spec in EXERCISES.values()]
     assert chapters == sorted(chapters)
     lessons = {int(p.name[:2]): p.read_text() for p in (ROOT / "lessons").glob("[01][0-9]-*.md")}
-    named_elsewhere = {"bahdanau_step", "luong_step", "greedy"}  # chapter 8's rewrite (issue 24, item 1) names them
     for spec in EXERCISES.values():
-        if spec.name not in named_elsewhere:
-            assert f"python -m minatt exercise {spec.name}" in lessons[spec.chapter], (spec.name, spec.chapter)
+        assert f"python -m minatt exercise {spec.name}" in lessons[spec.chapter], (spec.name, spec.chapter)
 
 
 @pytest.mark.parametrize("name", EXERCISES)
