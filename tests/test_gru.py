@@ -15,7 +15,7 @@ from minatt.validate import unchecked
 from tests.planting import build, edit, failures, mutated, scaled
 
 NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
-ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
+ALL_STEP = {"x", "h_prev", "Wx", "Wh", "bx", "bh"}
 
 
 def arrays(seed, N, T, D, H, dtype=np.float64):
@@ -61,22 +61,22 @@ def test_general_mask_passes(backend):
 CELL = "gru_cell_backward"
 GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
              for gate, d in [("r", "sigmoid"), ("z", "sigmoid"), ("n", "tanh")]}
-SIGN_Z = edit(CELL, "dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
+SIGN_Z = edit(CELL, "dz = dh_next * (h_prev - n)", "dz = dh_next * (n - h_prev)")
 DROP_AH_N = edit(CELL, "da_nh = da_nx * r", "da_nh = da_nx * 0.0")
 DROP_R = edit(CELL, "dr = da_nx * ah_n", "dr = da_nx * 0.0")
-DROP_DIRECT = edit(CELL, "return dax, dah, dh * z", "return dax, dah, dh * 0.0")
+DROP_DIRECT = edit(CELL, "return dax, dah, dh_next * z", "return dax, dah, dh_next * 0.0")
 SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
     *(pytest.param(*GATE_BUGS[gate], {}, ALL_STEP, id=f"{gate}-gate-derivative") for gate in "rzn"),
     pytest.param(*SIGN_Z, {}, ALL_STEP, id="sign-of-z-gate"),
-    pytest.param(*DROP_AH_N, {}, {"h", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param(*DROP_AH_N, {}, {"h_prev", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
     pytest.param(*DROP_R, {}, ALL_STEP, id="drop-r*ah_n-towards-r"),
-    pytest.param(*DROP_DIRECT, {}, {"h"}, id="drop-z*h-path"),
+    pytest.param(*DROP_DIRECT, {}, {"h_prev"}, id="drop-z*h-path"),
     pytest.param("gru_step_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("gru_step_input_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
-                 {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
+                 {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
 ])
 def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
@@ -90,7 +90,7 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     pytest.param("gru_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("gru_backward", lambda f: mutated(f, "dah @ Wh.T", "dah @ Wx.T"), {"D": 3, "H": 3}, {"h0"},
                  id="Wx-for-Wh"),
-    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, dh, dh_prev)", "dh_prev"), {}, {"h0"},
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, dh_t, dh_direct)", "dh_direct"), {}, {"h0"},
                  id="padding-stops-dh"),
     pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, 0.0, dax)", "dax"), {}, {"x", "Wx", "bx"},
                  id="padded-dx"),

@@ -204,7 +204,7 @@ def test_wrong_shape_says_which_letter_and_where_it_came_from(rng):
            ops.lstm_forward, **_lstm(rng, Wx=_r(rng, D, 24)))
     _fails(r"^lstm_forward: b: expected shape \(4H\) = \(28\) \(H = 7 from h0\), got \(21,\)$",
            ops.lstm_forward, **_lstm(rng, b=_r(rng, 21)))
-    _fails(r"^gru_step_forward: Wx: expected shape \(D, 3H\) = \(6, 24\) \(D = 6 from x, H = 8 from h\), got \(6, 8\)$",
+    _fails(r"^gru_step_forward: Wx: expected shape \(D, 3H\) = \(6, 24\) \(D = 6 from x, H = 8 from h_prev\), got \(6, 8\)$",
            ops.gru_step_forward, _r(rng, N, D), _r(rng, N, 8), _r(rng, D, 8), _r(rng, 8, 8), _r(rng, 8), _r(rng, 8))
     from minatt.specs import Signature
 

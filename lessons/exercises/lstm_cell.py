@@ -24,34 +24,35 @@ def lstm_cell_forward(a: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np
     order i, f, g, o: columns [0:H] = i, [H:2H] = f, [2H:3H] = g, [3H:4H] = o.
 
         i = sigmoid(a_i),  f = sigmoid(a_f),  g = tanh(a_g),  o = sigmoid(a_o)
-        c = f * c_prev + i * g
-        h = o * tanh(c)
+        c_next = f * c_prev + i * g
+        h_next = o * tanh(c_next)
 
     Args:
         a: (N, 4H) pre-activations.
         c_prev: (N, H) the previous cell state.
 
     Returns:
-        (h, c, cache): h (N, H), c (N, H), and a cache of YOUR design: anything your backward
+        (h_next, c_next, cache): h_next (N, H), c_next (N, H), and a cache of YOUR design: anything your backward
         needs (a tuple, a NamedTuple, a dict). Decide what to keep: recomputing is allowed, but
         the cheapest backward keeps the values it multiplies by.
     """
     raise NotImplementedError("lstm_cell_forward: replace this line with your code")
 
 
-def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray]:
+def lstm_cell_backward(dh_next: np.ndarray, dc_next: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray]:
     """Backward of your lstm_cell_forward. N batch, H hidden.
 
     Args:
-        dh: (N, H) gradient of the loss with respect to h.
-        dc: (N, H) gradient of the loss with respect to c (from the next step).
+        dh_next: (N, H) gradient of the loss with respect to h_next.
+        dc_next: (N, H) gradient of the loss with respect to c_next (from the next step).
         cache: what YOUR lstm_cell_forward returned.
 
     Returns:
         (da, dc_prev): da (N, 4H) in the column order i, f, g, o, and dc_prev (N, H).
 
     Hints (chapter 4: the LSTM):
-        - c receives gradient twice: dc, and through h = o * tanh(c). Add both into dc_t first.
+        - c_next receives gradient twice: dc_next, and through h_next = o * tanh(c_next). Add both
+          into dc_t first.
         - Write the derivatives from the outputs: sigmoid' = s * (1 - s), tanh' = 1 - t ** 2.
           That is why the cache should hold the gates after their nonlinearities, and tanh(c).
     """
