@@ -101,13 +101,13 @@ class GRUStepCache(NamedTuple):
     cell: GRUCellCache  # holds h_prev
 
 
-@contract(x="N D", h_prev="N H", Wx="D 3H", Wh="H 3H", bx="N 3H broadcastable", bh="3H")
+@contract(x="N D", h_prev="N H", Wx="D 3H", Wh="H 3H", bx="... 3H", bh="3H")
 def gru_step_forward(x: Array, h_prev: Array, Wx: Array, Wh: Array, bx: Array,
                      bh: Array) -> tuple[Array, GRUStepCache]:
     """One GRU step; N batch, D input, H hidden.
 
-    Inputs: x (N, D), h_prev (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,). bx may also be
-    (N, 3H): a decoder passes the projection of the inputs it knew before its loop there.
+    Inputs: x (N, D), h_prev (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,) or (N, 3H), bh (3H,):
+    a decoder passes as bx the projection of the inputs it knew before its loop.
     Returns h_next (N, H), cache. Math: see the module docstring.
     """
     ax = x @ Wx + bx  # (N, 3H)
@@ -116,7 +116,7 @@ def gru_step_forward(x: Array, h_prev: Array, Wx: Array, Wh: Array, bx: Array,
     return h_next, GRUStepCache(x, Wx, Wh, cell)
 
 
-@contract(cache=Cache(GRUStepCache, x="N D", cell=Cache(GRUCellCache, h_prev="N H")), dh_next="N H")
+@contract(cache=Cache(GRUStepCache, x="N D", Wh="H 3H"), dh_next="N H")
 def gru_step_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, ...]:
     """Backward of :func:`gru_step_forward`; N batch, D input, H hidden.
 

@@ -105,13 +105,13 @@ class LSTMStepCache(NamedTuple):
     cell: LSTMCellCache
 
 
-@contract(x="N D", h_prev="N H", c_prev="N H", Wx="D 4H", Wh="H 4H", b="N 4H broadcastable")
+@contract(x="N D", h_prev="N H", c_prev="N H", Wx="D 4H", Wh="H 4H", b="... 4H")
 def lstm_step_forward(x: Array, h_prev: Array, c_prev: Array, Wx: Array, Wh: Array,
                       b: Array) -> tuple[Array, Array, LSTMStepCache]:
     """One LSTM step; N batch, D input, H hidden.
 
-    Inputs: x (N, D), h_prev (N, H), c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,). b may also be
-    (N, 4H): a decoder passes the projection of the inputs it knew before its loop there.
+    Inputs: x (N, D), h_prev (N, H), c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,) or (N, 4H):
+    a decoder passes there the projection of the inputs it knew before its loop.
     Returns h_next (N, H), c_next (N, H), cache. Math: see the module docstring.
     """
     a = x @ Wx + h_prev @ Wh + b  # (N, 4H)

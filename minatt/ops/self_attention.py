@@ -187,7 +187,7 @@ def multihead_attention_forward(
     return out, weights, MultiHeadCache(q_cache, k_cache, v_cache, attention_cache, o_cache, heads)
 
 
-@contract(cache=Cache(MultiHeadCache, q=Cache(AffineCache, x_shape="N T D shape")), dout="N T D")
+@contract(cache=Cache(MultiHeadCache), dout="N T D")
 def multihead_attention_backward(dout: Array, cache: MultiHeadCache) -> tuple[Array, ...]:
     """Backward of multihead_attention_forward. dout (N, T, D).
 
