@@ -18,8 +18,8 @@ import minatt.ops.gru as gru_ops
 import minatt.ops.lstm as lstm_ops
 import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, randn
-from minatt.checks import padding_mask
 from minatt.gradcheck import Case, project, register
+from minatt.ops.masks import padding_mask
 
 
 def _dims(rng: numpy.random.Generator, **fixed: int | None) -> dict[str, int]:

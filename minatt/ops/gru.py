@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
-from minatt.ops.lstm import padded_steps
+from minatt.ops.masks import padded_steps
 from minatt.validate import Cache, contract
 
 __all__ = ["GRUCache", "GRUCellCache", "GRUStepCache", "gru_backward", "gru_cell_backward", "gru_cell_forward",

@@ -39,11 +39,12 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
+from minatt.ops.masks import padded_steps
 from minatt.validate import Cache, contract
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
            "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "lstm_step_input_backward",
-           "lstm_weights_backward", "padded_steps"]
+           "lstm_weights_backward"]
 
 Array = Any
 
@@ -155,17 +156,6 @@ def lstm_weights_backward(x: Array, h_prev: Array, da: Array) -> tuple[Array, Ar
     dWh = h_prev.reshape(rows, h_prev.shape[-1]).T @ da
     db = da.sum(axis=0)
     return dWx, dWh, db
-
-
-def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
-    """mask (N, T) bool (True = real) or None -> pad (N, T, 1) bool (True at padding) or None,
-    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)"""
-    if mask is None:
-        return None, ()
-    xp = array_module(mask)
-    pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
-    flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
-    return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
 
 
 class LSTMCache(NamedTuple):
