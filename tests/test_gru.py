@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import minatt.ops.gru as gru_ops
 from minatt.backend import asarray, to_numpy
-from minatt.checks.rnn import gru_case, gru_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
+from minatt.gradcheck.rnn_cases import gru_case, gru_step_case
 from minatt.validate import unchecked
 from tests.planting import build, edit, failures, mutated, scaled
 
@@ -253,7 +253,7 @@ def test_cell_case_passes(backend, seed):
                  {"ah"}, id="dah-lacks-da_z"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
-    from minatt.checks.rnn import gru_cell_case
+    from minatt.gradcheck.rnn_cases import gru_cell_case
 
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
     assert failures(build(gru_cell_case, 1)) == expected

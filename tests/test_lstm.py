@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import minatt.ops.lstm as lstm_ops
 from minatt.backend import asarray, to_numpy
-from minatt.checks.rnn import lstm_case, lstm_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
+from minatt.gradcheck.rnn_cases import lstm_case, lstm_step_case
 from minatt.validate import unchecked
 from tests.planting import build, edit, failures, mutated, scaled
 
@@ -266,7 +266,7 @@ def test_cell_case_passes(backend, seed):
                  {"a"}, id="o-gate-from-g-columns"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
-    from minatt.checks.rnn import lstm_cell_case
+    from minatt.gradcheck.rnn_cases import lstm_cell_case
 
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
     assert failures(build(lstm_cell_case, 1)) == expected

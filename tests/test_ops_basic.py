@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import minatt
 from minatt.backend import array_module, asarray, default_dtype, randn, to_numpy
-from minatt.checks.basic import affine_case, cross_entropy_case, embedding_case
 from minatt.gradcheck import GradientCheckError, assert_gradients, check_gradients, run_case
+from minatt.gradcheck.basic_cases import affine_case, cross_entropy_case, embedding_case
 from minatt.ops import embedding as embedding_module
 from minatt.ops.embedding import embedding_backward, embedding_forward
 from minatt.ops.linear import affine_backward, affine_forward

@@ -7,8 +7,8 @@ import pytest
 
 import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, default_dtype, to_numpy
-from minatt.checks.rnn import rnn_step_case
 from minatt.gradcheck import format_table, run_case
+from minatt.gradcheck.rnn_cases import rnn_step_case
 from tests.planting import build, edit, failures, scaled
 
 DA = {"x", "h_prev", "Wx", "Wh", "b"}  # every gradient computed from da

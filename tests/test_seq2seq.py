@@ -11,8 +11,8 @@ import pytest
 import minatt
 from minatt import decoders
 from minatt.backend import default_dtype, to_numpy
-from minatt.checks.model import COMBOS, check_model, combo_name
 from minatt.errors import ConfigError, ShapeError
+from minatt.gradcheck.model_cases import COMBOS, check_model, combo_name
 from minatt.optim import Adam
 from minatt.seq2seq import Decoded, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch, collate, make_task

@@ -18,7 +18,7 @@ import minatt.ops.gru as gru_ops
 import minatt.ops.lstm as lstm_ops
 import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, randn
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
 from minatt.ops.masks import padding_mask
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy
 
 from minatt.backend import asarray, randn, to_numpy
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
 from minatt.ops import feedforward as ff_ops
 from minatt.ops import layernorm as ln_ops
 from minatt.ops import self_attention as sa_ops

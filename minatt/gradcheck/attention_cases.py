@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 
 from minatt.backend import randn
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
 from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
 from minatt.ops import softmax as softmax_ops
