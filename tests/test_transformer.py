@@ -9,10 +9,11 @@ import pytest
 
 from minatt.backend import asarray, default_dtype, to_numpy
 from minatt.gradcheck import build_case, check_gradients, run_case
+from minatt.ops import encoder_layer as tr_ops
 from minatt.ops import feedforward as ff_ops
 from minatt.ops import layernorm as ln_ops
 from minatt.ops import self_attention as sa_ops
-from minatt.ops import transformer as tr_ops
+from minatt.ops.encoder_layer import encoder_layer_backward, encoder_layer_forward
 from minatt.ops.layernorm import layer_norm_backward, layer_norm_forward
 from minatt.ops.positions import sinusoidal_positions
 from minatt.ops.self_attention import (
@@ -23,7 +24,6 @@ from minatt.ops.self_attention import (
     scaled_dot_attention_forward,
     split_heads,
 )
-from minatt.ops.transformer import encoder_layer_backward, encoder_layer_forward
 from tests.planting import mutated, scaled
 
 CASES = ["scaled_dot_attention", "scaled_dot_attention_causal", "multihead_attention", "layer_norm",

@@ -18,6 +18,7 @@ from minatt.ops import activations as act
 from minatt.ops import (
     attention,
     embedding,
+    encoder_layer,
     feedforward,
     gru,
     layernorm,
@@ -27,7 +28,6 @@ from minatt.ops import (
     scores,
     self_attention,
     softmax,
-    transformer,
 )
 from minatt.validate import Contract, unchecked
 
@@ -113,7 +113,7 @@ TRANSFORMER = ["relu", "relu_backward"] + [f"{op}_{way}" for op in (
     for way in ("forward", "backward")]
 NO_ARRAYS = ["sinusoidal_positions"]  # takes a length and a size, no arrays: nothing to check
 MODULES = [act, linear, embedding, softmax, loss, lstm, gru, scores, attention, feedforward, layernorm,
-           self_attention, transformer]
+           self_attention, encoder_layer]
 def _defined_in(name: str):
     return next(getattr(m, name) for m in MODULES if hasattr(m, name))
 
@@ -326,9 +326,9 @@ def test_empty_batches_and_zero_length_sequences(rng):
 
 
 def test_the_transformer_ops_declare_contracts_too(rng):
+    from minatt.ops.encoder_layer import encoder_layer_forward
     from minatt.ops.layernorm import layer_norm_forward
     from minatt.ops.self_attention import multihead_attention_forward
-    from minatt.ops.transformer import encoder_layer_forward
 
     _fails(r"^layer_norm_forward: b: expected shape \(D\) = \(6\) \(D = 6 from x\), got \(5,\)$",
            layer_norm_forward, _r(rng, N, T, D), _r(rng, D), _r(rng, 5))

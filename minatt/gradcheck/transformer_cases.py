@@ -28,10 +28,10 @@ import numpy
 
 from minatt.backend import asarray, randn, to_numpy
 from minatt.gradcheck.checker import Case, project, register
+from minatt.ops import encoder_layer as tr_ops
 from minatt.ops import feedforward as ff_ops
 from minatt.ops import layernorm as ln_ops
 from minatt.ops import self_attention as sa_ops
-from minatt.ops import transformer as tr_ops
 from minatt.ops.masks import padding_mask
 
 KINK_MARGIN = 0.05
