@@ -257,3 +257,40 @@ def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
 
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
     assert failures(build(gru_cell_case, 1)) == expected
+
+
+# ------------------------------------------------------------------ what the cache keeps (chapter 5)
+
+
+def cached_numbers(cache, leave_out) -> int:
+    """Numbers held by the arrays a cache reaches, each buffer once (a view counts as its base),
+    leaving out the arrays in ``leave_out`` (the input x and the weights)."""
+    skip, seen, total, stack = {id(a) for a in leave_out}, set(), 0, [cache]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (tuple, list)):
+            stack.extend(obj)
+        elif hasattr(obj, "nbytes") and obj.ndim:
+            base = obj
+            while getattr(base, "base", None) is not None:
+                base = base.base
+            if id(obj) not in skip and id(base) not in seen:
+                seen.add(id(base))
+                total += base.size
+    return total
+
+
+def test_the_gru_caches_5H_numbers_a_step_and_the_lstm_7H():
+    """Chapter 5's memory claim, measured: r, z, n, ah_n and h_prev (each previous state once)
+    against the LSTM's i, f, g, o, tc, c_prev and h_prev."""
+    from minatt.ops.lstm import lstm_forward
+
+    N, T, D, H = 4, 6, 3, 5
+    x, h0, c0, dhs = (np.random.default_rng(0).standard_normal(s) for s in [(N, T, D), (N, H), (N, H), (N, T, H)])
+    rng = np.random.default_rng(1)
+    gWx, gWh, gb = rng.standard_normal((D, 3 * H)), rng.standard_normal((H, 3 * H)), rng.standard_normal(3 * H)
+    _, _, gru_cache = gru_ops.gru_forward(x, h0, gWx, gWh, gb, gb)
+    lWx, lWh, lb = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    _, _, lstm_cache = lstm_forward(x, h0, c0, lWx, lWh, lb)
+    assert cached_numbers(gru_cache, [x, gWx, gWh]) == 5 * H * N * T
+    assert cached_numbers(lstm_cache, [x, lWx, lWh]) == 7 * H * N * T
