@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
 from minatt.backend import array_module, asarray
 
 __all__ = ["allowed_keys", "padded_steps", "padding_mask"]
@@ -43,16 +41,17 @@ def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> A
     return allowed
 
 
-def padding_mask(rng: numpy.random.Generator, N: int, L: int, special: tuple[int, ...],
-                 shuffle: bool = False) -> Any:
+def padding_mask(rng: Any, N: int, L: int, special: tuple[int, ...], shuffle: bool = False) -> Array:
     """A right-padded (N, L) bool mask on the current backend, for the gradient checks' padding paths.
 
     Row lengths are drawn from 0..L; the first rows get the lengths in ``special`` instead (say
     0, 1 and L: a fully padded row, a length-1 row and a full one); ``shuffle`` then permutes
-    the rows.
+    the rows. ``rng`` is a host ``numpy.random.Generator``.
     """
     lengths = rng.integers(0, L + 1, size=N)
     lengths[:len(special)] = special[:N]
     if shuffle:
         lengths = rng.permutation(lengths)
-    return asarray(numpy.arange(L)[None, :] < lengths[:, None])  # (N, L)
+    lengths = asarray(lengths, dtype="int64")  # (N,) on the current backend
+    xp = array_module(lengths)
+    return xp.arange(L)[None, :] < lengths[:, None]  # (N, L)
