@@ -364,7 +364,7 @@ def test_tanh_backward_when_dt_is_the_larger_array_or_another_dtype(rng):
 
     t = np.tanh(rng.standard_normal((5, 1)))
     dt = rng.standard_normal((5, 3))
-    with unchecked():  # the math copes; a checked call refuses both (see tests/test_validation.py)
+    with unchecked():  # the math copes; a checked call refuses both (see tests/test_shape_errors.py)
         assert np.allclose(tanh_backward(dt, t), dt * (1 - t**2))  # t broadcasts: a new (5, 3) array
         t32 = t.astype(np.float32)
         dx = tanh_backward(dt, t32)

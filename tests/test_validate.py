@@ -1,6 +1,6 @@
 """The contract mechanism itself (minatt.validate, minatt.specs): the spec language, the switch, what a check reads.
 
-The ops' own contracts and messages are tested in tests/test_validation.py.
+The ops' own contracts and messages are tested in tests/test_shape_errors.py.
 """
 
 from __future__ import annotations
