@@ -16,7 +16,7 @@ minatt.errors.ShapeError: affine_forward: W: expected shape (D, M) = (3, M) (D =
 
 The grammar of one spec: axes, then an optional kind, then an optional ``?`` (None allowed).
 
-    "N T D"   a float array, one axis per letter (all float arguments share one dtype and backend)
+    "N T D"   a float array, one positive size per letter (float arguments share a dtype and backend)
     "D 4H"    an axis 4 times a letter;  "Hq+Hk": the sum of two letters;  "2": exactly 2
     "... D"   any leading axes, the same for every argument that has them ("..." alone: any shape)
     "N S bool"        a bool mask, True = real token
