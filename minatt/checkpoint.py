@@ -6,8 +6,8 @@ the data generator's state, the loss history) as one JSON document in a 0-d unic
 under ``meta``. Nothing is pickled, and loading uses ``numpy.load(allow_pickle=False)``, so
 opening a checkpoint can never run code: a file holding object arrays is refused.
 
-Every file is written atomically: the bytes go to a temporary file in the same directory,
-which is flushed, synced and then renamed over the target with ``os.replace``. A crash
+Every file is written atomically (:mod:`minatt.atomic`): the bytes go to a temporary file in
+the same directory, which is flushed, synced and then renamed over the target. A crash
 mid-write leaves the previous file untouched (and at worst a stray ``*.tmp`` file).
 
 A run directory (written by :mod:`minatt.train`) holds::
@@ -21,19 +21,17 @@ A run directory (written by :mod:`minatt.train`) holds::
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy
 
+from minatt.atomic import atomic_write_bytes, atomic_writer
 from minatt.errors import CheckpointError
 
 __all__ = [
@@ -61,64 +59,12 @@ FORMAT = "minatt-checkpoint"
 VERSION = 1
 
 
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
 # dtype kinds a checkpoint may hold: bool, signed/unsigned int, float, unicode.
 _ALLOWED_KINDS = "biufU"
 
 
 # ---------------------------------------------------------------------------------------
-# Atomic writes
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """``with atomic_writer(path) as f:`` write bytes to ``f``; ``path`` appears only if the block succeeds.
-
-    The temporary file lives beside ``path`` (same file system, so ``os.replace`` is atomic),
-    is fsynced before the rename, and is removed if anything in the block raises.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; give it the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_writer(path) as f:
-        f.write(data)
+# JSON files (written atomically, minatt.atomic)
 
 
 def dumps(obj: Any, indent: int = 2, _level: int = 0) -> str:

@@ -58,7 +58,7 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--op", action="append", metavar="NAME",
                    help="check only this registered case (repeatable; default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the registered cases and exit")
-    p.add_argument("--model", action="store_true", help="also check whole models (minatt.checks.model)")
+    p.add_argument("--model", action="store_true", help="also check whole models (minatt.gradcheck.model_cases)")
     p.add_argument("--model-only", action="store_true", help="check whole models only, no op cases")
     p.add_argument("--cell", type=choice(CELLS, "cell"), metavar="NAME", help=f"with --model: only {'/'.join(CELLS)}")
     p.add_argument("--score", type=choice(SCORES, "score"), metavar="NAME", help="with --model: only this score")
@@ -154,8 +154,8 @@ def _model_summary(results: list[Any]) -> str:
 
 
 def _model_results(args: argparse.Namespace) -> list[Any]:
-    """Gradient checks of whole models over minatt.checks.model.COMBOS, filtered by the flags."""
-    from minatt.checks import model as model_checks
+    """Gradient checks of whole models over minatt.gradcheck.model_cases.COMBOS, filtered by the flags."""
+    from minatt.gradcheck import model_cases as model_checks
     from minatt.seq2seq import SCORE_ALIASES
 
     wanted = {"cell": args.cell, "score": SCORE_ALIASES.get(args.score, args.score), "decoder": args.decoder,

@@ -24,7 +24,7 @@ import numpy
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from minatt.checkpoint import atomic_write_bytes
+from minatt.atomic import atomic_write_bytes
 
 __all__ = ["attention_figure", "curves_figure", "save_attention", "save_curves", "save_figure", "smooth"]
 

@@ -50,6 +50,7 @@ from minatt.nn import Encoder, Linear
 from minatt.ops.activations import tanh_backward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
 from minatt.search import Decoded, beam_search, greedy_search
+from minatt.specs import Signature, parse_spec
 from minatt.transformer import TransformerEncoder
 from minatt.validate import unchecked
 
@@ -309,60 +310,44 @@ class Seq2Seq:
         return beam_search(self.decoder, mem, h0, c0, max_len, k, self.config)
 
     # -- validation at the boundary ------------------------------------------------------
-    def _device_source(self, src: Any, src_mask: Any) -> tuple[Array, Array]:
-        _check_ids("src", src, "(N, S)", self.config.src_vocab, "src_vocab")
-        _check_mask("src_mask", src_mask, tuple(src.shape), "src")
+    def _signature(self) -> Signature:
+        """The checks of one batch (the ops' machinery, minatt.specs), with the vocabularies bound."""
+        sig = Signature("Seq2Seq")
+        sig.bind("Vs", self.config.src_vocab, "config.src_vocab")
+        sig.bind("Vt", self.config.tgt_vocab, "config.tgt_vocab")
+        return sig
+
+    def _device_source(self, src: Any, src_mask: Any, sig: Signature | None = None) -> tuple[Array, Array]:
+        _check(sig or self._signature(), SOURCE, {"src": src, "src_mask": src_mask})
+        if src_mask.shape[1] > 1 and bool((src_mask[:, 1:] & ~src_mask[:, :-1]).any()):
+            raise ShapeError("Seq2Seq: src_mask: expected each row to be True on the real tokens then False on the "
+                             "padding (right-padded), got a True after a False")
         empty = (~src_mask[:, 0]).nonzero()[0]  # right-padded, so column 0 False = an empty row
         if len(empty):
-            raise ShapeError(f"src_mask: row {int(empty[0])} has no real token (a zero-length source): "
+            raise ShapeError(f"Seq2Seq: src_mask: row {int(empty[0])} has no real token (a zero-length source): "
                              "every source needs at least one token")
         return asarray(src, dtype="int64"), asarray(src_mask, dtype=bool)
 
     def _device_batch(self, batch: Any) -> tuple[Array, ...]:
         names = ("src", "src_mask", "tgt_in", "tgt_out", "tgt_mask")
         if not all(hasattr(batch, n) for n in names):
-            raise ShapeError(f"batch: expected a minatt.tasks.Batch with fields {', '.join(names)}, "
+            raise ShapeError(f"Seq2Seq: batch: expected a minatt.tasks.Batch with fields {', '.join(names)}, "
                              f"got {type(batch).__name__}")
-        src, src_mask = self._device_source(batch.src, batch.src_mask)
-        V = self.config.tgt_vocab
-        _check_ids("tgt_in", batch.tgt_in, "(N, T)", V, "tgt_vocab", rows=src.shape[0])
-        T = tuple(batch.tgt_in.shape)
-        _check_ids("tgt_out", batch.tgt_out, "(N, T)", V, "tgt_vocab", like=T, like_name="tgt_in")
-        _check_mask("tgt_mask", batch.tgt_mask, T, "tgt_in", prefix=False)
+        sig = self._signature()
+        src, src_mask = self._device_source(batch.src, batch.src_mask, sig)
+        _check(sig, TARGET, {name: getattr(batch, name) for name in TARGET})
         return (src, src_mask, asarray(batch.tgt_in, dtype="int64"), asarray(batch.tgt_out, dtype="int64"),
                 asarray(batch.tgt_mask, dtype=bool))
 
 
-def _describe(a: Any) -> str:
-    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-        return type(a).__name__
-    return f"{a.dtype} array of shape {tuple(a.shape)}"
+# A batch's contract, in the ops' spec language (minatt.validate), checked once per batch.
+SOURCE = {"src": parse_spec("N S int<Vs"), "src_mask": parse_spec("N S bool")}
+TARGET = {"tgt_in": parse_spec("N T int<Vt"), "tgt_out": parse_spec("N T int<Vt"), "tgt_mask": parse_spec("N T bool")}
 
 
-def _check_ids(name: str, a: Any, dims: str, vocab: int, vocab_name: str, rows: int | None = None,
-               like: tuple | None = None, like_name: str = "") -> None:
-    """A 2-d non-empty integer array (of shape ``like`` / with ``rows`` rows) of ids in [0, vocab)."""
-    ok = hasattr(a, "shape") and hasattr(a, "dtype") and len(a.shape) == 2 and a.dtype.kind in "iu"
-    ok = ok and min(a.shape) > 0 and (like is None or tuple(a.shape) == like)
-    ok = ok and (rows is None or a.shape[0] == rows)
-    if not ok:
-        want = f"{dims} = {like} like {like_name}" if like else (f"{dims} with N = {rows}" if rows else dims)
-        raise ShapeError(f"{name}: expected a non-empty integer array of shape {want}, got {_describe(a)}")
-    lo, hi = int(a.min()), int(a.max())
-    if lo < 0 or hi >= vocab:
-        raise ShapeError(
-            f"{name}: expected ids in [0, {vocab}) ({vocab_name} = {vocab}), got ids from {lo} to {hi}")
-
-
-def _check_mask(name: str, m: Any, shape: tuple, like_name: str, prefix: bool = True) -> None:
-    """A bool array of ``shape``; with ``prefix``, each row True then False (right padding)."""
-    ok = hasattr(m, "shape") and hasattr(m, "dtype") and m.dtype.kind == "b" and tuple(m.shape) == shape
-    if not ok:
-        raise ShapeError(
-            f"{name}: expected a bool array of shape {shape} like {like_name}, got {_describe(m)}")
-    if prefix and shape[1] > 1 and bool((m[:, 1:] & ~m[:, :-1]).any()):
-        raise ShapeError(f"{name}: expected each row to be True on the real tokens then False on the "
-                         "padding (right-padded), got a True after a False")
+def _check(sig: Signature, specs: dict, arrays: dict[str, Any]) -> None:
+    for name, spec in specs.items():
+        sig.check(name, arrays[name], spec, arrays)
 
 
 def _positive(name: str, value: Any) -> int:

@@ -3,7 +3,8 @@
 The spec language and the decorator that uses it are described in :mod:`minatt.validate`;
 this module is its machinery: :func:`parse_spec` turns ``"N T bool?"`` into a :class:`Spec`,
 and a :class:`Signature` checks one call, binding dimension letters, the float dtype and the
-backend as it goes, and raising the one-line :class:`minatt.errors.ShapeError`.
+backend as it goes, and raising the one-line :class:`minatt.errors.ShapeError`. The model's
+batch validation (:mod:`minatt.seq2seq`) uses a Signature directly.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _EMPTY = {
     "T": "zero-length sequences (T = 0): every sequence needs at least one step",
     "S": "zero-length sources (S = 0): every source needs at least one position",
 }
+
 
 def describe(a: Any) -> str:
     """``"float32 array of shape (2, 3)"`` for an array, else the type's name."""
@@ -76,7 +78,6 @@ class Spec(NamedTuple):
     axes: str  # "N T D", "... S", "" for the scalar kinds
     kind: str  # "float", "bool", "int", "shape", "number" or "id"
     optional: bool = False  # None allowed
-    broadcast: bool = False  # the array only needs to broadcast to the axes (all bound before)
     vocab: str | None = None  # int<V: the letter bounding the ids
     ignore: str | None = None  # int<V|name: the argument whose value is also allowed
 
@@ -90,9 +91,6 @@ def parse_spec(text: str) -> Spec:
     if body in ("number", "id"):
         return Spec(text, "", body, optional)
     tokens = body.split()
-    broadcast = bool(tokens) and tokens[-1] == "broadcastable"
-    if broadcast:
-        tokens.pop()
     kind, vocab, ignore = "float", None, None
     match = _KIND.fullmatch(tokens[-1]) if tokens else None
     if match:
@@ -100,21 +98,21 @@ def parse_spec(text: str) -> Spec:
         kind, vocab, ignore = match[0].split("<")[0], match["vocab"], match["ignore"]
     axes = tokens[1:] if tokens[:1] == ["..."] else tokens
     bad = [t for t in axes if not _AXIS.fullmatch(t)]
-    if bad or (broadcast and kind not in ("bool", "float")):
+    if bad:
         raise ValueError(f"bad contract spec {text!r}: see minatt.validate for the spec language")
-    return Spec(text, " ".join(tokens), kind, optional, broadcast, vocab, ignore)
+    return Spec(text, " ".join(tokens), kind, optional, vocab, ignore)
 
 
 class Cache:
-    """A cache argument: an instance of ``kind`` (a NamedTuple), with specs for some of its fields.
+    """A cache argument: an instance of ``kind`` (a NamedTuple), with spec strings for some of its
+    fields, checked in the order given, as ``cache.<field>``. One level: a field is an array, a
+    shape or a number, never a cache to look inside."""
 
-    A field's spec is a spec string or another :class:`Cache` (for a cache inside a cache);
-    fields are checked in the order given, as ``cache.<field>``.
-    """
-
-    def __init__(self, kind: type, **fields: str | Cache) -> None:
+    def __init__(self, kind: type, **fields: str) -> None:
         self.kind = kind
-        self.fields = {name: as_spec(f) for name, f in fields.items()}
+        if not all(isinstance(f, str) for f in fields.values()):
+            raise TypeError(f"Cache({kind.__name__}): a field's spec is a string (one level, no cache inside a cache)")
+        self.fields = {name: parse_spec(f) for name, f in fields.items()}
 
     def __repr__(self) -> str:
         fields = "".join(f", {name}={spec_text(spec)!r}" for name, spec in self.fields.items())
@@ -170,9 +168,9 @@ class Signature:
         elif value is None and spec.optional:
             return
         elif spec.kind == "float":
-            self.floats(name, value, spec.axes, spec.broadcast)
+            self.floats(name, value, spec.axes)
         elif spec.kind == "bool":
-            self.mask(name, value, spec.axes, spec.broadcast)
+            self.mask(name, value, spec.axes)
         elif spec.kind == "int":
             self.ints(name, value, spec.axes, spec.vocab, arguments.get(spec.ignore) if spec.ignore else None)
         elif spec.kind == "shape":
@@ -195,9 +193,8 @@ class Signature:
                             f"{'CuPy' if self.device else 'NumPy'} array: put every argument on one backend "
                             "(minatt.asarray(a) moves an array to the current backend)")
 
-    def floats(self, name: str, a: Any, pattern: str, broadcast: bool = False) -> None:
-        """A floating-point array of ``pattern`` (with ``broadcast``: of a shape that broadcasts to it),
-        of the same dtype and backend as the others."""
+    def floats(self, name: str, a: Any, pattern: str) -> None:
+        """A floating-point array of ``pattern``, of the same dtype and backend as the others."""
         self._array(name, a, pattern)
         if a.dtype.kind != "f":
             self.fail(name, f"expected a floating-point array, got {describe(a)}")
@@ -206,10 +203,7 @@ class Signature:
         elif a.dtype != self.dtype:
             self.fail(name, f"expected dtype {self.dtype} like {self.dtype_from}, got {a.dtype} "
                             "(cast it with .astype; minatt never mixes float dtypes)")
-        if broadcast:
-            self._broadcasts(name, tuple(a.shape), pattern, "an array")
-        else:
-            self.shape(name, tuple(a.shape), pattern, a)
+        self.shape(name, tuple(a.shape), pattern, a)
 
     def ints(self, name: str, a: Any, pattern: str, vocab: str | None = None, ignore: Any = None) -> None:
         """An integer array of ``pattern``; with ``vocab`` (a bound letter) every id is in [0, vocab) or ``ignore``."""
@@ -229,22 +223,16 @@ class Signature:
             self.fail(name, f"expected ids in [0, {vocab}) = [0, {V}){also} ({vocab} from "
                             f"{self.source[vocab]}), got ids from {lo} to {hi}")
 
-    def mask(self, name: str, m: Any, pattern: str, broadcast: bool = False) -> None:
-        """A bool array of ``pattern`` (True = real token); with ``broadcast``, any shape that
-        broadcasts to the bound pattern."""
+    def mask(self, name: str, m: Any, pattern: str) -> None:
+        """A bool array of ``pattern`` (True = real token)."""
         self._array(name, m, pattern)
         if m.dtype.kind != "b":
             self.fail(name, f"expected a bool mask (True = real token, False = padding), got {describe(m)}")
-        if broadcast:
-            self._broadcasts(name, tuple(m.shape), pattern, "a bool mask")
-        else:
-            self.shape(name, tuple(m.shape), pattern, m)
+        self.shape(name, tuple(m.shape), pattern, m)
 
-    def _broadcasts(self, name: str, shape: tuple, pattern: str, what: str) -> None:
-        target = self.expected(pattern)
-        ok = len(shape) <= len(target) and all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
-        if not ok:
-            self.fail(name, f"expected {what} of shape {target} (or one that broadcasts to it), got {shape}")
+    def bind(self, letter: str, size: int, source: str) -> None:
+        """Fix a letter before any argument does (say the vocabulary V from the model's config)."""
+        self.dims[letter], self.source[letter] = size, source
 
     def cache(self, name: str, cache: Any, spec: Cache) -> None:
         """``cache`` must be a ``spec.kind`` (as the matching forward returns it); then its fields."""
@@ -316,17 +304,3 @@ class Signature:
                     why[t] = f"{t} = {self.dims[t]} from {self.source[t]}"
         reason = f" ({', '.join(why.values())})" if why else ""
         self.fail(name, f"expected shape ({', '.join(tokens)}) = ({', '.join(want)}){reason}, got {shape}")
-
-    def expected(self, pattern: str) -> tuple[int, ...]:
-        """The shape ``pattern`` stands for, with every letter already bound."""
-        out: list[int] = []
-        for token in _parse(pattern):
-            if token == "...":
-                out += list(self.dims["..."])
-            elif "+" in token:
-                out.append(sum(self.dims[t] for t in token.split("+")))
-            else:
-                k, letter = _split_multiple(token)
-                out.append(k * self.dims[letter] if letter else k)
-        return tuple(out)
-

@@ -1,4 +1,4 @@
-"""The Transformer encoder as parameter holders over minatt.ops.transformer (the nn level).
+"""The Transformer encoder as parameter holders over minatt.ops.encoder_layer (the nn level).
 
 Dimensions: N batch, S source steps, D model size (= the key size K = ``hidden``), h heads,
 F feed-forward size, L layers, V vocabulary.
@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module, get_default_dtype, get_xp, uniform
 from minatt.nn import Embedding, Grads, Module, Params, Rng, accumulate
+from minatt.ops.encoder_layer import EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 from minatt.ops.positions import sinusoidal_positions
-from minatt.ops.transformer import EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 
 Array = Any
 

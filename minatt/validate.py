@@ -1,13 +1,11 @@
-"""Shape contracts: each op declares its arguments once, on itself, and calls from user code are checked.
+"""Shape contracts: each op declares its arguments once, on itself; calls from user code are checked.
 
     @contract(x="N T D", h0="N H", c0="N H", Wx="D 4H", Wh="H 4H", b="4H", mask="N T bool?")
     def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None): ...
 
-A call ``lstm_forward(x, h0, ...)`` first checks every declared argument, in the order the
-contract lists them, binding each dimension letter the first time it is seen: x fixes N, T
-and D, so h0 must have N rows, and Wx must be D by 4 times the H that h0 fixed. A mistake
-raises :class:`minatt.errors.ShapeError` with one line that names the op, the argument, the
-expected and the received shape, and where each letter came from:
+The arguments are checked in the contract's order, each letter bound where first seen (x fixes
+N, T, D; then Wh must be H by 4H for the H that h0 fixed). A mistake raises a one-line
+:class:`minatt.errors.ShapeError` naming the op, the argument, both shapes and each letter's source:
 
 >>> import numpy as np
 >>> from minatt.ops import affine_forward
@@ -16,45 +14,20 @@ Traceback (most recent call last):
     ...
 minatt.errors.ShapeError: affine_forward: W: expected shape (D, M) = (3, M) (D = 3 from x), got (4, 5)
 
-The spec of one argument is a string, axes first, then an optional kind, then ``?``:
+The grammar of one spec: axes, then an optional kind, then an optional ``?`` (None allowed).
 
-    "N T D"          a floating-point array of 3 axes; every float argument of a call has one dtype
-    "D 4H"  "Hq+Hk"  an axis k times a letter, or the sum of letters (names start with a capital)
-    "... D"          any number of leading axes, bound as one group ("..." alone: any shape)
-    "N T bool"       a bool mask (True = real token, False = padding)
-    "... S bool broadcastable"   a bool mask of any shape that broadcasts to (..., S), its letters
-                     bound by earlier arguments; "N 4H broadcastable": a float array that does
-    "... int"        integer ids;  "... int<V": ids in [0, V), V bound by an earlier argument;
-                     "... int<V|ignore_index": or equal to the argument ignore_index
-    "... D shape"    a shape tuple (not an array), e.g. a cache's record of its input's shape
-    "number"  "id"   a finite Python real; a Python int
-    "N H?"           a trailing ? allows None
+    "N T D"   a float array, one positive size per letter (float arguments share a dtype and backend)
+    "D 4H"    an axis 4 times a letter;  "Hq+Hk": the sum of two letters;  "2": exactly 2
+    "... D"   any leading axes, the same for every argument that has them ("..." alone: any shape)
+    "N S bool"        a bool mask, True = real token
+    "N int<V"         integer ids in [0, V); "int<V|ignore_index": or equal to that argument
+    "... D shape"     a shape tuple (a cache's record of its input's shape)
+    "number", "id"    a finite Python real; a Python int
+    Cache(LSTMCache, x="N T D")   an instance of that NamedTuple, with specs for some fields
 
-A cache is declared with :class:`Cache`: its NamedTuple type, and specs for the fields whose
-shapes should be checked or whose dims bind letters for the other arguments:
-
-    @contract(cache=Cache(LSTMCache, x="N T D", Wh="H 4H"), dhs="N T H", dhT="N H?", dcT="N H?")
-    def lstm_backward(dhs, dhT, dcT, cache): ...
-
-Every array argument must live on one backend (no NumPy array among CuPy ones), and every
-named size must be positive: an empty batch (N = 0) and zero-length sequences (T = 0, S = 0)
-get their own messages. A check reads only ``.shape``, ``.dtype`` and the array's type, with
-one exception: ``int<V`` needs a min/max over the ids (on a GPU, a wait for the device).
-
-When checks run: on every call from user code (lessons, exercises, experiments, your own
-scripts), about ten microseconds per call. Inside a checked op the nested op calls are not
-checked again, and the model enters :func:`unchecked` once per batch (``Seq2Seq.loss``,
-``loss_and_grads``, ``greedy``, ``beam``), so in its time loops an op call pays one flag read
-(0.1 to 0.3 microseconds more than a plain call, measured; a few hundred op calls make a
-training step) and no checks; the model validates its own inputs once, at its boundary. The
-parsing and checking machinery is in :mod:`minatt.specs`.
-
-Why not jaxtyping with beartype (``Float[ndarray, "D M"]`` annotations)? Tried (0.3.11 and
-0.23.1) on ``affine_forward``: its error is a nine-line TypeCheckError that shows the axis
-values (D=3) but not which argument fixed them; it has no rule for mixed NumPy/CuPy arguments,
-ids outside the vocabulary or empty batches; a checked call took about 75 microseconds against
-about 20 here, on the same (busy) machine; and it is switched off for the whole process, not
-for one block of code such as a training step. Two dependencies for less than this file does.
+Inside an op, the ops it calls are not checked again; inside :func:`unchecked` (the model's
+``loss``, ``loss_and_grads``, ``greedy`` and ``beam``) nothing is, and the model checks its
+batch once, at its boundary. The machinery is in :mod:`minatt.specs`.
 """
 
 from __future__ import annotations
@@ -124,8 +97,6 @@ class Contract:
         if spec.vocab and spec.vocab not in bound:
             raise TypeError(f"contract of {self.op}: {name}: {spec.vocab} must be bound by an earlier argument")
         lead, axes = compile_axes(spec.axes)
-        if spec.broadcast and ({t for _, letters in axes for t in letters} - bound or (lead and "..." not in bound)):
-            raise TypeError(f"contract of {self.op}: {name}: a broadcastable spec needs every letter bound before it")
         if lead:
             bound.add("...")
         for _, letters in axes:

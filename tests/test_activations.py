@@ -13,8 +13,8 @@ import pytest
 
 from minatt import ops
 from minatt.backend import array_module, asarray, to_numpy
-from minatt.checks.basic import sigmoid_case, tanh_case
 from minatt.gradcheck import run_case
+from minatt.gradcheck.basic_cases import sigmoid_case, tanh_case
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from tests.planting import build, failures
 

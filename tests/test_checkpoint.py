@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minatt import atomic
 from minatt import checkpoint as ckpt
 from minatt.errors import CheckpointError, MinattError
 
@@ -55,7 +56,7 @@ def test_simulated_crash_mid_write_keeps_previous_checkpoint(tmp_path, monkeypat
     ckpt.save_checkpoint(path, params, optim, meta)
     new_params, _, _ = _state(1)
 
-    real_write = ckpt.atomic_writer
+    real_write = atomic.atomic_writer
 
     class Crash(RuntimeError):
         pass
@@ -76,7 +77,7 @@ def test_simulated_crash_mid_write_keeps_previous_checkpoint(tmp_path, monkeypat
 
         return Half()
 
-    monkeypatch.setattr(ckpt, "atomic_writer", crashing_writer)
+    monkeypatch.setattr(atomic, "atomic_writer", crashing_writer)  # where every atomic write goes
     with pytest.raises(Crash):
         ckpt.save_checkpoint(path, new_params, optim, {**meta, "step": 8})
     monkeypatch.undo()

@@ -126,7 +126,8 @@ def test_an_output_off_by_a_factor_is_named(tmp_path):
 
 
 def test_an_output_wrong_only_at_padding_is_named(tmp_path):
-    report = _planted(tmp_path, "masked_softmax", "return p, SoftmaxCache(p)", "p = p + (p == 0)\n            return p, SoftmaxCache(p)")
+    report = _planted(tmp_path, "masked_softmax", "return p, SoftmaxCache(p)",
+                      "p = p + (p == 0)\n            return p, SoftmaxCache(p)")
     detail = report.grad("p").detail
     assert detail.startswith("wrong only at padded positions, whose value must be exactly 0"), detail
 

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 import minatt.ops.gru as gru_ops
 from minatt.backend import asarray, to_numpy
-from minatt.checks.rnn import gru_case, gru_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
+from minatt.gradcheck.rnn_cases import gru_case, gru_step_case
 from minatt.validate import unchecked
 from tests.planting import build, edit, failures, mutated, scaled
 
 NAMES = ("x", "h0", "Wx", "Wh", "bx", "bh")
-ALL_STEP = {"x", "h", "Wx", "Wh", "bx", "bh"}
+ALL_STEP = {"x", "h_prev", "Wx", "Wh", "bx", "bh"}
 
 
 def arrays(seed, N, T, D, H, dtype=np.float64):
@@ -61,22 +61,22 @@ def test_general_mask_passes(backend):
 CELL = "gru_cell_backward"
 GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
              for gate, d in [("r", "sigmoid"), ("z", "sigmoid"), ("n", "tanh")]}
-SIGN_Z = edit(CELL, "dz = dh * (h_prev - n)", "dz = dh * (n - h_prev)")
+SIGN_Z = edit(CELL, "dz = dh_next * (h_prev - n)", "dz = dh_next * (n - h_prev)")
 DROP_AH_N = edit(CELL, "da_nh = da_nx * r", "da_nh = da_nx * 0.0")
 DROP_R = edit(CELL, "dr = da_nx * ah_n", "dr = da_nx * 0.0")
-DROP_DIRECT = edit(CELL, "return dax, dah, dh * z", "return dax, dah, dh * 0.0")
+DROP_DIRECT = edit(CELL, "return dax, dah, dh_next * z", "return dax, dah, dh_next * 0.0")
 SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
     *(pytest.param(*GATE_BUGS[gate], {}, ALL_STEP, id=f"{gate}-gate-derivative") for gate in "rzn"),
     pytest.param(*SIGN_Z, {}, ALL_STEP, id="sign-of-z-gate"),
-    pytest.param(*DROP_AH_N, {}, {"h", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
+    pytest.param(*DROP_AH_N, {}, {"h_prev", "Wh", "bh"}, id="drop-r*ah_n-towards-ah_n"),
     pytest.param(*DROP_R, {}, ALL_STEP, id="drop-r*ah_n-towards-r"),
-    pytest.param(*DROP_DIRECT, {}, {"h"}, id="drop-z*h-path"),
+    pytest.param(*DROP_DIRECT, {}, {"h_prev"}, id="drop-z*h-path"),
     pytest.param("gru_step_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("gru_step_input_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
-                 {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
+                 {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
 ])
 def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
@@ -90,7 +90,7 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     pytest.param("gru_backward", lambda f: scaled(f, 3, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("gru_backward", lambda f: mutated(f, "dah @ Wh.T", "dah @ Wx.T"), {"D": 3, "H": 3}, {"h0"},
                  id="Wx-for-Wh"),
-    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, dh, dh_prev)", "dh_prev"), {}, {"h0"},
+    pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, dh_t, dh_direct)", "dh_direct"), {}, {"h0"},
                  id="padding-stops-dh"),
     pytest.param("gru_backward", lambda f: mutated(f, "xp.where(p, 0.0, dax)", "dax"), {}, {"x", "Wx", "bx"},
                  id="padded-dx"),
@@ -253,7 +253,44 @@ def test_cell_case_passes(backend, seed):
                  {"ah"}, id="dah-lacks-da_z"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
-    from minatt.checks.rnn import gru_cell_case
+    from minatt.gradcheck.rnn_cases import gru_cell_case
 
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
     assert failures(build(gru_cell_case, 1)) == expected
+
+
+# ------------------------------------------------------------------ what the cache keeps (chapter 5)
+
+
+def cached_numbers(cache, leave_out) -> int:
+    """Numbers held by the arrays a cache reaches, each buffer once (a view counts as its base),
+    leaving out the arrays in ``leave_out`` (the input x and the weights)."""
+    skip, seen, total, stack = {id(a) for a in leave_out}, set(), 0, [cache]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (tuple, list)):
+            stack.extend(obj)
+        elif hasattr(obj, "nbytes") and obj.ndim:
+            base = obj
+            while getattr(base, "base", None) is not None:
+                base = base.base
+            if id(obj) not in skip and id(base) not in seen:
+                seen.add(id(base))
+                total += base.size
+    return total
+
+
+def test_the_gru_caches_5H_numbers_a_step_and_the_lstm_7H():
+    """Chapter 5's memory claim, measured: r, z, n, ah_n and h_prev (each previous state once)
+    against the LSTM's i, f, g, o, tc, c_prev and h_prev."""
+    from minatt.ops.lstm import lstm_forward
+
+    N, T, D, H = 4, 6, 3, 5
+    x, h0, c0, dhs = (np.random.default_rng(0).standard_normal(s) for s in [(N, T, D), (N, H), (N, H), (N, T, H)])
+    rng = np.random.default_rng(1)
+    gWx, gWh, gb = rng.standard_normal((D, 3 * H)), rng.standard_normal((H, 3 * H)), rng.standard_normal(3 * H)
+    _, _, gru_cache = gru_ops.gru_forward(x, h0, gWx, gWh, gb, gb)
+    lWx, lWh, lb = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    _, _, lstm_cache = lstm_forward(x, h0, c0, lWx, lWh, lb)
+    assert cached_numbers(gru_cache, [x, gWx, gWh]) == 5 * H * N * T
+    assert cached_numbers(lstm_cache, [x, lWx, lWh]) == 7 * H * N * T

@@ -6,7 +6,8 @@ A quotation in a lesson is a ```py block right after a caption line
 
 which a reader sees rendered above the code, so quoted library code never looks like code to
 run; the block must equal the source of that function or class (or Class.method), character
-for character (after removing the common indentation). Running the ```python blocks is
+for character (after removing the common indentation), with or without its ``@contract(...)``
+decorator: a quotation that does not start with ``@`` is compared without it. Running the ```python blocks is
 lessons/conftest.py's job (Sybil).
 """
 
@@ -27,7 +28,9 @@ QUOTE = re.compile(
 )
 
 
-def source_of(path: Path, dotted: str) -> str:
+def source_of(path: Path, dotted: str, contract: bool = True) -> str:
+    """The source of function or class ``dotted`` in ``path``; with ``contract=False``, without
+    its ``@contract(...)`` decorator."""
     text = path.read_text()
     tree = ast.parse(text)
     nodes = tree.body
@@ -41,7 +44,19 @@ def source_of(path: Path, dotted: str) -> str:
         nodes = node.body
     lines = text.splitlines()
     start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-    return textwrap.dedent("\n".join(lines[start : node.end_lineno])) + "\n"
+    skip = set() if contract else {i for d in node.decorator_list if _is_contract(d)
+                                   for i in range(d.lineno - 1, d.end_lineno)}  # 0-based line numbers
+    kept = [line for i, line in enumerate(lines[start : node.end_lineno], start) if i not in skip]
+    return textwrap.dedent("\n".join(kept)) + "\n"
+
+
+def _is_contract(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "contract"
+
+
+def quoted_source(path: str, name: str, body: str) -> str:
+    """What a quotation of ``name`` must read: the source, with its contract line if the quote has one."""
+    return source_of(ROOT / path, name, contract=body.startswith("@"))
 
 
 QUOTES = [
@@ -57,7 +72,7 @@ def test_there_are_lessons():
 
 @pytest.mark.parametrize("lesson, path, name, body", QUOTES, ids=[f"{q[0]}:{q[2]}" for q in QUOTES])
 def test_quotation_matches_the_library(lesson, path, name, body):
-    assert body == source_of(ROOT / path, name), (
+    assert body == quoted_source(path, name, body), (
         f"{lesson} quotes {path} {name}, which has changed: copy the current source into the lesson"
     )
 
@@ -127,7 +142,7 @@ def sync(paths: list[Path]) -> list[Path]:
     for path in paths:
         text = path.read_text()
         new = QUOTE.sub(
-            lambda m: CAPTION.format(**m.groupdict()) + f"\n```py\n{source_of(ROOT / m['path'], m['name'])}```",
+            lambda m: CAPTION.format(**m.groupdict()) + f"\n```py\n{quoted_source(m['path'], m['name'], m['body'])}```",
             text,
         )
         if new != text:

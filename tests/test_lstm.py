@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import minatt.ops.lstm as lstm_ops
 from minatt.backend import asarray, to_numpy
-from minatt.checks.rnn import lstm_case, lstm_step_case
 from minatt.gradcheck import check_gradients, format_table, run_case
+from minatt.gradcheck.rnn_cases import lstm_case, lstm_step_case
 from minatt.validate import unchecked
 from tests.planting import build, edit, failures, mutated, scaled
 
@@ -55,7 +55,7 @@ def test_general_mask_passes(backend):
 # and the decoders share, or in the matrix products around it; the checker must name the gradients
 # it breaks. A gate's lost derivative breaks da, hence everything computed from it (not dc).
 
-STEP_DA = {"x", "h", "Wx", "Wh", "b"}
+STEP_DA = {"x", "h_prev", "Wx", "Wh", "b"}
 SEQ_DA = {"x", "h0", "Wx", "Wh", "b"}
 
 
@@ -63,16 +63,16 @@ CELL = "lstm_cell_backward"
 GATE_BUGS = {gate: edit(CELL, f"{d}_backward(d{gate}, {gate})", f"d{gate}")
              for gate, d in [("i", "sigmoid"), ("f", "sigmoid"), ("g", "tanh"), ("o", "sigmoid")]}
 DROP_FORGET = edit(CELL, "dc_prev = dc_t * f", "dc_prev = dc_t * 0.0")
-DROP_TANH_C = edit(CELL, "dc + tanh_backward(dh * o, tc)", "dc + dh * o")
+DROP_TANH_C = edit(CELL, "dc_next + tanh_backward(dh_next * o, tc)", "dc_next + dh_next * o")
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
     *(pytest.param(*GATE_BUGS[gate], {}, STEP_DA, id=f"{gate}-gate-derivative") for gate in "ifgo"),
-    pytest.param(*DROP_FORGET, {}, {"c"}, id="drop-forget-path"),
-    pytest.param(*DROP_TANH_C, {}, {"h", "c"} | STEP_DA, id="drop-tanh(c)-derivative"),
+    pytest.param(*DROP_FORGET, {}, {"c_prev"}, id="drop-forget-path"),
+    pytest.param(*DROP_TANH_C, {}, {"h_prev", "c_prev"} | STEP_DA, id="drop-tanh(c)-derivative"),
     pytest.param("lstm_step_backward", lambda f: scaled(f, 4, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("lstm_step_input_backward", lambda f: mutated(f, "da @ cache.Wh.T", "da @ cache.Wx.T"),
-                 {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
+                 {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
 ])
 def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
@@ -85,9 +85,9 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     pytest.param("lstm_backward", lambda f: scaled(f, 4, 1.001), {}, {"Wh"}, id="scale-dWh"),
     pytest.param("lstm_backward", lambda f: mutated(f, "da @ Wh.T", "da @ Wx.T"), {"D": 3, "H": 3}, {"h0"},
                  id="Wx-for-Wh"),
-    pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(p, dh, dh_prev)", "dh_prev"), {}, {"h0"},
+    pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(p, dh_t, dh_prev)", "dh_prev"), {}, {"h0"},
                  id="padding-stops-dh"),
-    pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(p, dc, dc_prev)", "dc_prev"), {}, {"c0"},
+    pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(p, dc_next, dc_prev)", "dc_prev"), {}, {"c0"},
                  id="padding-stops-dc"),
     pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(p, 0.0, da)", "da"), {}, {"x", "Wx", "Wh", "b"},
                  id="da-at-padding"),
@@ -266,7 +266,7 @@ def test_cell_case_passes(backend, seed):
                  {"a"}, id="o-gate-from-g-columns"),
 ])
 def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
-    from minatt.checks.rnn import lstm_cell_case
+    from minatt.gradcheck.rnn_cases import lstm_cell_case
 
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
     assert failures(build(lstm_cell_case, 1)) == expected

@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 import minatt
 from minatt.backend import array_module, asarray, default_dtype, randn, to_numpy
-from minatt.checks.basic import affine_case, cross_entropy_case, embedding_case
 from minatt.gradcheck import GradientCheckError, assert_gradients, check_gradients, run_case
+from minatt.gradcheck.basic_cases import affine_case, cross_entropy_case, embedding_case
 from minatt.ops import embedding as embedding_module
 from minatt.ops.embedding import embedding_backward, embedding_forward
 from minatt.ops.linear import affine_backward, affine_forward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
+from minatt.validate import unchecked
 
 TOL = 1e-7
 
@@ -343,6 +344,7 @@ def test_cross_entropy_matches_torch(rng, ignore_index):
 
 @pytest.mark.parametrize("dt_shape", [(4, 5, 3), (4, 5, 1), (3,), (1, 1, 3)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@unchecked()  # a user's call must pass t's shape; the formula itself broadcasts
 def test_tanh_backward_broadcasts_dt_and_leaves_its_inputs(backend, rng, dt_shape, dtype):
     """tanh_backward: dt * (1 - t^2) for any dt that broadcasts to t, inputs untouched."""
     from minatt.ops.activations import tanh_backward
@@ -359,11 +361,10 @@ def test_tanh_backward_broadcasts_dt_and_leaves_its_inputs(backend, rng, dt_shap
 
 def test_tanh_backward_when_dt_is_the_larger_array_or_another_dtype(rng):
     from minatt.ops.activations import tanh_backward
-    from minatt.validate import unchecked
 
     t = np.tanh(rng.standard_normal((5, 1)))
     dt = rng.standard_normal((5, 3))
-    with unchecked():  # the math copes; a checked call refuses both (see tests/test_validation.py)
+    with unchecked():  # the math copes; a checked call refuses both (see tests/test_shape_errors.py)
         assert np.allclose(tanh_backward(dt, t), dt * (1 - t**2))  # t broadcasts: a new (5, 3) array
         t32 = t.astype(np.float32)
         dx = tanh_backward(dt, t32)

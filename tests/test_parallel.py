@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype
-from minatt.checks.model import COMBOS, combo_name
 from minatt.errors import ConfigError, MinattError, ShapeError
+from minatt.gradcheck.model_cases import COMBOS, combo_name
 from minatt.optim import Adam
 from minatt.parallel import DataParallel, shard_rows
 from minatt.seq2seq import Seq2Seq, Seq2SeqConfig

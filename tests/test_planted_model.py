@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from minatt import decoders, nn, scorer, seq2seq
 from minatt.backend import array_module
-from minatt.checks.model import check_model
+from minatt.gradcheck.model_cases import check_model
 
 
 def failed(combo, **options) -> set[str]:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from minatt.backend import array_module, default_dtype, randn
-from minatt.checks.attention import op_case
 from minatt.gradcheck import build_case
+from minatt.gradcheck.attention_cases import op_case
 from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
 from tests.planting import failures

@@ -7,11 +7,11 @@ import pytest
 
 import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, default_dtype, to_numpy
-from minatt.checks.rnn import rnn_step_case
 from minatt.gradcheck import format_table, run_case
+from minatt.gradcheck.rnn_cases import rnn_step_case
 from tests.planting import build, edit, failures, scaled
 
-DA = {"x", "h", "Wx", "Wh", "b"}  # every gradient computed from da
+DA = {"x", "h_prev", "Wx", "Wh", "b"}  # every gradient computed from da
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -21,8 +21,8 @@ def test_registered_case_passes(backend, seed):
 
 
 @pytest.mark.parametrize("target, plant, kwargs, expected", [
-    pytest.param(*edit("rnn_step_backward", "tanh_backward(dh, h)", "dh"), {}, DA, id="drop-tanh-derivative"),
-    pytest.param(*edit("rnn_step_backward", "da @ Wh.T", "da @ Wx.T"), {"D": 3, "H": 3}, {"h"}, id="Wx-for-Wh"),
+    pytest.param(*edit("rnn_step_backward", "tanh_backward(dh_next, h_next)", "dh_next"), {}, DA, id="drop-tanh-derivative"),
+    pytest.param(*edit("rnn_step_backward", "da @ Wh.T", "da @ Wx.T"), {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
     pytest.param(*edit("rnn_step_backward", "h_prev.T @ da", "x.T @ da"), {"D": 3, "H": 3}, {"Wh"}, id="x-for-h_prev"),
     pytest.param(*edit("rnn_step_backward", "da.sum(axis=0)", "da.sum(axis=0) * 0.5"), {}, {"b"}, id="half-db"),
     pytest.param("rnn_step_backward", lambda f: scaled(f, 2, 1.001), {}, {"Wx"}, id="scale-dWx"),
@@ -38,7 +38,7 @@ def test_matches_the_equations(backend):
     with default_dtype("float64"):
         out, cache = rnn_ops.rnn_step_forward(*(asarray(a) for a in (x, h, Wx, Wh, b)))
     assert np.allclose(to_numpy(out), np.tanh(x @ Wx + h @ Wh + b))
-    assert isinstance(cache, rnn_ops.RNNStepCache) and cache.h is out  # the backward reads tanh' from h
+    assert isinstance(cache, rnn_ops.RNNStepCache) and cache.h_next is out  # the backward reads tanh' from h_next
 
 
 def test_one_step_back_is_tanh_derivative_then_Wh_transposed():

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minatt.backend import array_module, asarray, default_dtype, to_numpy
-from minatt.checks.attention import concat_score_case, general_score_case
 from minatt.gradcheck import (
     GradientCheckError,
     assert_gradients,
@@ -19,6 +18,7 @@ from minatt.gradcheck import (
     registry,
     run_case,
 )
+from minatt.gradcheck.attention_cases import concat_score_case, general_score_case
 from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
 from minatt.ops.attention import attention_backward, attention_forward

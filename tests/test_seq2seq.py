@@ -11,8 +11,8 @@ import pytest
 import minatt
 from minatt import decoders
 from minatt.backend import default_dtype, to_numpy
-from minatt.checks.model import COMBOS, check_model, combo_name
 from minatt.errors import ConfigError, ShapeError
+from minatt.gradcheck.model_cases import COMBOS, check_model, combo_name
 from minatt.optim import Adam
 from minatt.seq2seq import Decoded, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch, collate, make_task
@@ -380,26 +380,25 @@ def _with(batch: Batch, **fields) -> Batch:
     return batch._replace(**fields)
 
 
-BAD_BATCHES = [
+BAD_BATCHES = [  # checked with the ops' contract machinery (minatt.specs), so the messages read like the ops'
     (lambda b: {"src": b.src[0]},
-     r"src: expected a non-empty integer array of shape \(N, S\), got int64 array of shape \(5,\)"),
+     r"^Seq2Seq: src: expected a 2-d array of shape \(N, S\), got int64 array of shape \(5,\)$"),
     (lambda b: {"src": b.src.astype(np.float32)},
-     r"src: expected a non-empty integer array .* got float32 array"),
+     r"^Seq2Seq: src: expected an integer array of ids, got float32 array"),
     (lambda b: {"src": b.src + 20},
-     r"src: expected ids in \[0, 14\) \(src_vocab = 14\), got ids from 20 to 33"),
+     r"^Seq2Seq: src: expected ids in \[0, Vs\) = \[0, 14\) \(Vs from config.src_vocab\), got ids from 20 to 33$"),
     (lambda b: {"src_mask": b.src_mask.astype(int)},
-     r"src_mask: expected a bool array of shape \(4, 5\) like src, got int64"),
+     r"^Seq2Seq: src_mask: expected a bool mask \(True = real token, False = padding\), got int64"),
     (lambda b: {"src_mask": b.src_mask[:, ::-1]},
-     r"src_mask: expected each row to be True on the real tokens then False"),
+     r"^Seq2Seq: src_mask: expected each row to be True on the real tokens then False"),
     (lambda b: {"tgt_in": b.tgt_in[:3]},
-     (r"tgt_in: expected a non-empty integer array of shape \(N, T\) with N = 4, "
-      r"got int64 array of shape \(3, 6\)")),
+     r"^Seq2Seq: tgt_in: expected shape \(N, T\) = \(4, T\) \(N = 4 from src\), got \(3, 6\)$"),
     (lambda b: {"tgt_out": b.tgt_out[:, :-1]},
-     r"tgt_out: expected .* shape \(N, T\) = \(4, 6\) like tgt_in, got int64 array of shape \(4, 5\)"),
+     r"^Seq2Seq: tgt_out: expected shape \(N, T\) = \(4, 6\) \(N = 4 from src, T = 6 from tgt_in\), got \(4, 5\)$"),
     (lambda b: {"tgt_out": -b.tgt_out},
-     r"tgt_out: expected ids in \[0, 14\) \(tgt_vocab = 14\), got ids from -"),
+     r"^Seq2Seq: tgt_out: expected ids in \[0, Vt\) = \[0, 14\) \(Vt from config.tgt_vocab\), got ids from -"),
     (lambda b: {"tgt_mask": b.tgt_mask[:, :2]},
-     r"tgt_mask: expected a bool array of shape \(4, 6\) like tgt_in, got bool array of shape \(4, 2\)"),
+     r"^Seq2Seq: tgt_mask: expected shape \(N, T\) = \(4, 6\) \(N = 4 from src, T = 6 from tgt_in\), got \(4, 2\)$"),
 ]
 
 
@@ -412,8 +411,8 @@ def test_batch_validation(fields, message):
 
 def test_decoding_validation():
     model, batch = tiny_model(), pairs_batch(PAIRS)
-    with pytest.raises(ShapeError, match=r"src_mask: expected a bool array of shape \(4, 5\) like src, "
-                                         r"got bool array of shape \(4, 4\)"):
+    with pytest.raises(ShapeError, match=r"^Seq2Seq: src_mask: expected shape \(N, S\) = \(4, 5\) \(N = 4 from src, "
+                                         r"S = 5 from src\), got \(4, 4\)$"):
         model.greedy(batch.src, batch.src_mask[:, 1:], max_len=3)
     with pytest.raises(ShapeError, match=r"batch: expected a minatt.tasks.Batch with fields src, src_mask"):
         model.loss((batch.src, batch.src_mask))

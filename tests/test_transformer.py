@@ -9,10 +9,11 @@ import pytest
 
 from minatt.backend import asarray, default_dtype, to_numpy
 from minatt.gradcheck import build_case, check_gradients, run_case
+from minatt.ops import encoder_layer as tr_ops
 from minatt.ops import feedforward as ff_ops
 from minatt.ops import layernorm as ln_ops
 from minatt.ops import self_attention as sa_ops
-from minatt.ops import transformer as tr_ops
+from minatt.ops.encoder_layer import encoder_layer_backward, encoder_layer_forward
 from minatt.ops.layernorm import layer_norm_backward, layer_norm_forward
 from minatt.ops.positions import sinusoidal_positions
 from minatt.ops.self_attention import (
@@ -23,7 +24,6 @@ from minatt.ops.self_attention import (
     scaled_dot_attention_forward,
     split_heads,
 )
-from minatt.ops.transformer import encoder_layer_backward, encoder_layer_forward
 from tests.planting import mutated, scaled
 
 CASES = ["scaled_dot_attention", "scaled_dot_attention_causal", "multihead_attention", "layer_norm",
@@ -87,7 +87,7 @@ def test_planted_bugs_are_caught(monkeypatch, name, module, attr, make_bug, expe
 
 
 def test_key_bias_gradient_is_zero(rng):
-    """The gradient cases leave bk out (see minatt.checks.transformer): its gradient is 0 up to round-off."""
+    """The gradient cases leave bk out (see minatt.gradcheck.transformer_cases): its gradient is 0 up to round-off."""
     xq, xkv, D = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 4, 6)), 6
     weights = [rng.standard_normal((D, D)) if i % 2 == 0 else rng.standard_normal(D) for i in range(8)]
     out, _, cache = multihead_attention_forward(xq, xkv, *weights, 2, _lengths_mask([4, 2], 4))
@@ -143,7 +143,7 @@ def test_heads_must_divide_the_model_size(rng):
 
 def test_float32_stays_float32(backend, rng):
     with default_dtype("float32"):
-        from minatt.checks.transformer import encoder_layer_params
+        from minatt.gradcheck.transformer_cases import encoder_layer_params
 
         layer = encoder_layer_params(rng, 4, 8)
     x = asarray(rng.standard_normal((2, 3, 4)), dtype="float32")
@@ -263,7 +263,7 @@ def test_layer_norm_matches_torch(rng):
 def test_encoder_layer_matches_torch(rng):
     torch = pytest.importorskip("torch")
     N, S, D, h, F = 3, 5, 8, 2, 16
-    from minatt.checks.transformer import encoder_layer_params
+    from minatt.gradcheck.transformer_cases import encoder_layer_params
 
     with default_dtype("float64"):
         layer = encoder_layer_params(rng, D, F, scale=0.5)
@@ -318,7 +318,7 @@ def test_config_checks_the_transformer_settings():
 
 def test_padding_never_reaches_the_loss():
     """The padded positions' own outputs are never used: any ids there give the same loss and gradients."""
-    from minatt.checks.model import check_batch
+    from minatt.gradcheck.model_cases import check_batch
     from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 
     with default_dtype("float64"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.attention import AttentionCache, attention_backward, attention_forward
 from minatt.ops.embedding import EmbeddingCache, embedding_backward, embedding_forward
+from minatt.ops.encoder_layer import EncoderLayerCache, EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 from minatt.ops.feedforward import FeedForwardCache, feedforward_backward, feedforward_forward, relu, relu_backward
 from minatt.ops.gru import GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from minatt.ops.layernorm import LayerNormCache, layer_norm_backward, layer_norm_forward
@@ -74,7 +75,6 @@ from minatt.ops.self_attention import (
     scaled_dot_attention_forward,
 )
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
-from minatt.ops.transformer import EncoderLayerCache, EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 
 __all__ = [
     "AdditiveCache",

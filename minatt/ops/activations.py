@@ -30,10 +30,7 @@ def sigmoid_backward(ds: Array, s: Array) -> Array:
     return ds * s * (1.0 - s)
 
 
-@contract(t="...", dt="... broadcastable")
+@contract(t="...", dt="...")
 def tanh_backward(dt: Array, t: Array) -> Array:
-    """Gradient through t = tanh(x) given the output t: dx = dt * (1 - t^2).
-
-    dt may broadcast against t, e.g. (N, S, 1) against (N, S, A).
-    """
+    """Gradient through t = tanh(x) given the output t: dx = dt * (1 - t^2)."""
     return dt * (1.0 - t**2)

@@ -69,7 +69,7 @@ def feedforward_forward(
     return out, FeedForwardCache(inner, r, outer)
 
 
-@contract(cache=Cache(FeedForwardCache, r="... F", outer=Cache(AffineCache, W="F D")), dout="... D")
+@contract(cache=Cache(FeedForwardCache, r="... F"), dout="... D")
 def feedforward_backward(dout: Array, cache: FeedForwardCache) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of feedforward_forward. dout (..., D).
 

@@ -10,19 +10,19 @@ Forward, for one step (ax_r is columns [0:H] of ax, and so on):
     r  = sigmoid(ax_r + ah_r)
     z  = sigmoid(ax_z + ah_z)
     n  = tanh(ax_n + r * ah_n)
-    h  = (1 - z) * n + z * h_prev
+    h_next = (1 - z) * n + z * h_prev
 
-Backward, given dh arriving at h:
+Backward, given dh_next arriving at h_next:
 
-    dn      = dh * (1 - z)
-    dz      = dh * (h_prev - n)
+    dn      = dh_next * (1 - z)
+    dz      = dh_next * (h_prev - n)
     da_nx   = tanh_backward(dn, n)                            the gradient of ax_n (and of the whole tanh argument)
     dr      = da_nx * ah_n
     da_r    = sigmoid_backward(dr, r)
     da_z    = sigmoid_backward(dz, z)
     da_nh   = da_nx * r                                       the gradient of ah_n
     dax = [da_r, da_z, da_nx],   dah = [da_r, da_z, da_nh]     (N, 3H)
-    dh_prev = dh * z + dah @ Wh^T,   dx = dax @ Wx^T
+    dh_prev = dh_next * z + dah @ Wh^T,   dx = dax @ Wx^T
     dWx = x^T dax,  dbx = sum of the rows of dax,  dWh = h_prev^T dah,  dbh = sum of the rows of dah
 
 :func:`gru_cell_forward` and :func:`gru_cell_backward` are those lines without the matrix
@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
-from minatt.ops.lstm import padded_steps
+from minatt.ops.masks import padded_steps
 from minatt.validate import Cache, contract
 
 __all__ = ["GRUCache", "GRUCellCache", "GRUStepCache", "gru_backward", "gru_cell_backward", "gru_cell_forward",
@@ -62,7 +62,7 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
     """The GRU cell, given both projections; N batch, H hidden.
 
     Inputs: ax (N, 3H) = x @ Wx + bx, ah (N, 3H) = h_prev @ Wh + bh, columns r, z, n;
-    h_prev (N, H). Returns h (N, H), cache.
+    h_prev (N, H). Returns h_next (N, H), cache.
     """
     xp = array_module(ax)
     H = h_prev.shape[-1]
@@ -71,17 +71,17 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
     r = sigmoid(ax_r + ah_r)
     z = sigmoid(ax_z + ah_z)
     n = xp.tanh(ax_n + r * ah_n)
-    h = (1 - z) * n + z * h_prev
-    return h, GRUCellCache(r, z, n, ah_n.copy(), h_prev)  # ah_n copied: a view would keep all of ah
+    h_next = (1 - z) * n + z * h_prev
+    return h_next, GRUCellCache(r, z, n, ah_n.copy(), h_prev)  # ah_n copied: a view would keep all of ah
 
 
-def gru_cell_backward(dh: Array, cache: GRUCellCache) -> tuple[Array, Array, Array]:
-    """Backward of :func:`gru_cell_forward`: dh (N, H) -> dax (N, 3H), dah (N, 3H), and the
-    direct part dh * z of dh_prev (N, H) (the caller adds dah @ Wh^T)."""
-    xp = array_module(dh)
+def gru_cell_backward(dh_next: Array, cache: GRUCellCache) -> tuple[Array, Array, Array]:
+    """Backward of :func:`gru_cell_forward`: dh_next (N, H) -> dax (N, 3H), dah (N, 3H), and
+    dh_direct = dh_next * z (N, H), the part of dh_prev that skips Wh (the caller adds dah @ Wh^T)."""
+    xp = array_module(dh_next)
     r, z, n, ah_n, h_prev = cache
-    dn = dh * (1 - z)
-    dz = dh * (h_prev - n)
+    dn = dh_next * (1 - z)
+    dz = dh_next * (h_prev - n)
     da_nx = tanh_backward(dn, n)
     dr = da_nx * ah_n
     da_r = sigmoid_backward(dr, r)
@@ -89,7 +89,7 @@ def gru_cell_backward(dh: Array, cache: GRUCellCache) -> tuple[Array, Array, Arr
     da_nh = da_nx * r
     dax = xp.concatenate([da_r, da_z, da_nx], axis=-1)  # (N, 3H)
     dah = xp.concatenate([da_r, da_z, da_nh], axis=-1)  # (N, 3H)
-    return dax, dah, dh * z
+    return dax, dah, dh_next * z
 
 
 class GRUStepCache(NamedTuple):
@@ -101,40 +101,41 @@ class GRUStepCache(NamedTuple):
     cell: GRUCellCache  # holds h_prev
 
 
-@contract(x="N D", h="N H", Wx="D 3H", Wh="H 3H", bx="N 3H broadcastable", bh="3H")
-def gru_step_forward(x: Array, h: Array, Wx: Array, Wh: Array, bx: Array, bh: Array) -> tuple[Array, GRUStepCache]:
+@contract(x="N D", h_prev="N H", Wx="D 3H", Wh="H 3H", bx="... 3H", bh="3H")
+def gru_step_forward(x: Array, h_prev: Array, Wx: Array, Wh: Array, bx: Array,
+                     bh: Array) -> tuple[Array, GRUStepCache]:
     """One GRU step; N batch, D input, H hidden.
 
-    Inputs: x (N, D), h (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,). bx may also be
-    (N, 3H): a decoder passes the projection of the inputs it knew before its loop there.
+    Inputs: x (N, D), h_prev (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,) or (N, 3H), bh (3H,):
+    a decoder passes as bx the projection of the inputs it knew before its loop.
     Returns h_next (N, H), cache. Math: see the module docstring.
     """
     ax = x @ Wx + bx  # (N, 3H)
-    ah = h @ Wh + bh  # (N, 3H)
-    h_next, cell = gru_cell_forward(ax, ah, h)
+    ah = h_prev @ Wh + bh  # (N, 3H)
+    h_next, cell = gru_cell_forward(ax, ah, h_prev)
     return h_next, GRUStepCache(x, Wx, Wh, cell)
 
 
-@contract(cache=Cache(GRUStepCache, x="N D", cell=Cache(GRUCellCache, h_prev="N H")), dh_next="N H")
+@contract(cache=Cache(GRUStepCache, x="N D", Wh="H 3H"), dh_next="N H")
 def gru_step_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, ...]:
     """Backward of :func:`gru_step_forward`; N batch, D input, H hidden.
 
-    Inputs: dh_next (N, H), cache. Returns dx (N, D), dh (N, H), dWx (D, 3H), dWh (H, 3H),
+    Inputs: dh_next (N, H), cache. Returns dx (N, D), dh_prev (N, H), dWx (D, 3H), dWh (H, 3H),
     dbx (3H,), dbh (3H,).
     """
-    dx, dh, dax, dah = gru_step_input_backward(dh_next, cache)
+    dx, dh_prev, dax, dah = gru_step_input_backward(dh_next, cache)
     dWx, dWh, dbx, dbh = gru_weights_backward(cache.x, cache.cell.h_prev, dax, dah)
-    return dx, dh, dWx, dWh, dbx, dbh
+    return dx, dh_prev, dWx, dWh, dbx, dbh
 
 
 def gru_step_input_backward(dh_next: Array, cache: GRUStepCache) -> tuple[Array, Array, Array, Array]:
     """The half of :func:`gru_step_backward` that the step before must wait for:
-    -> dx (N, D), dh (N, H), dax (N, 3H), dah (N, 3H). The weight gradients can wait
+    -> dx (N, D), dh_prev (N, H), dax (N, 3H), dah (N, 3H). The weight gradients can wait
     (:func:`gru_weights_backward`), so a loop can get them for all its steps in one product."""
-    dax, dah, dh = gru_cell_backward(dh_next, cache.cell)
-    dh = dh + dah @ cache.Wh.T
+    dax, dah, dh_direct = gru_cell_backward(dh_next, cache.cell)
+    dh_prev = dh_direct + dah @ cache.Wh.T
     dx = dax @ cache.Wx.T
-    return dx, dh, dax, dah
+    return dx, dh_prev, dax, dah
 
 
 def gru_weights_backward(x: Array, h_prev: Array, dax: Array, dah: Array) -> tuple[Array, Array, Array, Array]:
@@ -157,8 +158,7 @@ class GRUCache(NamedTuple):
     x: Array  # (N, T, D)
     Wx: Array  # (D, 3H)
     Wh: Array  # (H, 3H)
-    cells: list  # T GRUCellCache
-    h_prev: Array  # (N, T, H) the state each step started from
+    cells: list  # T GRUCellCache: 5H numbers per step and example (r, z, n, ah_n, h_prev)
     pad: Array | None  # (N, T, 1) bool, True at padding; None when no step is padded
     flags: tuple[bool, ...]  # (T,) host flags: has step t a padded row?
 
@@ -169,8 +169,8 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     """A GRU over a batch of (padded) sequences; N batch, T steps, D input, H hidden.
 
     Inputs: x (N, T, D), h0 (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,),
-    mask (N, T) bool or None (True = real step). At a padded step h is carried through
-    unchanged and the output row is zero.
+    mask (N, T) bool or None (True = real step). At a padded step the state is carried
+    through unchanged and the output row is zero.
     Returns hs (N, T, H), hT (N, H) the state after each row's last real step, cache.
     """
     xp = array_module(x, h0, Wx)
@@ -178,20 +178,18 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + bx is ONE matrix product.
     ax, _ = affine_forward(x, Wx, bx)  # (N, T, 3H)
-    h, cells = h0, []
+    h_prev, cells = h0, []
     hs = xp.empty((N, T, H), dtype=ax.dtype)  # every step's output
-    h_prev = xp.empty_like(hs)  # and the state it started from
     for t in range(T):
-        h_prev[:, t] = h
-        h_next, cell = gru_cell_forward(ax[:, t], h @ Wh + bh, h)
+        h_next, cell = gru_cell_forward(ax[:, t], h_prev @ Wh + bh, h_prev)  # the cell keeps h_prev
         if pad is not None and flags[t]:
-            h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
+            h_next = xp.where(pad[:, t], h_prev, h_next)  # padding carries the state through
         hs[:, t] = h_next
         cells.append(cell)
-        h = h_next
+        h_prev = h_next
     if pad is not None:
         hs = xp.where(pad, 0.0, hs)  # the output is zero at padding
-    return hs, h, GRUCache(x, Wx, Wh, cells, h_prev, pad, flags)
+    return hs, h_prev, GRUCache(x, Wx, Wh, cells, pad, flags)  # past the loop: hT
 
 
 @contract(cache=Cache(GRUCache, x="N T D", Wh="H 3H"), dhs="N T H", dhT="N H?")
@@ -200,29 +198,31 @@ def gru_backward(dhs: Array, dhT: Array | None, cache: GRUCache) -> tuple[Array,
 
     Inputs: dhs (N, T, H), dhT (N, H) or None (= zero), cache.
     Returns dx (N, T, D), dh0 (N, H), dWx (D, 3H), dWh (H, 3H), dbx (3H,), dbh (3H,).
-    A padded step passes dh straight to the step before and gives zero dx.
+    A padded step passes dh_next straight to the step before and gives zero dx.
     """
     x, Wx, Wh, pad, flags = cache.x, cache.Wx, cache.Wh, cache.pad, cache.flags
     xp = array_module(dhs)
     N, T, D = x.shape
     H = Wh.shape[0]
-    dh = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
+    dh_next = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
     if pad is not None:
         dhs = xp.where(pad, 0.0, dhs)  # the output is a constant zero at padding
     dAx = xp.empty((N, T, 3 * H), dtype=dhs.dtype)  # every step's dax
     dAh = xp.empty_like(dAx)  # and dah
+    hs_prev = xp.empty((N, T, H), dtype=dhs.dtype)  # and the state it started from (kept by its cell)
     for t in range(T - 1, -1, -1):
-        dh = dh + dhs[:, t]
-        dax, dah, dh_prev = gru_cell_backward(dh, cache.cells[t])
+        hs_prev[:, t] = cache.cells[t].h_prev
+        dh_t = dh_next + dhs[:, t]  # the whole gradient at step t's h: the next step's and the output's
+        dax, dah, dh_direct = gru_cell_backward(dh_t, cache.cells[t])
         if pad is not None and flags[t]:
-            p = pad[:, t]  # (N, 1): padding passes dh through and has no dax, dah
+            p = pad[:, t]  # (N, 1): padding passes dh_t through and has no dax, dah
             dax = xp.where(p, 0.0, dax)
             dah = xp.where(p, 0.0, dah)
-            dh_prev = xp.where(p, dh, dh_prev)
-        dh_prev = dh_prev + dah @ Wh.T
+            dh_direct = xp.where(p, dh_t, dh_direct)
+        dh_prev = dh_direct + dah @ Wh.T
         dAx[:, t], dAh[:, t] = dax, dah
-        dh = dh_prev
+        dh_next = dh_prev
     # Structure: the per-step dax and dah, stacked, give dx and the weight gradients in one product (or sum) each.
     dx = (dAx.reshape(N * T, 3 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
-    dWx, dWh, dbx, dbh = gru_weights_backward(x, cache.h_prev, dAx, dAh)
-    return dx, dh, dWx, dWh, dbx, dbh
+    dWx, dWh, dbx, dbh = gru_weights_backward(x, hs_prev, dAx, dAh)
+    return dx, dh_next, dWx, dWh, dbx, dbh  # past step 0: dh0

@@ -10,14 +10,14 @@ Forward, for one step (``a`` are the pre-activations, a_i its columns [0:H], and
     f  = sigmoid(a_f)
     g  = tanh(a_g)
     o  = sigmoid(a_o)
-    c  = f * c_prev + i * g                                   (N, H)
-    tc = tanh(c)
-    h  = o * tc
+    c_next = f * c_prev + i * g                               (N, H)
+    tc     = tanh(c_next)
+    h_next = o * tc
 
-Backward, given dh and dc arriving at h and c:
+Backward, given dh_next and dc_next arriving at h_next and c_next:
 
-    do      = dh * tc
-    dc_t    = dc + tanh_backward(dh * o, tc)                  the whole gradient at c
+    do      = dh_next * tc
+    dc_t    = dc_next + tanh_backward(dh_next * o, tc)        the whole gradient at c_next
     di      = dc_t * g
     df      = dc_t * c_prev
     dg      = dc_t * i
@@ -39,17 +39,18 @@ from typing import Any, NamedTuple
 from minatt.backend import array_module
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
+from minatt.ops.masks import padded_steps
 from minatt.validate import Cache, contract
 
 __all__ = ["LSTMCache", "LSTMCellCache", "LSTMStepCache", "lstm_backward", "lstm_cell_backward",
            "lstm_cell_forward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "lstm_step_input_backward",
-           "lstm_weights_backward", "padded_steps"]
+           "lstm_weights_backward"]
 
 Array = Any
 
 
 class LSTMCellCache(NamedTuple):
-    """What lstm_cell_backward needs: the four gates, the previous cell and tanh(c), each (N, H)."""
+    """What lstm_cell_backward needs: the four gates, the previous cell and tanh(c_next), each (N, H)."""
 
     i: Array
     f: Array
@@ -63,7 +64,7 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
     """The LSTM cell, given its pre-activations; N batch, H hidden.
 
     Inputs: a (N, 4H) = x @ Wx + h_prev @ Wh + b, columns i, f, g, o; c_prev (N, H).
-    Returns h (N, H), c (N, H), cache.
+    Returns h_next (N, H), c_next (N, H), cache.
     """
     xp = array_module(a)
     H = c_prev.shape[-1]
@@ -72,19 +73,20 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
     f = sigmoid(a_f)
     g = xp.tanh(a_g)
     o = sigmoid(a_o)
-    c = f * c_prev + i * g
-    tc = xp.tanh(c)
-    h = o * tc
-    return h, c, LSTMCellCache(i, f, g, o, c_prev, tc)
+    c_next = f * c_prev + i * g
+    tc = xp.tanh(c_next)
+    h_next = o * tc
+    return h_next, c_next, LSTMCellCache(i, f, g, o, c_prev, tc)
 
 
-def lstm_cell_backward(dh: Array, dc: Array | None, cache: LSTMCellCache) -> tuple[Array, Array]:
-    """Backward of :func:`lstm_cell_forward`: dh (N, H), dc (N, H) or None (zero) -> da (N, 4H), dc_prev (N, H)."""
-    xp = array_module(dh)
+def lstm_cell_backward(dh_next: Array, dc_next: Array | None, cache: LSTMCellCache) -> tuple[Array, Array]:
+    """Backward of :func:`lstm_cell_forward`: dh_next (N, H), dc_next (N, H) or None (zero)
+    -> da (N, 4H), dc_prev (N, H)."""
+    xp = array_module(dh_next)
     i, f, g, o, c_prev, tc = cache
-    dc = xp.zeros_like(dh) if dc is None else dc
-    do = dh * tc
-    dc_t = dc + tanh_backward(dh * o, tc)
+    dc_next = xp.zeros_like(dh_next) if dc_next is None else dc_next
+    do = dh_next * tc
+    dc_t = dc_next + tanh_backward(dh_next * o, tc)
     di = dc_t * g
     df = dc_t * c_prev
     dg = dc_t * i
@@ -104,17 +106,18 @@ class LSTMStepCache(NamedTuple):
     cell: LSTMCellCache
 
 
-@contract(x="N D", h="N H", c="N H", Wx="D 4H", Wh="H 4H", b="N 4H broadcastable")
-def lstm_step_forward(x: Array, h: Array, c: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Array, Array, LSTMStepCache]:
+@contract(x="N D", h_prev="N H", c_prev="N H", Wx="D 4H", Wh="H 4H", b="... 4H")
+def lstm_step_forward(x: Array, h_prev: Array, c_prev: Array, Wx: Array, Wh: Array,
+                      b: Array) -> tuple[Array, Array, LSTMStepCache]:
     """One LSTM step; N batch, D input, H hidden.
 
-    Inputs: x (N, D), h (N, H), c (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,). b may also be
-    (N, 4H): a decoder passes the projection of the inputs it knew before its loop there.
+    Inputs: x (N, D), h_prev (N, H), c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,) or (N, 4H):
+    a decoder passes there the projection of the inputs it knew before its loop.
     Returns h_next (N, H), c_next (N, H), cache. Math: see the module docstring.
     """
-    a = x @ Wx + h @ Wh + b  # (N, 4H)
-    h_next, c_next, cell = lstm_cell_forward(a, c)
-    return h_next, c_next, LSTMStepCache(x, h, Wx, Wh, cell)
+    a = x @ Wx + h_prev @ Wh + b  # (N, 4H)
+    h_next, c_next, cell = lstm_cell_forward(a, c_prev)
+    return h_next, c_next, LSTMStepCache(x, h_prev, Wx, Wh, cell)
 
 
 @contract(cache=Cache(LSTMStepCache, x="N D", h_prev="N H"), dh_next="N H?", dc_next="N H?")
@@ -122,24 +125,24 @@ def lstm_step_backward(dh_next: Array | None, dc_next: Array | None, cache: LSTM
     """Backward of :func:`lstm_step_forward`; N batch, D input, H hidden.
 
     Inputs: dh_next (N, H), dc_next (N, H) (either may be None, meaning zero), cache.
-    Returns dx (N, D), dh (N, H), dc (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    Returns dx (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
     """
-    dx, dh, dc, da = lstm_step_input_backward(dh_next, dc_next, cache)
+    dx, dh_prev, dc_prev, da = lstm_step_input_backward(dh_next, dc_next, cache)
     dWx, dWh, db = lstm_weights_backward(cache.x, cache.h_prev, da)
-    return dx, dh, dc, dWx, dWh, db
+    return dx, dh_prev, dc_prev, dWx, dWh, db
 
 
 def lstm_step_input_backward(dh_next: Array | None, dc_next: Array | None,
                              cache: LSTMStepCache) -> tuple[Array, Array, Array, Array]:
     """The half of :func:`lstm_step_backward` that the step before must wait for:
-    -> dx (N, D), dh (N, H), dc (N, H), da (N, 4H). The weight gradients can wait
+    -> dx (N, D), dh_prev (N, H), dc_prev (N, H), da (N, 4H). The weight gradients can wait
     (:func:`lstm_weights_backward`), so a loop can get them for all its steps in one product."""
     xp = array_module(cache.h_prev)
     dh_next = xp.zeros_like(cache.h_prev) if dh_next is None else dh_next
-    da, dc = lstm_cell_backward(dh_next, dc_next, cache.cell)
+    da, dc_prev = lstm_cell_backward(dh_next, dc_next, cache.cell)
     dx = da @ cache.Wx.T
-    dh = da @ cache.Wh.T
-    return dx, dh, dc, da
+    dh_prev = da @ cache.Wh.T
+    return dx, dh_prev, dc_prev, da
 
 
 def lstm_weights_backward(x: Array, h_prev: Array, da: Array) -> tuple[Array, Array, Array]:
@@ -153,17 +156,6 @@ def lstm_weights_backward(x: Array, h_prev: Array, da: Array) -> tuple[Array, Ar
     dWh = h_prev.reshape(rows, h_prev.shape[-1]).T @ da
     db = da.sum(axis=0)
     return dWx, dWh, db
-
-
-def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
-    """mask (N, T) bool (True = real) or None -> pad (N, T, 1) bool (True at padding) or None,
-    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)"""
-    if mask is None:
-        return None, ()
-    xp = array_module(mask)
-    pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
-    flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
-    return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
 
 
 class LSTMCache(NamedTuple):
@@ -184,7 +176,7 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     """An LSTM over a batch of (padded) sequences; N batch, T steps, D input, H hidden.
 
     Inputs: x (N, T, D), h0 (N, H), c0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,),
-    mask (N, T) bool or None (True = real step). At a padded step h and c are carried
+    mask (N, T) bool or None (True = real step). At a padded step the state is carried
     through unchanged and the output row is zero.
     Returns hs (N, T, H), (hT (N, H), cT (N, H)) the states after each row's last real step, cache.
     """
@@ -193,21 +185,21 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     pad, flags = padded_steps(mask)
     # Structure: every x_t is known before the loop, so x @ Wx + b is ONE matrix product.
     ax, _ = affine_forward(x, Wx, b)  # (N, T, 4H)
-    h, c, cells = h0, c0, []
+    h_prev, c_prev, cells = h0, c0, []
     hs = xp.empty((N, T, H), dtype=ax.dtype)  # every step's output
-    h_prev = xp.empty_like(hs)  # and the state it started from
+    hs_prev = xp.empty_like(hs)  # and the state it started from
     for t in range(T):
-        h_prev[:, t] = h
-        h_next, c_next, cell = lstm_cell_forward(ax[:, t] + h @ Wh, c)
+        hs_prev[:, t] = h_prev
+        h_next, c_next, cell = lstm_cell_forward(ax[:, t] + h_prev @ Wh, c_prev)
         if pad is not None and flags[t]:
-            h_next = xp.where(pad[:, t], h, h_next)  # padding carries the state through
-            c_next = xp.where(pad[:, t], c, c_next)
+            h_next = xp.where(pad[:, t], h_prev, h_next)  # padding carries the state through
+            c_next = xp.where(pad[:, t], c_prev, c_next)
         hs[:, t] = h_next
         cells.append(cell)
-        h, c = h_next, c_next
+        h_prev, c_prev = h_next, c_next
     if pad is not None:
         hs = xp.where(pad, 0.0, hs)  # the output is zero at padding
-    return hs, (h, c), LSTMCache(x, Wx, Wh, h_prev, cells, pad, flags)
+    return hs, (h_prev, c_prev), LSTMCache(x, Wx, Wh, hs_prev, cells, pad, flags)  # past the loop: hT, cT
 
 
 @contract(cache=Cache(LSTMCache, x="N T D", Wh="H 4H"), dhs="N T H", dhT="N H?", dcT="N H?")
@@ -216,29 +208,29 @@ def lstm_backward(dhs: Array, dhT: Array | None, dcT: Array | None, cache: LSTMC
 
     Inputs: dhs (N, T, H), dhT (N, H) or None, dcT (N, H) or None (None = zero), cache.
     Returns dx (N, T, D), dh0 (N, H), dc0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
-    A padded step passes dh and dc straight to the step before and gives zero dx.
+    A padded step passes dh_next and dc_next straight to the step before and gives zero dx.
     """
     x, Wx, Wh, pad, flags = cache.x, cache.Wx, cache.Wh, cache.pad, cache.flags
     xp = array_module(dhs)
     N, T, D = x.shape
     H = Wh.shape[0]
-    dh = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
-    dc = xp.zeros((N, H), dtype=dhs.dtype) if dcT is None else dcT
+    dh_next = xp.zeros((N, H), dtype=dhs.dtype) if dhT is None else dhT
+    dc_next = xp.zeros((N, H), dtype=dhs.dtype) if dcT is None else dcT
     if pad is not None:
         dhs = xp.where(pad, 0.0, dhs)  # the output is a constant zero at padding
     dA = xp.empty((N, T, 4 * H), dtype=dhs.dtype)  # every step's da
     for t in range(T - 1, -1, -1):
-        dh = dh + dhs[:, t]
-        da, dc_prev = lstm_cell_backward(dh, dc, cache.cells[t])
+        dh_t = dh_next + dhs[:, t]  # the whole gradient at step t's h: the next step's and the output's
+        da, dc_prev = lstm_cell_backward(dh_t, dc_next, cache.cells[t])
         dh_prev = da @ Wh.T
         if pad is not None and flags[t]:
-            p = pad[:, t]  # (N, 1): padding passes dh, dc through and has no da
+            p = pad[:, t]  # (N, 1): padding passes dh_t, dc_next through and has no da
             da = xp.where(p, 0.0, da)
-            dh_prev = xp.where(p, dh, dh_prev)
-            dc_prev = xp.where(p, dc, dc_prev)
+            dh_prev = xp.where(p, dh_t, dh_prev)
+            dc_prev = xp.where(p, dc_next, dc_prev)
         dA[:, t] = da
-        dh, dc = dh_prev, dc_prev
+        dh_next, dc_next = dh_prev, dc_prev
     # Structure: the per-step da, stacked, give dx, dWx, dWh and db in one product (or sum) each.
     dx = (dA.reshape(N * T, 4 * H) @ Wx.T).reshape(N, T, D)  # rows folded: one 2-D product
     dWx, dWh, db = lstm_weights_backward(x, cache.h_prev, dA)
-    return dx, dh, dc, dWx, dWh, db
+    return dx, dh_next, dc_next, dWx, dWh, db  # past step 0: dh0, dc0

@@ -101,7 +101,7 @@ def scaled_dot_score_forward(q: Array, keys: Array) -> tuple[Array, ScaledDotCac
     return scores, ScaledDotCache(dot=dot_cache, scale=scale)
 
 
-@contract(cache=Cache(ScaledDotCache, dot=Cache(DotCache, keys="N S H")), dscores="N S")
+@contract(cache=Cache(ScaledDotCache), dscores="N S")
 def scaled_dot_score_backward(dscores: Array, cache: ScaledDotCache) -> tuple[Array, Array]:
     """dscores (N, S) -> dq (N, H), dkeys (N, S, H)."""
     ddot = cache.scale * dscores  # (N, S)
@@ -159,7 +159,7 @@ def general_score_forward(q: Array, keys: Array, Wa: Array) -> tuple[Array, Gene
     return scores, GeneralCache(keys=keys_cache, score=score_cache)
 
 
-@contract(cache=Cache(GeneralCache, score=Cache(DotCache, keys="N S Hq")), dscores="N S")
+@contract(cache=Cache(GeneralCache), dscores="N S")
 def general_score_backward(dscores: Array, cache: GeneralCache) -> tuple[Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq, Hk)."""
     dq, dkW = dot_score_backward(dscores, cache.score)
@@ -229,9 +229,9 @@ def tanh_of_scores_backward(dscores: Array, v: Array, t: Array) -> Array:
         dt = dscores * v          (N, S, A)   scores_s = t_s . v
         da = dt * (1 - t**2)      (N, S, A)   t = tanh(a)
 
-    A speed helper (the guide's one exception): the same numbers in ONE (N, S, A) array, not the
-    two lines' four temporaries; 1.0 against 2.0 ms per decoder step at N = 128, S = 50, A = 256
-    (BENCHMARKS.md). tests/test_scores_attention.py holds it against the two plain lines.
+    A speed helper, written with in-place updates rather than one line per equation: the same
+    numbers in ONE (N, S, A) array, not the two lines' four temporaries; 1.0 against 2.0 ms per
+    decoder step at N = 128, S = 50, A = 256 (BENCHMARKS.md). tests/test_scores_attention.py holds it against the two plain lines.
     """
     xp = array_module(t)
     da = t * t  # t^2, the one new array
@@ -281,7 +281,7 @@ def additive_score_forward(
     return scores, AdditiveCache(keys=keys_cache, score=score_cache)
 
 
-@contract(cache=Cache(AdditiveCache, score=Cache(ProjectedCache, t="N S A")), dscores="N S")
+@contract(cache=Cache(AdditiveCache), dscores="N S")
 def additive_score_backward(
     dscores: Array, cache: AdditiveCache
 ) -> tuple[Array, Array, Array, Array, Array]:
@@ -314,7 +314,7 @@ def concat_keys_forward(keys: Array, Wa: Array) -> tuple[Array, ConcatKeysCache]
     return kproj, ConcatKeysCache(additive=additive, Hq=Hq)
 
 
-@contract(cache=Cache(ConcatKeysCache, additive=Cache(KeysCache, keys="N S Hk", Wk="Hk A")), dkproj="N S A")
+@contract(cache=Cache(ConcatKeysCache), dkproj="N S A")
 def concat_keys_backward(dkproj: Array, cache: ConcatKeysCache) -> tuple[Array, Array]:
     """dkproj (N, S, A) -> dkeys (N, S, Hk), dWa (Hq + Hk, A)."""
     xp = array_module(dkproj)
@@ -345,7 +345,7 @@ def concat_score_projected_forward(
     return scores, ConcatProjectedCache(additive=additive, Hk=Wa.shape[0] - Hq)
 
 
-@contract(cache=Cache(ConcatProjectedCache, additive=Cache(ProjectedCache, t="N S A")), dscores="N S")
+@contract(cache=Cache(ConcatProjectedCache), dscores="N S")
 def concat_score_projected_backward(
     dscores: Array, cache: ConcatProjectedCache
 ) -> tuple[Array, Array, Array, Array]:
@@ -378,8 +378,7 @@ def concat_score_forward(q: Array, keys: Array, Wa: Array, v: Array) -> tuple[Ar
     return scores, ConcatCache(keys=keys_cache, score=score_cache)
 
 
-@contract(cache=Cache(ConcatCache, score=Cache(ConcatProjectedCache, additive=Cache(ProjectedCache, t="N S A"))),
-          dscores="N S")
+@contract(cache=Cache(ConcatCache), dscores="N S")
 def concat_score_backward(dscores: Array, cache: ConcatCache) -> tuple[Array, Array, Array, Array]:
     """dscores (N, S) -> dq (N, Hq), dkeys (N, S, Hk), dWa (Hq + Hk, A), dv (A,)."""
     dq, dkproj, dWa_query, dv = concat_score_projected_backward(dscores, cache.score)

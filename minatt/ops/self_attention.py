@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 from minatt.backend import array_module
 from minatt.ops.linear import AffineCache, affine_backward, affine_forward
+from minatt.ops.masks import allowed_keys
 from minatt.ops.softmax import SoftmaxCache, softmax_backward, softmax_forward
 from minatt.validate import Cache, contract
 
@@ -56,18 +57,6 @@ class DotAttentionCache(NamedTuple):
     values: Array  # (N, S, Dv)
     softmax: SoftmaxCache  # holds the weights (N, T, S)
     scale: float  # 1 / sqrt(K)
-
-
-def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> Array | None:
-    """The bool mask of keys each query may attend to, broadcastable to (N, T, S), or None for all.
-
-    mask: (N, S) bool key padding mask (True = real key) or None; causal: query t sees keys s <= t.
-    """
-    allowed = None if mask is None else xp.asarray(mask, dtype=bool)[:, None, :]  # (N, 1, S)
-    if causal:
-        below = xp.arange(S)[None, :] <= xp.arange(T)[:, None]  # (T, S): True where s <= t
-        allowed = below if allowed is None else allowed & below  # (N, T, S)
-    return allowed
 
 
 @contract(queries="N T K", keys="N S K", values="N S Dv", mask="N S bool?")
@@ -187,7 +176,7 @@ def multihead_attention_forward(
     return out, weights, MultiHeadCache(q_cache, k_cache, v_cache, attention_cache, o_cache, heads)
 
 
-@contract(cache=Cache(MultiHeadCache, q=Cache(AffineCache, x_shape="N T D shape")), dout="N T D")
+@contract(cache=Cache(MultiHeadCache), dout="N T D")
 def multihead_attention_backward(dout: Array, cache: MultiHeadCache) -> tuple[Array, ...]:
     """Backward of multihead_attention_forward. dout (N, T, D).
 

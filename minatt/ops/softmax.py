@@ -26,13 +26,14 @@ class SoftmaxCache(NamedTuple):
     p: Array  # same shape as x
 
 
-@contract(x="... S", mask="... S bool broadcastable?")
+@contract(x="... S", mask="... S bool?")
 def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, SoftmaxCache]:
     """Softmax over the last axis (S positions) of x, ignoring positions where mask is False.
 
     Shapes (any leading dims ..., S on the last axis):
         x:    (..., S) float
-        mask: bool, x's shape or broadcastable to it; True = real, False = ignored (optional)
+        mask: (..., S) bool like x; True = real, False = ignored (optional). An op calling
+              softmax_forward (unchecked) may pass one that broadcasts to x, as attention does
         p:    (..., S) like x; sums to 1 over each row's real positions, exactly 0 elsewhere;
               a row with no real position is all zeros (never NaN, no warning)
 

@@ -18,8 +18,8 @@ import minatt.ops.gru as gru_ops
 import minatt.ops.lstm as lstm_ops
 import minatt.ops.rnn as rnn_ops
 from minatt.backend import asarray, randn
-from minatt.checks import padding_mask
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
+from minatt.ops.masks import padding_mask
 
 
 def _dims(rng: numpy.random.Generator, **fixed: int | None) -> dict[str, int]:
@@ -35,17 +35,17 @@ def _weights(rng: numpy.random.Generator, D: int, H: int, gates: int) -> dict[st
 @register("rnn_step")
 def rnn_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
                   H: int | None = None) -> Case:
-    """rnn_step_forward/backward (the plain tanh RNN): loss = h_next . dh."""
+    """rnn_step_forward/backward (the plain tanh RNN): loss = h_next . dh_next."""
     n = _dims(rng, N=N, D=D, H=H)
     N, D, H = n["N"], n["D"], n["H"]
-    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 1),
+    params = {"x": randn(rng, (N, D)), "h_prev": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 1),
               "b": randn(rng, (H,), 0.5)}
-    dh = randn(rng, (N, H))
+    dh_next = randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        h, cache = rnn_ops.rnn_step_forward(p["x"], p["h"], p["Wx"], p["Wh"], p["b"])
-        grads = rnn_ops.rnn_step_backward(dh, cache)
-        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "b"), grads, strict=True))
+        h_next, cache = rnn_ops.rnn_step_forward(p["x"], p["h_prev"], p["Wx"], p["Wh"], p["b"])
+        grads = rnn_ops.rnn_step_backward(dh_next, cache)
+        return project(h_next, dh_next), dict(zip(("x", "h_prev", "Wx", "Wh", "b"), grads, strict=True))
 
     return Case(fn, params)
 
@@ -53,17 +53,18 @@ def rnn_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | No
 @register("lstm_step")
 def lstm_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
                    H: int | None = None) -> Case:
-    """lstm_step_forward/backward: loss = h_next . dh + c_next . dc."""
+    """lstm_step_forward/backward: loss = h_next . dh_next + c_next . dc_next."""
     n = _dims(rng, N=N, D=D, H=H)
     N, D, H = n["N"], n["D"], n["H"]
-    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), "c": randn(rng, (N, H), 0.5),
+    params = {"x": randn(rng, (N, D)), "h_prev": randn(rng, (N, H), 0.5), "c_prev": randn(rng, (N, H), 0.5),
               **_weights(rng, D, H, 4), "b": randn(rng, (4 * H,), 0.5)}
-    dh, dc = randn(rng, (N, H)), randn(rng, (N, H))
+    dh_next, dc_next = randn(rng, (N, H)), randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        h, c, cache = lstm_ops.lstm_step_forward(p["x"], p["h"], p["c"], p["Wx"], p["Wh"], p["b"])
-        grads = lstm_ops.lstm_step_backward(dh, dc, cache)
-        return project((h, c), (dh, dc)), dict(zip(("x", "h", "c", "Wx", "Wh", "b"), grads, strict=True))
+        h_next, c_next, cache = lstm_ops.lstm_step_forward(p["x"], p["h_prev"], p["c_prev"], p["Wx"], p["Wh"], p["b"])
+        grads = lstm_ops.lstm_step_backward(dh_next, dc_next, cache)
+        return (project((h_next, c_next), (dh_next, dc_next)),
+                dict(zip(("x", "h_prev", "c_prev", "Wx", "Wh", "b"), grads, strict=True)))
 
     return Case(fn, params)
 
@@ -90,17 +91,17 @@ def lstm_case(rng: numpy.random.Generator, N: int | None = None, T: int | None =
 @register("gru_step")
 def gru_step_case(rng: numpy.random.Generator, N: int | None = None, D: int | None = None,
                   H: int | None = None) -> Case:
-    """gru_step_forward/backward: loss = h_next . dh."""
+    """gru_step_forward/backward: loss = h_next . dh_next."""
     n = _dims(rng, N=N, D=D, H=H)
     N, D, H = n["N"], n["D"], n["H"]
-    params = {"x": randn(rng, (N, D)), "h": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 3),
+    params = {"x": randn(rng, (N, D)), "h_prev": randn(rng, (N, H), 0.5), **_weights(rng, D, H, 3),
               "bx": randn(rng, (3 * H,), 0.5), "bh": randn(rng, (3 * H,), 0.5)}
-    dh = randn(rng, (N, H))
+    dh_next = randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        h, cache = gru_ops.gru_step_forward(p["x"], p["h"], p["Wx"], p["Wh"], p["bx"], p["bh"])
-        grads = gru_ops.gru_step_backward(dh, cache)
-        return project(h, dh), dict(zip(("x", "h", "Wx", "Wh", "bx", "bh"), grads, strict=True))
+        h_next, cache = gru_ops.gru_step_forward(p["x"], p["h_prev"], p["Wx"], p["Wh"], p["bx"], p["bh"])
+        grads = gru_ops.gru_step_backward(dh_next, cache)
+        return project(h_next, dh_next), dict(zip(("x", "h_prev", "Wx", "Wh", "bx", "bh"), grads, strict=True))
 
     return Case(fn, params)
 
@@ -126,31 +127,31 @@ def gru_case(rng: numpy.random.Generator, N: int | None = None, T: int | None = 
 
 @register("lstm_cell")
 def lstm_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | None = None) -> Case:
-    """lstm_cell_forward/backward (the cell without its matmuls): loss = h . dh + c . dc."""
+    """lstm_cell_forward/backward (the cell without its matmuls): loss = h_next . dh_next + c_next . dc_next."""
     n = _dims(rng, N=N, H=H)
     N, H = n["N"], n["H"]
     params = {"a": randn(rng, (N, 4 * H)), "c_prev": randn(rng, (N, H), 0.5)}
-    dh, dc = randn(rng, (N, H)), randn(rng, (N, H))
+    dh_next, dc_next = randn(rng, (N, H)), randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        h, c, cache = lstm_ops.lstm_cell_forward(p["a"], p["c_prev"])
-        da, dc_prev = lstm_ops.lstm_cell_backward(dh, dc, cache)
-        return project((h, c), (dh, dc)), {"a": da, "c_prev": dc_prev}
+        h_next, c_next, cache = lstm_ops.lstm_cell_forward(p["a"], p["c_prev"])
+        da, dc_prev = lstm_ops.lstm_cell_backward(dh_next, dc_next, cache)
+        return project((h_next, c_next), (dh_next, dc_next)), {"a": da, "c_prev": dc_prev}
 
     return Case(fn, params)
 
 
 @register("gru_cell")
 def gru_cell_case(rng: numpy.random.Generator, N: int | None = None, H: int | None = None) -> Case:
-    """gru_cell_forward/backward (the cell without its matmuls): loss = h . dh."""
+    """gru_cell_forward/backward (the cell without its matmuls): loss = h_next . dh_next."""
     n = _dims(rng, N=N, H=H)
     N, H = n["N"], n["H"]
     params = {"ax": randn(rng, (N, 3 * H)), "ah": randn(rng, (N, 3 * H)), "h_prev": randn(rng, (N, H), 0.5)}
-    dh = randn(rng, (N, H))
+    dh_next = randn(rng, (N, H))
 
     def fn(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        h, cache = gru_ops.gru_cell_forward(p["ax"], p["ah"], p["h_prev"])
-        dax, dah, dh_prev = gru_ops.gru_cell_backward(dh, cache)
-        return project(h, dh), {"ax": dax, "ah": dah, "h_prev": dh_prev}
+        h_next, cache = gru_ops.gru_cell_forward(p["ax"], p["ah"], p["h_prev"])
+        dax, dah, dh_direct = gru_ops.gru_cell_backward(dh_next, cache)
+        return project(h_next, dh_next), {"ax": dax, "ah": dah, "h_prev": dh_direct}
 
     return Case(fn, params)

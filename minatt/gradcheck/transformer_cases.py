@@ -27,12 +27,12 @@ from typing import Any
 import numpy
 
 from minatt.backend import asarray, randn, to_numpy
-from minatt.checks import padding_mask
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
+from minatt.ops import encoder_layer as tr_ops
 from minatt.ops import feedforward as ff_ops
 from minatt.ops import layernorm as ln_ops
 from minatt.ops import self_attention as sa_ops
-from minatt.ops import transformer as tr_ops
+from minatt.ops.masks import padding_mask
 
 KINK_MARGIN = 0.05
 SIGMA_MIN = 0.5

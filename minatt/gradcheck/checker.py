@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy
 
-from minatt.backend import array_module, default_dtype, to_numpy
+from minatt.backend import array_module, to_numpy
 
 Array = Any
 LossFn = Callable[[dict[str, Array]], tuple[float, dict[str, Array]]]
@@ -300,28 +300,6 @@ def register(name: str) -> Callable:
         return make_case
 
     return wrap
-
-
-def registry() -> dict[str, Callable[[numpy.random.Generator], Case]]:
-    """All registered cases, loading ``minatt.checks`` (where they are defined) first."""
-    import minatt.checks  # noqa: F401  (registers the cases)
-
-    return dict(sorted(REGISTRY.items()))
-
-
-def build_case(name: str, seed: int = 0) -> Case:
-    """Build the registered case ``name`` in float64 on the current backend."""
-    cases = registry()
-    if name not in cases:
-        raise KeyError(f"no gradient case named {name!r}; known: {', '.join(cases)}")
-    with default_dtype("float64"):
-        return cases[name](numpy.random.default_rng(seed))
-
-
-def run_case(name: str, seed: int = 0, **kwargs: Any) -> list[GradResult]:
-    """Build and check one registered case; every result is labelled with the case name."""
-    case = build_case(name, seed)
-    return check_gradients(case.fn, case.params, op=name, seed=seed, **kwargs)
 
 
 def format_table(results: list[GradResult]) -> str:

@@ -92,7 +92,7 @@ def encoder_layer_forward(
     return y, weights, EncoderLayerCache(attention, ln1, ffn, ln2)
 
 
-@contract(cache=Cache(EncoderLayerCache, ln2=Cache(LayerNormCache, xhat="N S D")), dy="N S D")
+@contract(cache=Cache(EncoderLayerCache), dy="N S D")
 def encoder_layer_backward(dy: Array, cache: EncoderLayerCache) -> tuple[Array, EncoderLayerParams]:
     """Backward of encoder_layer_forward. dy (N, S, D).
 

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import numpy
 
 from minatt.backend import asarray, default_dtype, randn
-from minatt.checks.transformer import clear_encoder_kinks
-from minatt.gradcheck import Case, GradResult, check_gradients
+from minatt.gradcheck.checker import Case, GradResult, check_gradients
+from minatt.gradcheck.transformer_cases import clear_encoder_kinks
 from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
 
@@ -89,7 +89,7 @@ def _build(combo: Combo, seed: int, options: dict | None = None) -> tuple[Seq2Se
         for p in model.params.values():
             p[...] = randn(rng, p.shape, PARAM_SCALE)
         batch = check_batch(seed)
-        if config.encoder == "transformer":  # ReLU inputs away from the kink (see minatt.checks.transformer)
+        if config.encoder == "transformer":  # ReLU inputs away from the kink (see minatt.gradcheck.transformer_cases)
             clear_encoder_kinks(model.encoder, asarray(batch.src), asarray(batch.src_mask), rng)
     return model, batch
 

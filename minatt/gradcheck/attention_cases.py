@@ -13,11 +13,11 @@ from typing import Any
 import numpy
 
 from minatt.backend import randn
-from minatt.checks import padding_mask
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
 from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
 from minatt.ops import softmax as softmax_ops
+from minatt.ops.masks import padding_mask
 
 
 def _size(rng: numpy.random.Generator, low: int, high: int) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy
 
 from minatt.backend import array_module, asarray, randn
-from minatt.gradcheck import Case, project, register
+from minatt.gradcheck.checker import Case, project, register
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.embedding import embedding_backward, embedding_forward
 from minatt.ops.linear import affine_backward, affine_forward

@@ -1,0 +1,57 @@
+"""Masks, in one place: True marks a real position (a token, a step, a key), False padding.
+
+Dimensions: N batch, T steps (or queries), S keys, L any length.
+
+- :func:`padded_steps`: what the recurrent sequences (LSTM, GRU) need from their (N, T) mask.
+- :func:`allowed_keys`: the keys each query of scaled dot-product attention may see.
+- :func:`padding_mask`: a right-padded mask with chosen row lengths, for the gradient checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minatt.backend import array_module, asarray
+
+__all__ = ["allowed_keys", "padded_steps", "padding_mask"]
+
+Array = Any
+
+
+def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
+    """mask (N, T) bool (True = real) or None -> pad (N, T, 1) bool (True at padding) or None,
+    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)"""
+    if mask is None:
+        return None, ()
+    xp = array_module(mask)
+    pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
+    flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
+    return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
+
+
+def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> Array | None:
+    """The bool mask of keys each query may attend to, broadcastable to (N, T, S), or None for all.
+
+    mask: (N, S) bool key padding mask (True = real key) or None; causal: query t sees keys s <= t.
+    """
+    allowed = None if mask is None else xp.asarray(mask, dtype=bool)[:, None, :]  # (N, 1, S)
+    if causal:
+        below = xp.arange(S)[None, :] <= xp.arange(T)[:, None]  # (T, S): True where s <= t
+        allowed = below if allowed is None else allowed & below  # (N, T, S)
+    return allowed
+
+
+def padding_mask(rng: Any, N: int, L: int, special: tuple[int, ...], shuffle: bool = False) -> Array:
+    """A right-padded (N, L) bool mask on the current backend, for the gradient checks' padding paths.
+
+    Row lengths are drawn from 0..L; the first rows get the lengths in ``special`` instead (say
+    0, 1 and L: a fully padded row, a length-1 row and a full one); ``shuffle`` then permutes
+    the rows. ``rng`` is a host ``numpy.random.Generator``.
+    """
+    lengths = rng.integers(0, L + 1, size=N)
+    lengths[:len(special)] = special[:N]
+    if shuffle:
+        lengths = rng.permutation(lengths)
+    lengths = asarray(lengths, dtype="int64")  # (N,) on the current backend
+    xp = array_module(lengths)
+    return xp.arange(L)[None, :] < lengths[:, None]  # (N, L)
