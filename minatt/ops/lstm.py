@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minatt.backend import array_module
+from minatt.backend import array_module, fusable, is_device_array
+from minatt.ops import fused
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
 from minatt.validate import Cache, contract
@@ -65,6 +66,8 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
     Inputs: a (N, 4H) = x @ Wx + h_prev @ Wh + b, columns i, f, g, o; c_prev (N, H).
     Returns h (N, H), c (N, H), cache.
     """
+    if fusable(a):
+        return fused.lstm_cell_forward(a, c_prev)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(a)
     H = c_prev.shape[-1]
     a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]  # (N, H) column blocks
@@ -80,6 +83,8 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
 
 def lstm_cell_backward(dh: Array, dc: Array | None, cache: LSTMCellCache) -> tuple[Array, Array]:
     """Backward of :func:`lstm_cell_forward`: dh (N, H), dc (N, H) or None (zero) -> da (N, 4H), dc_prev (N, H)."""
+    if fusable(dh):
+        return fused.lstm_cell_backward(dh, dc, cache)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(dh)
     i, f, g, o, c_prev, tc = cache
     dc = xp.zeros_like(dh) if dc is None else dc
@@ -162,6 +167,8 @@ def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
         return None, ()
     xp = array_module(mask)
     pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
+    if is_device_array(pad):  # reading the flags would make the host wait for the GPU: every step may be padded
+        return pad[:, :, None], (True,) * pad.shape[1]
     flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
     return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
 
