@@ -422,6 +422,7 @@ class broadcast:
 FUNCTIONS = {
     "argmax": ("a", "axis", "dtype", "out", "keepdims"), "argmin": ("a", "axis", "dtype", "out", "keepdims"),
     "argsort": ("a", "axis", "kind"), "allclose": ("a", "b", "rtol", "atol", "equal_nan"),
+    "broadcast_to": ("array", "shape"),
     "any": ("a", "axis", "out", "keepdims"), "all": ("a", "axis", "out", "keepdims"),
     "concatenate": ("tup", "axis", "out", "dtype", "casting"), "dot": ("a", "b", "out"),
     "max": ("a", "axis", "out", "keepdims"), "mean": ("a", "axis", "dtype", "out", "keepdims"),

@@ -68,7 +68,8 @@ def cpu_kernels(tmp_path_factory):
     ran: Counter = Counter()
 
     def launch(self, count, dtype, *args):
-        values = [fused._argument(a, np.dtype(dtype)) for a in args]
+        values = [a._a if type(a) is strict_cupy.ndarray else a for a in args]  # the stand-in's memory
+        values = [fused._argument(a, np.dtype(dtype)) for a in values]
         for a in values:
             assert not isinstance(a, np.ndarray) or a.flags.c_contiguous, f"{self.name}: a strided array"
         c_args = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray) else CTYPES[type(a)](a) for a in values]
@@ -80,7 +81,7 @@ def cpu_kernels(tmp_path_factory):
 
 
 @pytest.fixture(params=["cpu", "gpu"])
-def device_xp(request, cpu_kernels, monkeypatch):
+def device_xp(request, monkeypatch):
     """The array module the kernels run on: NumPy with the C++ build, or real CuPy on a GPU."""
     if request.param == "gpu":
         if not GPU:
@@ -88,7 +89,7 @@ def device_xp(request, cpu_kernels, monkeypatch):
         with minatt.use("cupy"):
             yield minatt.backend.get_xp()
         return
-    monkeypatch.setattr(Kernel, "__call__", cpu_kernels)
+    monkeypatch.setattr(Kernel, "__call__", request.getfixturevalue("cpu_kernels"))  # (skips without g++)
     yield np
 
 
@@ -218,6 +219,7 @@ def test_fused_sources_compile_with_nvcc(tmp_path):
 # -- which path runs ----------------------------------------------------------------------------------
 
 def _train_steps(steps=2, cell="lstm", score="additive"):
+    """Two training steps of a small model -> (losses, params), still on the backend (read nothing)."""
     from minatt.optim import clip_grad_norm
     from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.tasks import make_task
@@ -231,8 +233,13 @@ def _train_steps(steps=2, cell="lstm", score="additive"):
         loss, grads = model.loss_and_grads(task.batch(step, 4))
         clip_grad_norm(grads, 1.0)
         opt.step(grads)
-        losses.append(float(loss))
-    return losses, {k: minatt.to_numpy(p) for k, p in model.params.items()}
+        losses.append(loss)
+    return losses, model.params
+
+
+def _read(result):
+    losses, params = result
+    return [float(loss) for loss in losses], {k: minatt.to_numpy(p) for k, p in params.items()}
 
 
 def _refuse(monkeypatch):
@@ -259,16 +266,21 @@ def test_without_a_gpu_the_reference_runs(monkeypatch, name):
             _train_steps(cell=cell)
 
 
-def test_with_fusable_a_training_step_runs_the_kernels_and_matches(monkeypatch, cpu_kernels):
-    """Point fusable at NumPy arrays and a whole model step runs through the C++ build of every kernel
-    (LSTM and GRU, additive score, softmax, cross-entropy, Adam), to the reference's numbers."""
+@pytest.mark.parametrize("name", ["numpy", "cupy"])
+def test_with_fusable_a_training_step_runs_the_kernels_and_matches(monkeypatch, cpu_kernels, name):
+    """Point fusable at NumPy arrays (or at the strict stand-in's, which refuse what CuPy refuses) and a
+    whole model step runs through the C++ build of every kernel (LSTM and GRU, additive score, softmax,
+    cross-entropy, Adam), to the reference's numbers, reading nothing back to the host."""
     monkeypatch.setattr(Kernel, "__call__", cpu_kernels)
-    with minatt.use("numpy"), minatt.default_dtype("float64"):
-        expected = {cell: _train_steps(cell=cell) for cell in ("lstm", "gru")}
+    with strict_cupy.installed(), minatt.use(name), minatt.default_dtype("float64"):
+        expected = {cell: _read(_train_steps(cell=cell)) for cell in ("lstm", "gru")}
         cpu_kernels.ran.clear()
-        monkeypatch.setattr(backend, "_fused_type", np.ndarray)
-        got = {cell: _train_steps(cell=cell) for cell in ("lstm", "gru")}
+        monkeypatch.setattr(backend, "_fused_type", type(minatt.backend.get_xp().ones(1)))
+        with strict_cupy.counting() as seen:
+            raw = {cell: _train_steps(cell=cell) for cell in ("lstm", "gru")}
+        got = {cell: _read(result) for cell, result in raw.items()}
     assert set(cpu_kernels.ran) == {k.name for k in KERNELS}, cpu_kernels.ran
+    assert seen == {}
     for cell in got:
         np.testing.assert_allclose(got[cell][0], expected[cell][0], rtol=1e-12)
         for k, p in got[cell][1].items():
@@ -289,9 +301,9 @@ def test_fused_training_step_on_the_gpu_matches_the_reference(monkeypatch):
     with minatt.use("cupy"), minatt.default_dtype("float64"):
         saved = backend._fused_type
         monkeypatch.setattr(backend, "_fused_type", None)
-        expected = {cell: _train_steps(cell=cell) for cell in ("lstm", "gru")}
+        expected = {cell: _read(_train_steps(cell=cell)) for cell in ("lstm", "gru")}
         monkeypatch.setattr(backend, "_fused_type", saved)
-        got = {cell: _train_steps(cell=cell) for cell in ("lstm", "gru")}
+        got = {cell: _read(_train_steps(cell=cell)) for cell in ("lstm", "gru")}
     assert set(ran) == {k.name for k in KERNELS}, ran
     for cell in got:
         np.testing.assert_allclose(got[cell][0], expected[cell][0], rtol=1e-10)

@@ -19,6 +19,7 @@
 set -u
 OUT=${OUT:?set OUT to a folder for the logs and gpu_check.json}
 mkdir -p "$OUT"
+rm -f "$OUT/parts.txt"
 ROOT=$(pwd)
 PY=${PYTHON:-python3}
 export PYTHONPATH="$ROOT" PYTHONUNBUFFERED=1
@@ -31,6 +32,7 @@ left() { echo $((DEADLINE - $(date +%s))); }
 # part NAME LIMIT_S COMMAND...: run with a timeout (the smaller of LIMIT_S and the time left); log, rc, seconds
 part() {
     local name=$1 limit=$2; shift 2
+    echo "$name" >> "$OUT/parts.txt"
     local room; room=$(left)
     [ "$room" -lt "$limit" ] && limit=$room
     if [ "$limit" -le 5 ]; then
@@ -91,8 +93,8 @@ import json, pathlib, re, sys
 
 out = pathlib.Path(sys.argv[1])
 report = {}
-for rc in sorted(out.glob("*.rc")):
-    name = rc.stem
+for name in (out / "parts.txt").read_text().split():
+    rc = out / f"{name}.rc"
     log = (out / f"{name}.log").read_text(errors="replace")
     entry = {"rc": int(rc.read_text().strip() or -1), "seconds": float((out / f"{name}.seconds").read_text() or 0)}
     lines = [line for line in log.splitlines() if line.startswith("{")]
@@ -102,7 +104,7 @@ for rc in sorted(out.glob("*.rc")):
         except ValueError:
             pass
     tail = [line for line in log.splitlines() if re.search(r"passed|failed|error", line)]
-    entry["summary"] = tail[-1] if tail else log.strip().splitlines()[-1:] and log.strip().splitlines()[-1]
+    entry["summary"] = tail[-1] if tail else (log.strip().splitlines() or [""])[-1]
     report[name] = entry
 for run in ("gpu", "cpu"):
     metrics = out / f"train_{run}_metrics.json"
@@ -112,7 +114,7 @@ for run in ("gpu", "cpu"):
 
 def ms(name, who="minatt"):
     j = report.get(name, {}).get("json") or {}
-    return f"{j[who]['median_ms']:.1f}" if who in j else "-"
+    return f"{j[who]['median_ms']:.1f}" if isinstance(j.get(who), dict) else "-"
 
 print("\npart            rc   seconds   minatt ms   torch ms")
 for name, e in report.items():
