@@ -197,9 +197,9 @@ def clip_grad_norm(grads: Mapping[str, Any] | Iterable[Any], max_norm: float | N
     if max_norm is not None and max_norm > 0:
         # scale = min(1, max_norm / norm), or 1 for a non-finite norm: computed on the device, so
         # the host never waits for the GPU here (no float(), no if on the norm)
-        scale = xp.where(xp.isfinite(norm), max_norm / xp.maximum(norm, max_norm), 1.0)
+        scale = xp.where(xp.isfinite(norm), max_norm / xp.maximum(norm, max_norm), 1.0).astype(arrays[0].dtype)
         for g in arrays:
-            g *= scale.astype(g.dtype)
+            g *= scale
     return norm
 
 
