@@ -14,6 +14,7 @@
 #   train     the default `train --backend cupy` against `train` (NumPy) on this host's CPU, wall time
 #   gradcheck `gradcheck --backend cupy --model`, wall time (goal: under 90 s)
 #   workers   N=256, H=512 on the CPU, --threads = all cores, --workers 1, 2, 4, 8, auto
+#   phases    each fused op against its reference, and the small step's phases (minatt/bench/gpu_phases.py)
 #   suite     pytest tests -k "fused or cupy or strict" on real CuPy (last: the longest, and already
 #             known to pass before the change)
 set -u
@@ -83,6 +84,8 @@ for W in 1 2 4 8 auto; do
     part "workers_$W" 40 $PY -m minatt bench --json --steps 5 --warmup 1 --batch 256 --hidden 512 --embed 256 \
         --threads "$CORES" --workers "$W"
 done
+
+part phases 40 $PY -m minatt.bench.gpu_phases --repeats 100
 
 part suite 150 $PY -m pytest tests -k "fused or cupy or strict" -q -p no:cacheprovider -o addopts="" \
     --continue-on-collection-errors --timeout 120 -n 8
