@@ -174,9 +174,10 @@ def workers_count(text: str) -> int | str:
     if text.strip().lower() == "auto":
         return "auto"
     try:
-        return positive_int(text)
-    except argparse.ArgumentTypeError:
+        int(text)
+    except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
+    return positive_int(text)
 
 
 def warn_if_more_than_cores(flag: str, n: int) -> None:

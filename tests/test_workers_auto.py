@@ -31,8 +31,11 @@ def test_auto_workers_counts_the_cores_this_process_may_use(monkeypatch):
 def test_the_flag_takes_auto_or_a_positive_integer():
     assert workers_count("auto") == "auto" and workers_count(" AUTO ") == "auto"
     assert workers_count("3") == 3
-    for bad in ("0", "-2", "many", "2.5"):
+    for bad in ("many", "2.5"):
         with pytest.raises(argparse.ArgumentTypeError, match="positive integer or 'auto'"):
+            workers_count(bad)
+    for bad in ("0", "-2"):
+        with pytest.raises(argparse.ArgumentTypeError, match="must be a positive integer"):
             workers_count(bad)
 
 
