@@ -5,7 +5,8 @@
 #     OUT=/some/folder bash minatt/bench/gpu_check.sh
 # Optional: the code before the change, extracted at .gpu_before/ (git archive 7ca864e | tar -x -C
 # .gpu_before), is timed beside it. Everything lands under $OUT: one log per part and gpu_check.json.
-# Each part has its own timeout, and the whole has a deadline, so one failure leaves the rest.
+# Each part has its own timeout, and the whole has a deadline (BUDGET_S, default 300 s), so one failure
+# leaves the rest. PARTS="suite" (names or prefixes, space-separated) runs only those parts.
 #
 #   versions  GPU name, driver, CuPy, CUDA runtime, PyTorch, NumPy, cores
 #   fused     tests/test_fused.py: every fused kernel against its per-equation reference (real CuPy)
@@ -25,7 +26,7 @@ ROOT=$(pwd)
 PY=${PYTHON:-python3}
 export PYTHONPATH="$ROOT" PYTHONUNBUFFERED=1
 START=$(date +%s)
-DEADLINE=$((START + ${BUDGET_S:-290}))
+DEADLINE=$((START + ${BUDGET_S:-300}))
 CORES=$(nproc)
 
 left() { echo $((DEADLINE - $(date +%s))); }
@@ -33,6 +34,9 @@ left() { echo $((DEADLINE - $(date +%s))); }
 # part NAME LIMIT_S COMMAND...: run with a timeout (the smaller of LIMIT_S and the time left); log, rc, seconds
 part() {
     local name=$1 limit=$2; shift 2
+    if [ -n "${PARTS:-}" ]; then  # PARTS="suite" or "step workers": only those (workers = every workers_*)
+        case " $PARTS " in *" $name "*|*" ${name%%_*} "*) ;; *) return ;; esac
+    fi
     echo "$name" >> "$OUT/parts.txt"
     local room; room=$(left)
     [ "$room" -lt "$limit" ] && limit=$room
@@ -78,10 +82,10 @@ cp "/tmp/run-gpu-$START/metrics.json" "$OUT/train_gpu_metrics.json" 2>/dev/null
 part train_cpu 60 $PY -m minatt train --quiet --out "/tmp/run-cpu-$START"
 cp "/tmp/run-cpu-$START/metrics.json" "$OUT/train_cpu_metrics.json" 2>/dev/null
 
-part gradcheck 100 $PY -m minatt gradcheck --backend cupy --model
+part gradcheck 90 $PY -m minatt gradcheck --backend cupy --model
 
 for W in 1 2 4 8 auto; do
-    part "workers_$W" 40 $PY -m minatt bench --json --steps 5 --warmup 1 --batch 256 --hidden 512 --embed 256 \
+    part "workers_$W" 40 $PY -m minatt bench --json --steps 4 --warmup 1 --batch 256 --hidden 512 --embed 256 \
         --threads "$CORES" --workers "$W"
 done
 
