@@ -38,6 +38,7 @@ __all__ = [
     "current",
     "default_dtype",
     "fusable",
+    "raw_kernel",
     "get_default_dtype",
     "get_xp",
     "host_rng",
@@ -181,6 +182,12 @@ def fusable(a: Any) -> bool:
     (minatt/ops/fused.py) instead of its per-equation reference. False for NumPy arrays, for the
     tests' CPU stand-in, and everywhere when MINATT_FUSED=0. One type check: free on the NumPy path."""
     return type(a) is _fused_type
+
+
+def raw_kernel(code: str, name: str) -> Any:
+    """The CUDA kernel ``name`` of the source ``code``, compiled by CuPy (``cupy.RawKernel``) on first
+    launch. For minatt/ops/fused.py, whose kernels run only where :func:`fusable` said yes."""
+    return _load_cupy().RawKernel(code, name)
 
 
 def array_module(*arrays: Any) -> ModuleType:

@@ -50,7 +50,7 @@ CTYPES = {np.int32: ctypes.c_int, np.int64: ctypes.c_longlong, np.float32: ctype
 
 def all_sources(dtype) -> str:
     """Every kernel's source for ``dtype``, each in a namespace of its own (one compiler run)."""
-    return "\n".join(f"namespace k_{k.name} {{\n{k.source(dtype)}\n}}" for k in KERNELS)
+    return "\n".join(f"namespace k_{k.name} {{\n{k.source(np.dtype(dtype))}\n}}" for k in KERNELS)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,7 @@ def cpu_kernels(tmp_path_factory):
     ran: Counter = Counter()
 
     def launch(self, count, dtype, *args):
-        values = [a._a if type(a) is strict_cupy.ndarray else a for a in args]  # the stand-in's memory
-        values = [fused._argument(a, np.dtype(dtype)) for a in values]
+        values = fused.arguments(tuple(a._a if type(a) is strict_cupy.ndarray else a for a in args), np.dtype(dtype))
         for a in values:
             assert not isinstance(a, np.ndarray) or a.flags.c_contiguous, f"{self.name}: a strided array"
         c_args = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray) else CTYPES[type(a)](a) for a in values]

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
-from minatt.backend import array_module
+from minatt.backend import array_module, raw_kernel
 
 Array = Any
 
@@ -45,7 +43,7 @@ __device__ __forceinline__ T sigmoid(T x) {{ return T(0.5) * tanh(T(0.5) * x) + 
 #define FOR_EACH(k, count) for (i64 k = (i64)blockIdx.x * blockDim.x + threadIdx.x; k < (count); \
                                 k += (i64)gridDim.x * blockDim.x)
 """
-CTYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
+CTYPES = {"float32": "float", "float64": "double"}
 
 
 class Kernel:
@@ -55,32 +53,26 @@ class Kernel:
 
     def __init__(self, name: str, code: str) -> None:
         self.name, self.code = name, code
-        self._compiled: dict[numpy.dtype, Any] = {}
+        self._compiled: dict[str, Any] = {}
 
     def source(self, dtype: Any) -> str:
-        """The full CUDA source for ``dtype`` (float32 or float64)."""
-        return PRELUDE.format(ctype=CTYPES[numpy.dtype(dtype)]) + self.code
+        """The full CUDA source for ``dtype`` (a float32 or float64 array dtype)."""
+        return PRELUDE.format(ctype=CTYPES[dtype.name]) + self.code
 
     def __call__(self, count: int, dtype: Any, *args: Any) -> None:
-        dtype = numpy.dtype(dtype)
-        kernel = self._compiled.get(dtype)
+        kernel = self._compiled.get(dtype.name)
         if kernel is None:
-            import cupy
-
-            kernel = self._compiled[dtype] = cupy.RawKernel(self.source(dtype), self.name)
+            kernel = self._compiled[dtype.name] = raw_kernel(self.source(dtype), self.name)
         blocks = max(1, min(MAX_BLOCKS, -(-count // BLOCK)))
-        kernel((blocks,), (BLOCK,), tuple(_argument(a, dtype) for a in args))
+        kernel((blocks,), (BLOCK,), arguments(args, dtype))
 
 
-def _argument(a: Any, dtype: numpy.dtype) -> Any:
-    """A Python bool as int, int as long long, float as T; NumPy scalars and arrays as they are."""
-    if type(a) is bool:
-        return numpy.int32(a)
-    if type(a) is int:
-        return numpy.int64(a)
-    if type(a) is float:
-        return dtype.type(a)
-    return a
+def arguments(args: tuple, dtype: Any) -> tuple:
+    """The kernel's arguments: a Python bool as int, an int as long long, a float as T (``dtype``);
+    arrays and typed scalars as they are."""
+    xp = array_module(*(a for a in args if hasattr(a, "dtype")))
+    return tuple(xp.int32(a) if type(a) is bool else xp.int64(a) if type(a) is int else
+                 dtype.type(a) if type(a) is float else a for a in args)
 
 
 def contiguous(*arrays: Array) -> list[Array]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
 from minatt.backend import array_module
 from minatt.ops.fused import Kernel, contiguous
 from minatt.ops.loss import CrossEntropyCache
@@ -77,7 +75,7 @@ def cross_entropy_backward(cache: CrossEntropyCache, dloss: float) -> Array:
     n_counted = xp.asarray(cache.n_counted, dtype=xp.int64)
     R, V = p.shape
     dlogits2 = xp.empty_like(p)
-    CROSS_ENTROPY_BACKWARD(R * V, p.dtype, p, safe_targets, counted, n_counted, numpy.float64(dloss), R, V, dlogits2)
+    CROSS_ENTROPY_BACKWARD(R * V, p.dtype, p, safe_targets, counted, n_counted, xp.float64(dloss), R, V, dlogits2)
     return dlogits2.reshape(cache.logits_shape)
 
 
