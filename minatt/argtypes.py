@@ -20,7 +20,7 @@ from minatt.errors import MinattError
 
 __all__ = ["NO_TARGET", "Formatter", "MinattParser", "UsageError", "choice", "nonneg_float", "nonneg_int",
            "positive_float", "positive_int", "run_command_line", "run_one_command", "target_value",
-           "warn_if_more_than_cores"]
+           "warn_if_more_than_cores", "workers_count"]
 
 
 class UsageError(MinattError):
@@ -166,6 +166,18 @@ def _reader_gone() -> int:
     except (OSError, ValueError, AttributeError):  # stdout is no file (replaced, as in tests)
         pass
     return 128 + getattr(signal, "SIGPIPE", 13)
+
+
+def workers_count(text: str) -> int | str:
+    """``--workers``: a positive integer, or ``auto`` (the command picks from the cores and the batch
+    with :func:`minatt.parallel.auto_workers`)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
+    return positive_int(text)
 
 
 def warn_if_more_than_cores(flag: str, n: int) -> None:

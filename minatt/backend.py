@@ -23,6 +23,7 @@ to the device, so one seed gives bit-identical initial weights on both backends.
 from __future__ import annotations
 
 import os
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -32,20 +33,22 @@ from minatt.errors import MinattError
 
 __all__ = [
     "BackendError",
-    "use",
-    "current",
-    "get_xp",
     "array_module",
     "asarray",
-    "to_numpy",
-    "is_device_array",
-    "synchronize",
-    "get_default_dtype",
-    "set_default_dtype",
+    "current",
     "default_dtype",
+    "fusable",
+    "raw_kernel",
+    "get_default_dtype",
+    "get_xp",
     "host_rng",
+    "is_device_array",
     "randn",
+    "set_default_dtype",
+    "synchronize",
+    "to_numpy",
     "uniform",
+    "use",
 ]
 
 BACKENDS = ("numpy", "cupy")
@@ -63,6 +66,7 @@ class _State:
 
 _state = _State()
 _cupy: ModuleType | None = None
+_fused_type: Any = None  # cupy.ndarray once real CuPy answers on a GPU; see fusable()
 
 
 def _load_cupy() -> ModuleType:
@@ -71,7 +75,7 @@ def _load_cupy() -> ModuleType:
     if _cupy is not None:
         return _cupy
     try:
-        import cupy  # noqa: PLC0415 - optional dependency, imported only when asked for
+        import cupy
     except ImportError:
         raise BackendError(
             "backend 'cupy' needs CuPy, which is not installed: pip install 'minatt[gpu]' "
@@ -90,15 +94,25 @@ def _load_cupy() -> ModuleType:
             "CuPy is installed but no CUDA device was found; check `nvidia-smi`, or use --backend numpy"
         )
     _cupy = cupy
+    _enable_fused(cupy.ndarray)
     return cupy
+
+
+def _enable_fused(array_type: Any) -> None:
+    """Let :func:`fusable` say yes for arrays of ``array_type``, unless MINATT_FUSED=0 asks for the
+    per-equation reference everywhere (how BENCHMARKS.md times the step before and after fusing)."""
+    global _fused_type
+    _fused_type = array_type if os.environ.get("MINATT_FUSED", "1").strip() != "0" else None
 
 
 def _set_cupy_module(module: ModuleType | None) -> ModuleType | None:
     """For the tests only: make ``use("cupy")`` return ``module`` (tests/strict_cupy.py, a strict CPU
     stand-in), or forget it with None; returns the module it replaces. Nothing else calls this: a user
     who picks cupy gets real CuPy on a GPU, or the BackendError of :func:`_load_cupy`."""
-    global _cupy
-    previous, _cupy = _cupy, module
+    global _cupy, _fused_type
+    previous, _cupy, _fused_type = _cupy, module, None  # the stand-in has no kernels: the reference path
+    if module is not None and module is sys.modules.get("cupy"):  # real CuPy coming back
+        _enable_fused(module.ndarray)
     return previous
 
 
@@ -161,6 +175,19 @@ def get_xp() -> ModuleType:
 def is_device_array(a: Any) -> bool:
     """True if ``a`` is a CuPy array (checked without importing CuPy)."""
     return type(a).__module__.startswith("cupy")
+
+
+def fusable(a: Any) -> bool:
+    """True if ``a`` is a real CuPy array on a working GPU, so an op may run its fused kernel
+    (minatt/ops/fused.py) instead of its per-equation reference. False for NumPy arrays, for the
+    tests' CPU stand-in, and everywhere when MINATT_FUSED=0. One type check: free on the NumPy path."""
+    return type(a) is _fused_type
+
+
+def raw_kernel(code: str, name: str) -> Any:
+    """The CUDA kernel ``name`` of the source ``code``, compiled by CuPy (``cupy.RawKernel``) on first
+    launch. For minatt/ops/fused.py, whose kernels run only where :func:`fusable` said yes."""
+    return _load_cupy().RawKernel(code, name)
 
 
 def array_module(*arrays: Any) -> ModuleType:

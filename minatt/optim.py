@@ -31,7 +31,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from minatt.backend import array_module, to_numpy
+from minatt.backend import array_module, fusable, to_numpy
+from minatt.ops import fused
 
 __all__ = ["SGD", "Adam", "Constant", "WarmupDecay", "clip_grad_norm", "constant", "warmup_decay"]
 
@@ -169,6 +170,8 @@ class Adam(_Optimizer):
         xp = array_module(p)
         m, v = self.state["m"][name], self.state["v"][name]      # (P) each, updated in place
         b1, b2, t = self.beta1, self.beta2, self.t
+        if fusable(p) and p.flags.c_contiguous:  # these lines as one GPU kernel: ops/fused_training.py
+            return fused.adam_update(p, g, m, v, lr, b1, b2, self.eps, t)
         m[...] = b1 * m + (1 - b1) * g
         v[...] = b2 * v + (1 - b2) * g**2
         m_hat = m / (1 - b1**t)
@@ -176,22 +179,25 @@ class Adam(_Optimizer):
         p -= lr * m_hat / (xp.sqrt(v_hat) + self.eps)
 
 
-def clip_grad_norm(grads: Mapping[str, Any] | Iterable[Any], max_norm: float | None) -> float:
+def clip_grad_norm(grads: Mapping[str, Any] | Iterable[Any], max_norm: float | None) -> Any:
     """Scale all gradients in place so their global L2 norm is at most ``max_norm``.
 
     grads: name -> array, or any iterable of arrays. Returns the global norm BEFORE clipping,
-    ``sqrt(sum_k sum(g_k * g_k))``, as a Python float. With norm > max_norm every g_k is
-    multiplied by max_norm / norm; ``max_norm`` None or <= 0 only measures. A non-finite norm
-    (inf/nan gradients) is returned and the gradients are left unchanged.
+    ``sqrt(sum_k sum(g_k * g_k))``, as a 0-d array on the gradients' device (a NumPy scalar on
+    NumPy; ``float(norm)`` reads it, which on a GPU waits for the GPU: do it only to log). With
+    norm > max_norm every g_k is multiplied by max_norm / norm; ``max_norm`` None or <= 0 only
+    measures. A non-finite norm (inf/nan gradients) is returned and the gradients are left unchanged.
     """
     arrays = list(grads.values() if isinstance(grads, Mapping) else grads)
     if not arrays:
         return 0.0
     xp = array_module(*arrays)
-    total = sum(xp.vdot(g, g) for g in arrays)   # one device scalar; a single sync below
-    norm = math.sqrt(float(total))
-    if max_norm is not None and max_norm > 0 and math.isfinite(norm) and norm > max_norm:
-        scale = max_norm / norm
+    total = sum(xp.vdot(g, g) for g in arrays)   # one device scalar
+    norm = xp.sqrt(total.astype(xp.float64))  # (float64, as the scale below)
+    if max_norm is not None and max_norm > 0:
+        # scale = min(1, max_norm / norm), or 1 for a non-finite norm: computed on the device, so
+        # the host never waits for the GPU here (no float(), no if on the norm)
+        scale = xp.where(xp.isfinite(norm), max_norm / xp.maximum(norm, max_norm), 1.0).astype(arrays[0].dtype)
         for g in arrays:
             g *= scale
     return norm

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import traceback
 import weakref
@@ -52,11 +53,28 @@ from minatt.backend import is_device_array
 from minatt.errors import ConfigError, MinattError, ShapeError
 from minatt.tasks import Batch
 
-__all__ = ["DataParallel", "shard_rows"]
+__all__ = ["DataParallel", "auto_workers", "shard_rows"]
 
 _TYPECODES = {"float32": "f", "float64": "d"}
 _FIELDS = ("src", "src_mask", "tgt_in", "tgt_out", "tgt_mask")
 _RELAYED = {"ShapeError": ShapeError, "ConfigError": ConfigError}
+
+
+ROWS_PER_WORKER = 32  # --workers auto gives no worker fewer rows than this
+
+
+def auto_workers(batch: int, cores: int | None = None) -> int:
+    """``--workers auto``: one worker per core this process may use, but no shard under
+    ROWS_PER_WORKER rows, and at least 1: ``min(cores, batch // 32)``.
+
+    Why: each worker pays the step's fixed Python cost (a few thousand small calls) for its rows,
+    so a shard must be large enough to be worth a process; and more processes than cores take
+    turns. Measured (issue 27, 16-core host, N = 256, H = 512): 1 process 865 ms, 8 workers
+    379 ms; this rule picks 8 there, and 2 for the default batch of 64 on 2 cores.
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, batch // ROWS_PER_WORKER))
 
 
 def shard_rows(n: int, shards: int) -> list[tuple[int, int]]:

@@ -263,7 +263,7 @@ class Seq2Seq:
         self.encoder.backward(dkeys, dfinal_h, dfinal_c, cache.encoder, grads)
 
     # -- training ------------------------------------------------------------------------
-    def _forward(self, batch: Any) -> tuple[float, LossCache]:
+    def _forward(self, batch: Any) -> tuple[Array, LossCache]:
         src, src_mask, tgt_in, tgt_out, tgt_mask = self._device_batch(batch)
         xp = array_module(src)
         mem, h0, c0, enc_cache = self.encode(src, src_mask)
@@ -274,8 +274,9 @@ class Seq2Seq:
         return loss, LossCache(enc_cache, dec_cache, loss_cache)
 
     @unchecked()
-    def loss(self, batch: Any) -> float:
-        """Mean cross-entropy per real target token (tgt_mask True) of a Batch, teacher forced."""
+    def loss(self, batch: Any) -> Array:
+        """Mean cross-entropy per real target token (tgt_mask True) of a Batch, teacher forced: a 0-d
+        array on the model's device (``float(loss)`` reads it; on a GPU that waits for the GPU)."""
         return self._forward(batch)[0]
 
     def check_batch(self, batch: Any) -> None:
@@ -283,8 +284,9 @@ class Seq2Seq:
         self._device_batch(batch)
 
     @unchecked()
-    def loss_and_grads(self, batch: Any) -> tuple[float, dict[str, Array]]:
-        """The loss and d loss / d params (a dict keyed and ordered like ``params``)."""
+    def loss_and_grads(self, batch: Any) -> tuple[Array, dict[str, Array]]:
+        """The loss (0-d, on the device: nothing is read back to the host) and d loss / d params
+        (a dict keyed and ordered like ``params``)."""
         loss, cache = self._forward(batch)
         grads: dict[str, Array] = {}
         dlogits = cross_entropy_backward(cache.loss)  # (T, N, V)

@@ -22,6 +22,10 @@ refuse the conversion this module exists to catch, and every NumPy routine would
 object that is not an ndarray meets NumPy exactly as a CuPy array does: through ``__array__``,
 ``__array_ufunc__`` and ``__array_function__``, which is all CuPy itself implements.
 
+It also counts what CuPy would copy back to the host (each of which, on a GPU, waits for everything
+queued before it): ``TRANSFERS`` counts ``.get()``, ``float``, ``int``, ``bool``, ``.item()``,
+``.tolist()``, formatting and printing, by kind; ``with counting() as seen:`` gives the counts of a block.
+
 What it does not imitate: speed, memory, asynchrony (everything here is finished when it
 returns), and two index quirks (CuPy wraps out-of-range integer indices around where NumPy raises,
 and leaves the winner of duplicate-index assignment undefined). Those need a GPU.
@@ -34,6 +38,7 @@ CuPy where it is installed.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from collections.abc import Iterator
 from types import ModuleType, SimpleNamespace
@@ -46,6 +51,22 @@ IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
             "Please use `.get()` to construct a NumPy array explicitly.")
 SCALARS = (bool, int, float, complex, numpy.generic)
 _new = object.__new__
+TRANSFERS: collections.Counter = collections.Counter()  # device-to-host reads, by kind
+
+
+def _transfer(kind: str) -> None:
+    TRANSFERS[kind] += 1
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[collections.Counter]:
+    """``with counting() as seen:`` ``seen`` holds the device-to-host transfers made inside the block."""
+    before = TRANSFERS.copy()
+    seen: collections.Counter = collections.Counter()
+    try:
+        yield seen
+    finally:
+        seen.update(TRANSFERS - before)
 
 # ndarray methods (each of them CuPy has) and the keywords CuPy's version takes.
 METHODS = {
@@ -138,6 +159,7 @@ class ndarray(NDArrayOperatorsMixin):
 
     def get(self, stream: Any = None, order: str = "C", out: Any = None) -> numpy.ndarray:
         """A copy on the host (in CuPy this waits for the GPU)."""
+        _transfer("get")
         if out is None:
             return numpy.array(self._a, order=order, copy=True)
         if not isinstance(out, numpy.ndarray):
@@ -157,21 +179,27 @@ class ndarray(NDArrayOperatorsMixin):
         return mine(*args, **kwargs)
 
     def __int__(self) -> int:
+        _transfer("int")
         return int(self._a)
 
     def __float__(self) -> float:
+        _transfer("float")
         return float(self._a)
 
     def __bool__(self) -> bool:
+        _transfer("bool")
         return bool(self._a)
 
     def __repr__(self) -> str:
+        _transfer("repr")
         return repr(self._a)
 
     def __str__(self) -> str:
+        _transfer("str")
         return str(self._a)
 
     def __format__(self, spec: str) -> str:
+        _transfer("format")
         return format(self._a, spec)
 
     def __reduce__(self) -> tuple:
@@ -258,6 +286,8 @@ def _advanced(key: Any) -> bool:
 def _method(name: str, allowed: tuple[str, ...]) -> Any:
     def method(self: ndarray, *args: Any, **kwargs: Any) -> Any:
         _check_keywords(f"ndarray.{name}", kwargs, allowed)
+        if name in ("item", "tolist"):
+            _transfer(name)
         result = getattr(self._a, name)(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
         if result is self._a:
             return self  # astype(copy=False), reshape to the same shape...
@@ -392,6 +422,7 @@ class broadcast:
 FUNCTIONS = {
     "argmax": ("a", "axis", "dtype", "out", "keepdims"), "argmin": ("a", "axis", "dtype", "out", "keepdims"),
     "argsort": ("a", "axis", "kind"), "allclose": ("a", "b", "rtol", "atol", "equal_nan"),
+    "broadcast_to": ("array", "shape"),
     "any": ("a", "axis", "out", "keepdims"), "all": ("a", "axis", "out", "keepdims"),
     "concatenate": ("tup", "axis", "out", "dtype", "casting"), "dot": ("a", "b", "out"),
     "max": ("a", "axis", "out", "keepdims"), "mean": ("a", "axis", "dtype", "out", "keepdims"),
@@ -454,4 +485,4 @@ def installed() -> Iterator[ModuleType]:
         backend._set_cupy_module(previous)
 
 
-__all__ = ["IMPLICIT", "cupy", "installed", "ndarray"]
+__all__ = ["IMPLICIT", "TRANSFERS", "counting", "cupy", "installed", "ndarray"]

@@ -180,7 +180,7 @@ def test_padding_does_not_change_a_sequence(settings, backend):
     loss_b, grads_b = model.loss_and_grads(pairs_batch([longer]))
     together = pairs_batch([short, longer])
     loss_ab, grads_ab = model.loss_and_grads(together)
-    assert loss_ab * (n_short + n_long) == pytest.approx(loss_a * n_short + loss_b * n_long, rel=1e-12)
+    assert float(loss_ab) * (n_short + n_long) == pytest.approx(float(loss_a) * n_short + float(loss_b) * n_long, rel=1e-12)
     for name in model.params:
         mixed = to_numpy(grads_a[name]) * n_short + to_numpy(grads_b[name]) * n_long
         total = to_numpy(grads_ab[name]) * (n_short + n_long)
@@ -305,7 +305,7 @@ def test_float32_end_to_end(backend):
     model32, model64, batch = tiny_model(dtype="float32"), tiny_model(dtype="float64"), pairs_batch(PAIRS)
     loss32, grads32 = model32.loss_and_grads(batch)
     loss64, grads64 = model64.loss_and_grads(batch)
-    assert math.isfinite(loss32) and loss32 == pytest.approx(loss64, rel=1e-5)
+    assert math.isfinite(loss32) and float(loss32) == pytest.approx(float(loss64), rel=1e-5)
     for name, g in grads32.items():
         assert g.dtype == np.float32, name
         np.testing.assert_allclose(to_numpy(g), to_numpy(grads64[name]), rtol=1e-3, atol=1e-5, err_msg=name)

@@ -250,3 +250,49 @@ def test_backend_fixture_runs_cupy_cases_on_a_device_module(backend):
     if backend.__name__ == "cupy":
         with pytest.raises(TypeError, match=IMPLICIT.split(".")[0]):
             np.asarray(x)
+
+
+# -- no host round trip inside a training step ---------------------------------------------------------
+
+def _training_steps(steps=3, **settings):
+    """``steps`` of loss_and_grads + clip + Adam on the stand-in, counting device-to-host transfers."""
+    from minatt.optim import Adam, clip_grad_norm
+
+    config = Seq2SeqConfig(src_vocab=CONFIG.src_vocab, tgt_vocab=CONFIG.tgt_vocab, embed=6, hidden=8, **settings)
+    batches = [TASK.batch(step, 4) for step in range(steps)]  # host batches, padded (lengths 2 to 5)
+    with strict_cupy.installed(), minatt.use("cupy"):
+        model = Seq2Seq(config, seed=1)
+        opt = Adam(model.params, lr=1e-3)
+        with strict_cupy.counting() as seen:
+            for batch in batches:
+                loss, grads = model.loss_and_grads(batch)
+                norm = clip_grad_norm(grads, 1.0)
+                opt.step(grads)
+        assert loss.shape == () and norm.shape == ()  # both still on the device
+        return seen
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"cell": "gru", "score": "general", "decoder": "luong", "bidirectional": True},
+    {"score": "concat", "decoder": "luong", "input_feeding": False}, {"score": "dot"}, {"score": "none"},
+    {"encoder": "transformer", "heads": 2},
+], ids=["lstm-additive", "gru-general-luong-bi", "concat-luong", "dot", "none", "transformer"])
+def test_a_training_step_never_waits_for_the_gpu(settings):
+    """loss_and_grads, clip_grad_norm and Adam's step read nothing back to the host: on a GPU the host
+    queues step after step and waits only where the trainer reads the loss (at log points)."""
+    assert _training_steps(**settings) == {}
+
+
+def test_the_transfer_count_sees_a_float(monkeypatch):
+    """The count above can fail: a float() of the norm, as clip_grad_norm once did, is one transfer a step."""
+    from minatt import optim
+
+    original = optim.clip_grad_norm
+
+    def clip_on_the_host(grads, max_norm):
+        norm = original(grads, max_norm)
+        float(norm)  # the host waits for the GPU
+        return norm
+
+    monkeypatch.setattr(optim, "clip_grad_norm", clip_on_the_host)
+    assert _training_steps() == {"float": 3}

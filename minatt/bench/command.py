@@ -42,9 +42,22 @@ from typing import Any
 
 import numpy
 
-from minatt.argtypes import nonneg_float, positive_int, run_one_command, warn_if_more_than_cores
+from minatt.argtypes import (
+    nonneg_float,
+    positive_int,
+    run_one_command,
+    warn_if_more_than_cores,
+    workers_count,
+)
 from minatt.bench.memory import measure_memory
-from minatt.bench.steps import MinattTrainer, make_batch, make_config, matmul_peak, set_threads, time_steps
+from minatt.bench.steps import (
+    MinattTrainer,
+    make_batch,
+    make_config,
+    matmul_peak,
+    set_threads,
+    time_steps,
+)
 from minatt.flops import step_flops
 from minatt.runtime import blas_info, describe_blas, get_blas_threads, tune_malloc
 
@@ -66,6 +79,10 @@ def bench(args: argparse.Namespace) -> dict:
     threads = set_threads(args.threads, torch)
     blas = blas_info()  # what threadpoolctl reports once --threads is set
     workers = args.workers
+    if workers == "auto":
+        from minatt.parallel import auto_workers
+
+        workers = auto_workers(args.batch) if args.backend == "numpy" else 1
     warn_if_more_than_cores("--workers", workers)
     per_worker = max(1, (threads or 1) // workers)
     flops = step_flops(config, args.batch, args.src_len, args.tgt_len)
@@ -193,7 +210,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="BLAS threads for NumPy (any BLAS threadpoolctl supports) and torch alike "
                         "(default: the BLAS's current count)")
-    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=workers_count, default=1, metavar="N",
                    help="split minatt's batch over N processes (minatt.parallel), each on threads/N BLAS "
                         "threads; torch keeps --threads intra-op threads (default: 1, one process)")
     p.add_argument("--vs-torch", action="store_true", help="also time the PyTorch twin, alternating steps")

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minatt.backend import array_module
+from minatt.backend import array_module, fusable
+from minatt.ops import fused
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
 from minatt.ops.masks import padded_steps
@@ -64,6 +65,8 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
     Inputs: ax (N, 3H) = x @ Wx + bx, ah (N, 3H) = h_prev @ Wh + bh, columns r, z, n;
     h_prev (N, H). Returns h_next (N, H), cache.
     """
+    if fusable(ax):
+        return fused.gru_cell_forward(ax, ah, h_prev)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(ax)
     H = h_prev.shape[-1]
     ax_r, ax_z, ax_n = ax[:, :H], ax[:, H:2 * H], ax[:, 2 * H:]  # (N, H) column blocks
@@ -78,6 +81,8 @@ def gru_cell_forward(ax: Array, ah: Array, h_prev: Array) -> tuple[Array, GRUCel
 def gru_cell_backward(dh_next: Array, cache: GRUCellCache) -> tuple[Array, Array, Array]:
     """Backward of :func:`gru_cell_forward`: dh_next (N, H) -> dax (N, 3H), dah (N, 3H), and
     dh_direct = dh_next * z (N, H), the part of dh_prev that skips Wh (the caller adds dah @ Wh^T)."""
+    if fusable(dh_next):
+        return fused.gru_cell_backward(dh_next, cache)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(dh_next)
     r, z, n, ah_n, h_prev = cache
     dn = dh_next * (1 - z)

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minatt.backend import array_module
+from minatt.backend import array_module, fusable
+from minatt.ops import fused
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
 from minatt.ops.linear import affine_forward
 from minatt.ops.masks import padded_steps
@@ -66,6 +67,8 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
     Inputs: a (N, 4H) = x @ Wx + h_prev @ Wh + b, columns i, f, g, o; c_prev (N, H).
     Returns h_next (N, H), c_next (N, H), cache.
     """
+    if fusable(a):
+        return fused.lstm_cell_forward(a, c_prev)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(a)
     H = c_prev.shape[-1]
     a_i, a_f, a_g, a_o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]  # (N, H) column blocks
@@ -82,6 +85,8 @@ def lstm_cell_forward(a: Array, c_prev: Array) -> tuple[Array, Array, LSTMCellCa
 def lstm_cell_backward(dh_next: Array, dc_next: Array | None, cache: LSTMCellCache) -> tuple[Array, Array]:
     """Backward of :func:`lstm_cell_forward`: dh_next (N, H), dc_next (N, H) or None (zero)
     -> da (N, 4H), dc_prev (N, H)."""
+    if fusable(dh_next):
+        return fused.lstm_cell_backward(dh_next, dc_next, cache)  # these lines as one GPU kernel: ops/fused_cells.py
     xp = array_module(dh_next)
     i, f, g, o, c_prev, tc = cache
     dc_next = xp.zeros_like(dh_next) if dc_next is None else dc_next

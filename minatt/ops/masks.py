@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minatt.backend import array_module, asarray
+from minatt.backend import array_module, asarray, is_device_array
 
 __all__ = ["allowed_keys", "padded_steps", "padding_mask"]
 
@@ -25,6 +25,8 @@ def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
         return None, ()
     xp = array_module(mask)
     pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
+    if is_device_array(pad):  # reading the flags would make the host wait for the GPU: every step may be padded
+        return pad[:, :, None], (True,) * pad.shape[1]
     flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
     return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
 

@@ -38,7 +38,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from minatt.backend import array_module
+from minatt.backend import array_module, fusable
+from minatt.ops import fused
 from minatt.validate import Cache, contract
 
 Array = Any
@@ -218,7 +219,10 @@ def additive_score_projected_forward(
     """
     xp = array_module(q, kproj, Wq, v)
     qproj = xp.matmul(q, Wq)  # (N, A)
-    t = xp.tanh(qproj[:, None, :] + kproj)  # (N, S, A): the query is shared by all S keys
+    if fusable(q):  # the same line as one GPU kernel: ops/fused_attention.py
+        t = fused.additive_tanh(qproj, kproj)
+    else:
+        t = xp.tanh(qproj[:, None, :] + kproj)  # (N, S, A): the query is shared by all S keys
     scores = xp.matmul(t, v)  # (N, S)
     return scores, ProjectedCache(q=q, Wq=Wq, v=v, t=t)
 
@@ -233,6 +237,8 @@ def tanh_of_scores_backward(dscores: Array, v: Array, t: Array) -> Array:
     numbers in ONE (N, S, A) array, not the two lines' four temporaries; 1.0 against 2.0 ms per
     decoder step at N = 128, S = 50, A = 256 (BENCHMARKS.md). tests/test_scores_attention.py holds it against the two plain lines.
     """
+    if fusable(t):
+        return fused.tanh_of_scores_backward(dscores, v, t)  # as one GPU kernel: ops/fused_attention.py
     xp = array_module(t)
     da = t * t  # t^2, the one new array
     xp.subtract(1.0, da, out=da)  # 1 - t^2

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minatt.backend import array_module
+from minatt.backend import array_module, fusable
+from minatt.ops import fused
 from minatt.validate import Cache, contract
 
 Array = Any
@@ -40,6 +41,8 @@ def softmax_forward(x: Array, mask: Array | None = None) -> tuple[Array, Softmax
     Math:
         m = max(x[mask]);  e = exp(x - m) * mask;  p = e / sum(e)
     """
+    if fusable(x):
+        return fused.softmax_forward(x, mask)  # these lines as one GPU kernel: ops/fused_attention.py
     xp = array_module(x)
     filled = x if mask is None else xp.where(xp.asarray(mask, dtype=bool), x, -xp.inf)  # -inf where ignored
     m = filled.max(axis=-1, keepdims=True)  # (..., 1): -inf for a fully masked row
@@ -56,6 +59,8 @@ def softmax_backward(dp: Array, cache: SoftmaxCache) -> Array:
 
     Masked positions (p = 0) get dx = 0 exactly, and so does a fully masked row.
     """
+    if fusable(dp):
+        return fused.softmax_backward(dp, cache)  # these lines as one GPU kernel: ops/fused_attention.py
     p = cache.p
     pdp = (p * dp).sum(axis=-1, keepdims=True)  # (..., 1): sum_i p_i dp_i
     dx = p * (dp - pdp)

@@ -25,17 +25,33 @@ from minatt.argtypes import (
     positive_int,
     target_value,
     warn_if_more_than_cores,
+    workers_count,
 )
 from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
+from minatt.parallel import auto_workers
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, TrainConfig, resume_changes
+from minatt.train.config import (
+    CELLS,
+    DECODERS,
+    ENCODERS,
+    OPTIMIZERS,
+    SCORES,
+    TrainConfig,
+    resume_changes,
+)
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
 from minatt.train.prediction import predict
 from minatt.train.report import print_start, print_summary
-from minatt.train.rundir import LATEST, default_run_dir, link_latest, load_run, read_run_config
+from minatt.train.rundir import (
+    LATEST,
+    default_run_dir,
+    link_latest,
+    load_run,
+    read_run_config,
+)
 
 __all__ = ["add_parser", "add_predict_parser", "add_train_parser", "run_predict", "run_train"]
 
@@ -131,9 +147,9 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")
-    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+    g.add_argument("--workers", type=workers_count, default=1, metavar="N",
                    help="split every batch over N processes, one per core (NumPy only; the same gradients "
-                        "up to float rounding; default: 1)")
+                        "up to float rounding; 'auto': min(cores, batch / 32); default: 1)")
     g.add_argument("--quiet", action="store_true",
                    help="plain log lines instead of a progress bar (the default when stderr is not a terminal)")
     p.set_defaults(func=run_train)
@@ -184,6 +200,8 @@ def _run_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--min-len {config.min_len} is greater than --max-len {config.max_len}")
         config.validate()
         backend, dtype = config.backend, config.dtype
+    if args.workers == "auto":  # gpu helper: one worker per core, at least 32 rows each (NumPy only)
+        args.workers = auto_workers(config.batch) if backend == "numpy" else 1
     warn_if_more_than_cores("--workers", args.workers)
     progress = "log" if args.quiet or not sys.stderr.isatty() else "bar"  # no bar in logs and pipes
     with use(backend), default_dtype(dtype), blas_threads(args.threads):
