@@ -348,12 +348,12 @@ def test_training_learns_to_reverse(decoder):
 
 
 def test_config_errors_name_the_valid_values():
-    with pytest.raises(ConfigError, match=r"cell must be one of 'lstm', 'gru', got 'rnn'"):
+    with pytest.raises(ConfigError, match=r"unknown cell 'rnn': choose one of lstm, gru"):
         Seq2SeqConfig(10, 10, cell="rnn")
-    with pytest.raises(ConfigError, match=r"score must be one of 'additive', 'bahdanau', 'dot', 'scaled_dot', "
-                                          r"'general', 'concat', 'none', got 'cosine'"):
+    with pytest.raises(ConfigError, match=r"unknown score 'cosine': choose one of additive, bahdanau, dot, scaled_dot, "
+                                          r"general, concat, none"):
         Seq2SeqConfig(10, 10, score="cosine")
-    with pytest.raises(ConfigError, match=r"decoder must be one of 'bahdanau', 'luong', got 'transformer'"):
+    with pytest.raises(ConfigError, match=r"unknown decoder 'transformer': choose one of bahdanau, luong"):
         Seq2SeqConfig(10, 10, decoder="transformer")
     with pytest.raises(ConfigError, match=r"hidden must be a positive integer, got 0"):
         Seq2SeqConfig(10, 10, hidden=0)
@@ -363,6 +363,10 @@ def test_config_errors_name_the_valid_values():
         Seq2SeqConfig(10, 10, hidden=7, bidirectional=True)
     with pytest.raises(ConfigError, match=r"unknown model setting\(s\) dropout"):
         Seq2SeqConfig.from_dict({"src_vocab": 5, "tgt_vocab": 5, "dropout": 0.1})
+    with pytest.raises(ConfigError, match=r"Seq2Seq needs src_vocab and tgt_vocab"):
+        Seq2Seq(Seq2SeqConfig(hidden=8))  # a TrainConfig's model, before the task sets its vocabulary sizes
+    with pytest.raises(ConfigError, match=r"eos_id must be an integer in \[0, 2\)"):
+        Seq2SeqConfig(2, 5)
     with pytest.raises(ConfigError, match=r"k must be a positive integer, got 0"):
         tiny_model().beam(np.array([[4]]), np.array([[True]]), max_len=3, k=0)
 

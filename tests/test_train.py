@@ -6,13 +6,17 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minatt import checkpoint as ckpt
 from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
+from minatt.seq2seq import Seq2SeqConfig
 from minatt.tasks import collate, make_task
 from minatt.train import (
     TrainConfig,
@@ -260,7 +264,7 @@ def test_resume_rejects_fixed_settings_and_finished_runs(tmp_path):
         resume(tmp_path / "run", hidden=32, lr=0.1)
     config = read_run_config(tmp_path / "run")[0]
     with pytest.raises(ConfigError, match="already trained"):  # equal values are no change: accepted
-        resume(tmp_path / "run", hidden=config.hidden, task=config.task)
+        resume(tmp_path / "run", hidden=config.model.hidden, task=config.task)
     with pytest.raises(ConfigError, match=r"already trained 10 of steps=10: pass a larger --steps"):
         resume(tmp_path / "run")
     assert resume(tmp_path / "run", steps=15).step == 15
@@ -290,6 +294,36 @@ def test_checkpoint_that_disagrees_with_config_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=r"parameters in .* do not match the config: .* has shape "
                                               r"\(\d+, 16\), config expects \(\d+, 24\)"):
         load_run(tmp_path / "run")
+
+
+# A run directory written by main 7ca864e (config.json "version": 1, every setting flat under "train"):
+# reverse, lengths 2..4, a Luong decoder with the general score, paused at step 4 of 8.
+OLD_RUN = Path(__file__).parent / "fixtures" / "run-2026-12-v1"
+
+
+def test_a_run_directory_of_the_flat_config_format_loads_and_resumes_exactly(tmp_path):
+    run = tmp_path / "old"
+    shutil.copytree(OLD_RUN, run)
+    config, _, model, meta = load_run(run)
+    assert (config.model.score, config.model.decoder, config.model.hidden, config.steps) == ("general", "luong", 16, 8)
+    assert meta["step"] == 4 and model.config.src_vocab == 14
+    assert resume(run).step == 8
+    straight = train(config, tmp_path / "straight")
+    (p1, o1, m1), (p2, o2, m2) = _arrays(straight.run_dir), _arrays(run)
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
+    assert m1["loss_history"] == m2["loss_history"] and m1["data_rng"] == m2["data_rng"]
+    # The numbers are today's: this code's first four losses are those the old code recorded.
+    old = json.loads((OLD_RUN / "metrics.json").read_text())["loss"]["value"]
+    assert np.allclose(m1["loss_history"][:4], old, rtol=1e-6, atol=0)
+
+
+def test_no_model_setting_is_a_field_of_train_config_too():
+    own = {f.name for f in fields(TrainConfig)}
+    assert own.isdisjoint(f.name for f in fields(Seq2SeqConfig)) and "model" in own
+    config = TrainConfig(hidden=24, score="dot", steps=7)
+    assert (config.model.hidden, config.model.score, config.steps) == (24, "dot", 7)
+    assert TrainConfig.from_dict(config.to_dict()) == config and config.replace(hidden=8).model.hidden == 8
+    assert config.model.src_vocab is None  # the task's, set by build_model
 
 
 def test_config_validation_lists_valid_choices():

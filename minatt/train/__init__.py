@@ -48,7 +48,6 @@ from minatt.train.config import (
     build_optimizer,
     build_schedule,
     build_task,
-    model_config,
 )
 from minatt.train.evaluation import evaluate, final_metrics
 from minatt.train.loop import Trainer, TrainResult, resume, train
@@ -75,7 +74,6 @@ __all__ = [
     "evaluate",
     "final_metrics",
     "load_run",
-    "model_config",
     "predict",
     "read_run_config",
     "resume",
