@@ -19,6 +19,7 @@ from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
 from minatt.seq2seq import Seq2SeqConfig
 from minatt.tasks import collate, make_task
 from minatt.train import (
+    LOG_EVERY,
     TrainConfig,
     Trainer,
     blas_threads,
@@ -132,22 +133,23 @@ def test_sigint_with_workers_stops_them_and_saves(tmp_path):
 
     trainer = Trainer.create(tiny(steps=12), tmp_path / "run")
     result = trainer.run(progress="none", on_step=interrupt_at_3, workers=2)
-    assert result.interrupted and result.step == 3 and trainer.gradients.workers == 1  # workers stopped
+    assert result.interrupted and result.step == 3 and trainer.gradients is trainer.model  # workers stopped
     assert _arrays(tmp_path / "run")[2]["step"] == 3
 
 
 def test_keyboard_interrupt_mid_update_keeps_the_last_consistent_checkpoint(tmp_path, monkeypatch):
     trainer = Trainer.create(tiny(steps=12, eval_every=5), tmp_path / "run")
-    calls = {"n": 0}
-    real_step = trainer.optimizer.step
+    updated = []
+    real_update = trainer.optimizer._update
 
-    def step_then_break(grads, lr=None):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise KeyboardInterrupt  # the update of step 8 is half done: never save that state
-        real_step(grads, lr=lr)
+    def update_then_break(name, p, g, lr):
+        real_update(name, p, g, lr)
+        updated.append(name)
+        if len(updated) == 7 * len(p_names) + 1:
+            raise KeyboardInterrupt  # step 8 has updated one parameter of many: never save that state
 
-    monkeypatch.setattr(trainer.optimizer, "step", step_then_break)
+    p_names = list(trainer.model.params)
+    monkeypatch.setattr(trainer.optimizer, "_update", update_then_break)
     result = trainer.run(progress="none")
     assert result.interrupted and result.step == 5
     assert _arrays(tmp_path / "run")[2]["step"] == 5
@@ -215,6 +217,33 @@ def test_infinite_gradient_diverges_naming_the_gradient_norm(tmp_path):
     assert _arrays(tmp_path / "run")[2]["step"] == 5
     _config, _, _, meta = load_run(tmp_path / "run")  # the kept checkpoint loads
     assert meta["step"] == 5
+
+
+def test_a_nan_loss_stops_the_run_at_the_next_log_point_and_no_step_reads_the_loss(tmp_path):
+    """The loss may be a device scalar: no step converts it (float() would wait for the device every
+    step); the loop reads the losses every LOG_EVERY steps and stops there at a NaN, naming its step."""
+
+    class DeviceScalar(np.ndarray):  # a 0-d array that refuses the per-step host read
+        def __float__(self):
+            raise AssertionError("float() of the loss inside a step")
+
+    trainer = Trainer.create(tiny(steps=60, eval_every=25), tmp_path / "run")
+    real, calls = trainer.model.loss_and_grads, []
+
+    def loss_and_grads(batch):
+        calls.append(1)
+        loss, grads = real(batch)
+        return np.asarray(np.nan if len(calls) == 13 else loss).view(DeviceScalar), grads
+
+    trainer.model.loss_and_grads = loss_and_grads
+    with pytest.raises(TrainingDiverged) as info:
+        trainer.run(progress="none")
+    assert LOG_EVERY == 10 and len(calls) == 20  # the first log point after step 13; the evaluation is at 25
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("training diverged at step 13: the loss is nan (loss nan, gradient norm ")
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "diverged at step 13" and metrics["loss"]["step"] == list(range(1, 13))
+    assert all(math.isfinite(v) for v in metrics["loss"]["value"]) and _arrays(tmp_path / "run")[2]["step"] == 0
 
 
 def test_predict_refuses_sources_over_the_length_limit(tmp_path):

@@ -37,13 +37,15 @@ class Reporter:
             self.bar = tqdm(total=total, initial=initial, unit="step", file=sys.stderr, dynamic_ncols=True,
                             smoothing=0.1, mininterval=0.25)
 
-    def step(self, loss: float) -> None:
-        """After each step: update the running loss (and the bar)."""
-        self.smoothed = loss if self.smoothed is None else 0.95 * self.smoothed + 0.05 * loss
+    def losses(self, values: list[float]) -> None:
+        """When the loop reads the losses (every few steps): update the running loss and the bar."""
+        if not values:
+            return
+        for loss in values:
+            self.smoothed = loss if self.smoothed is None else 0.95 * self.smoothed + 0.05 * loss
         if self.bar is not None:
-            self.bar.update(1)
-            if self.bar.n % 10 == 0:
-                self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc, refresh=False)
+            self.bar.update(len(values))
+            self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc, refresh=False)
 
     def evaluated(self, step: int, scores: dict[str, float]) -> None:
         """After each evaluation: show the held-out accuracy."""
