@@ -264,6 +264,42 @@ def test_beam_finds_the_best_normalised_sequence():
     assert list(found[:len(best)]) == best and (found[len(best):] == 0).all()
 
 
+def _outputs_with_encoder(model: Seq2Seq, batch: Batch, keys_shift: float, final_shift: float):
+    """The loss, greedy and beam tokens of ``model`` when its encoder outputs (keys) and its final
+    state are shifted by the given amounts (random per element, seeded) after the encoder runs."""
+    real, rng = model.encoder.forward, np.random.default_rng(0)
+
+    def shifted(src, src_mask):
+        keys, final_h, final_c, cache = real(src, src_mask)
+        keys = keys + keys_shift * rng.standard_normal(keys.shape)
+        final_h = final_h + final_shift * rng.standard_normal(final_h.shape)
+        return keys, final_h, final_c, cache
+
+    model.encoder.forward = shifted
+    try:
+        return (model.loss(batch), model.greedy(batch.src, batch.src_mask, 6).tokens,
+                model.beam(batch.src, batch.src_mask, 6, k=3).tokens)
+    finally:
+        del model.encoder.forward
+
+
+@pytest.mark.parametrize("settings", [{}, {"cell": "gru", "decoder": "luong", "bidirectional": True}])
+def test_the_none_baseline_reads_its_final_state_and_never_its_keys(settings):
+    """score 'none': other encoder outputs with the same final state leave every logit, so the loss and
+    the decoded tokens, exactly as they were; another final state changes them. (An attention model
+    given the same other keys does change: the shift is one attention would see.)"""
+    batch = pairs_batch(PAIRS)
+    model = tiny_model(score="none", **settings)
+    loss, greedy, beam = _outputs_with_encoder(model, batch, 0.0, 0.0)
+    other_keys = _outputs_with_encoder(model, batch, 1.0, 0.0)
+    assert other_keys[0] == loss
+    np.testing.assert_array_equal(other_keys[1], greedy)
+    np.testing.assert_array_equal(other_keys[2], beam)
+    assert _outputs_with_encoder(model, batch, 0.0, 1.0)[0] != loss
+    attending = tiny_model(score="additive", **settings)
+    assert _outputs_with_encoder(attending, batch, 1.0, 0.0)[0] != _outputs_with_encoder(attending, batch, 0.0, 0.0)[0]
+
+
 def test_score_none_reports_zero_attention():
     model, batch = tiny_model(score="none"), pairs_batch(PAIRS)
     assert (model.greedy(batch.src, batch.src_mask, 5).attention == 0).all()
