@@ -149,16 +149,6 @@ def test_returned_gradients_are_independent_arrays(settings, backend):
         assert all(g is not other for other_name, other in again.items() if other_name != name), name
 
 
-def test_accumulate_copies_the_first_gradient():
-    from minatt.nn import accumulate
-
-    first, grads = np.ones(3), {}
-    accumulate(grads, "w", first)
-    accumulate(grads, "w", np.ones(3))
-    np.testing.assert_array_equal(first, np.ones(3))  # the op's array is left alone
-    np.testing.assert_array_equal(grads["w"], np.full(3, 2.0))
-
-
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_zero_states_are_separate_arrays(cell):
     model = tiny_model(cell=cell, bidirectional=True)
