@@ -353,6 +353,8 @@ def test_no_model_setting_is_a_field_of_train_config_too():
     assert (config.model.hidden, config.model.score, config.steps) == (24, "dot", 7)
     assert TrainConfig.from_dict(config.to_dict()) == config and config.replace(hidden=8).model.hidden == 8
     assert config.model.src_vocab is None  # the task's, set by build_model
+    full = TrainConfig(Seq2SeqConfig(14, 14, hidden=24), steps=7)
+    assert full.replace(steps=9).model == Seq2SeqConfig(14, 14, hidden=24)  # a replace keeps the whole model
 
 
 def test_config_validation_lists_valid_choices():

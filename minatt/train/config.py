@@ -129,7 +129,8 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some settings (the model's too) changed."""
-        return TrainConfig.from_dict({**self.to_dict(), **changes})
+        own = {k: v for k, v in self.to_dict().items() if k not in MODEL_SETTINGS}
+        return TrainConfig(self.model, **{**own, **changes})
 
 
 # Every setting's name, in config.json's order.
