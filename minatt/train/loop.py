@@ -120,7 +120,6 @@ class Trainer:
         self.batches = Batches(self.task, config.batch, config.seed)
         self.step = 0
         self.seconds = 0.0
-        self._clock = time.perf_counter()  # seconds are counted from here (reset when a run starts)
         self.unread: list[tuple[Any, Any]] = []  # (loss, norm) of the steps since the losses were last read
         self.loss_history: list[float] = []
         self.eval_history: dict[str, list] = {"step": [], "loss": [], "token_accuracy": [], "sequence_accuracy": []}
@@ -129,6 +128,7 @@ class Trainer:
             self.eval_set = self.task.test_set(config.test_size, seed=config.seed + 1)
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"cannot draw a held-out set for {config.task}: {exc}") from None
+        self._clock = time.perf_counter()  # seconds are counted from here (reset when a run starts)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
