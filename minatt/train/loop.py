@@ -10,8 +10,9 @@ One run, step by step (``step`` counts finished updates, from 0), as :meth:`Trai
     every eval_every steps: held-out accuracy, checkpoint, stop once accuracy >= target
 
 The loss and the norm may be device scalars: the loop keeps them and reads them only at the
-next log point (one transfer for them all), so a step never waits for the device, and a NaN
-stops the run at most ``LOG_EVERY`` steps after it appears, before anything is saved.
+next log point (one transfer for the losses, one for the norms), so a step never waits for the
+device, and a NaN stops the run at most ``LOG_EVERY`` steps after it appears, before anything
+is saved.
 
 Around the loop, :meth:`Trainer.run`: a Ctrl-C (SIGINT) stops it after the current step, saves a
 checkpoint and returns with ``status == "interrupted"``; a second Ctrl-C stops at once, and the
@@ -320,10 +321,11 @@ class Trainer:
         return None
 
     def read_losses(self) -> list[float]:
-        """The losses of the steps not yet read, brought to the host (one transfer) and added to ``loss_history``.
+        """The losses of the steps not yet read, brought to the host and added to ``loss_history``.
 
-        Raises :class:`TrainingDiverged` naming the first of those steps whose loss or gradient
-        norm is NaN/inf; the history then ends at the step before it.
+        One transfer brings all the losses, one all the norms. Raises :class:`TrainingDiverged`
+        naming the first of those steps whose loss or gradient norm is NaN/inf; the history then
+        ends at the step before it.
         """
         if not self.unread:
             return []
