@@ -70,10 +70,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _choices(values: tuple[str, ...]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
 @dataclass
 class Seq2SeqConfig:
     """Everything that fixes the model's shape. ``input_feeding`` applies to the Luong decoder only.
@@ -81,11 +77,13 @@ class Seq2SeqConfig:
     score: 'additive' (alias 'bahdanau'), 'dot', 'scaled_dot', 'general', 'concat' or 'none' (no attention);
     attn_dim: A for additive/concat (None -> hidden). encoder: 'rnn' (the cell) or 'transformer'
     (``layers`` layers of ``heads`` heads dividing ``hidden``, feed-forward size ``ff``, None -> 4 *
-    hidden; these three are ignored by 'rnn'). Invalid values raise ConfigError.
+    hidden; these three are ignored by 'rnn'). The vocabulary sizes may stay None until a task
+    fills them in (a :class:`minatt.train.TrainConfig` holds such a config); :class:`Seq2Seq`
+    needs them. Invalid values raise ConfigError.
     """
 
-    src_vocab: int
-    tgt_vocab: int
+    src_vocab: int | None = None
+    tgt_vocab: int | None = None
     embed: int = 32
     hidden: int = 64
     cell: str = "lstm"
@@ -103,8 +101,8 @@ class Seq2SeqConfig:
     eos_id: int = 2
 
     def __post_init__(self) -> None:
-        sizes = ["src_vocab", "tgt_vocab", "embed", "hidden", "layers", "heads"]
-        sizes += [name for name in ("attn_dim", "ff") if getattr(self, name) is not None]
+        sizes = ["embed", "hidden", "layers", "heads"]
+        sizes += [name for name in ("src_vocab", "tgt_vocab", "attn_dim", "ff") if getattr(self, name) is not None]
         for name in sizes:
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:
@@ -112,7 +110,7 @@ class Seq2SeqConfig:
             setattr(self, name, int(value))  # numpy integers -> int (JSON-able)
         for name, valid in (("cell", CELLS), ("score", SCORES), ("decoder", DECODERS), ("encoder", ENCODERS)):
             if getattr(self, name) not in valid:
-                raise ConfigError(f"{name} must be one of {_choices(valid)}, got {getattr(self, name)!r}")
+                raise ConfigError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(valid)}")
         for name in ("bidirectional", "input_feeding"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
@@ -127,9 +125,9 @@ class Seq2SeqConfig:
                 raise ConfigError(f"heads must divide hidden (each head gets hidden/heads features), "
                                   f"got heads={self.heads}, hidden={self.hidden}")
         ids = {"pad_id": self.pad_id, "bos_id": self.bos_id, "eos_id": self.eos_id}
-        smallest = min(self.src_vocab, self.tgt_vocab)
+        smallest = min((v for v in (self.src_vocab, self.tgt_vocab) if v is not None), default=None)
         for name, value in ids.items():
-            if not _is_int(value) or not 0 <= value < smallest:
+            if not _is_int(value) or value < 0 or (smallest is not None and value >= smallest):
                 raise ConfigError(
                     f"{name} must be an integer in [0, {smallest}) (both vocabularies), got {value!r}")
             setattr(self, name, int(value))
@@ -162,9 +160,6 @@ class Seq2SeqConfig:
         unknown = sorted(set(d) - set(fields))
         if unknown:
             raise ConfigError(f"unknown model setting(s) {', '.join(unknown)}; valid: {', '.join(fields)}")
-        missing = [k for k in ("src_vocab", "tgt_vocab") if k not in d]
-        if missing:
-            raise ConfigError(f"model settings need {', '.join(missing)}")
         return cls(**d)
 
 
@@ -198,6 +193,9 @@ class Seq2Seq:
         if not isinstance(config, Seq2SeqConfig):
             raise ConfigError(
                 f"Seq2Seq needs a Seq2SeqConfig (or Seq2SeqConfig.from_dict(d)), got {type(config).__name__}")
+        missing = [name for name in ("src_vocab", "tgt_vocab") if getattr(config, name) is None]
+        if missing:
+            raise ConfigError(f"Seq2Seq needs {' and '.join(missing)}: set them to the vocabulary sizes")
         self.config = config
         cfg = config
         rng = host_rng(seed)

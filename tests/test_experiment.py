@@ -60,14 +60,14 @@ def test_each_lengths_variant_trains_the_model_its_name_says():
 
     cfg = LengthsConfig(hidden=16, embed=8)
     built = {v: variant_config(cfg, v, seed=7) for v in VARIANTS}
-    assert {(c.score, c.encoder, c.bidirectional, c.decoder) for c in built.values()} == {
+    assert {(c.model.score, c.model.encoder, c.model.bidirectional, c.model.decoder) for c in built.values()} == {
         ("none", "rnn", False, "bahdanau"), ("additive", "rnn", False, "bahdanau"),
         ("general", "rnn", False, "bahdanau"), ("dot", "rnn", False, "bahdanau"),
         ("scaled_dot", "rnn", False, "bahdanau"), ("additive", "rnn", True, "bahdanau"),
         ("additive", "rnn", False, "luong"), ("general", "rnn", False, "luong"), ("dot", "rnn", False, "luong"),
         ("scaled_dot", "rnn", False, "luong"), ("additive", "transformer", False, "bahdanau")}
     # everything else is the shared budget
-    shared = {(c.steps, c.batch, c.lr, c.hidden, c.embed, c.seed, c.task) for c in built.values()}
+    shared = {(c.steps, c.batch, c.lr, c.model.hidden, c.model.embed, c.seed, c.task) for c in built.values()}
     assert shared == {(cfg.steps, cfg.batch, cfg.lr, 16, 8, 7, "copy")}
 
 

@@ -149,16 +149,6 @@ def test_returned_gradients_are_independent_arrays(settings, backend):
         assert all(g is not other for other_name, other in again.items() if other_name != name), name
 
 
-def test_accumulate_copies_the_first_gradient():
-    from minatt.nn import accumulate
-
-    first, grads = np.ones(3), {}
-    accumulate(grads, "w", first)
-    accumulate(grads, "w", np.ones(3))
-    np.testing.assert_array_equal(first, np.ones(3))  # the op's array is left alone
-    np.testing.assert_array_equal(grads["w"], np.full(3, 2.0))
-
-
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_zero_states_are_separate_arrays(cell):
     model = tiny_model(cell=cell, bidirectional=True)
@@ -264,6 +254,42 @@ def test_beam_finds_the_best_normalised_sequence():
     assert list(found[:len(best)]) == best and (found[len(best):] == 0).all()
 
 
+def _outputs_with_encoder(model: Seq2Seq, batch: Batch, keys_shift: float, final_shift: float):
+    """The loss, greedy and beam tokens of ``model`` when its encoder outputs (keys) and its final
+    state are shifted by the given amounts (random per element, seeded) after the encoder runs."""
+    real, rng = model.encoder.forward, np.random.default_rng(0)
+
+    def shifted(src, src_mask):
+        keys, final_h, final_c, cache = real(src, src_mask)
+        keys = keys + keys_shift * rng.standard_normal(keys.shape)
+        final_h = final_h + final_shift * rng.standard_normal(final_h.shape)
+        return keys, final_h, final_c, cache
+
+    model.encoder.forward = shifted
+    try:
+        return (model.loss(batch), model.greedy(batch.src, batch.src_mask, 6).tokens,
+                model.beam(batch.src, batch.src_mask, 6, k=3).tokens)
+    finally:
+        del model.encoder.forward
+
+
+@pytest.mark.parametrize("settings", [{}, {"cell": "gru", "decoder": "luong", "bidirectional": True}])
+def test_the_none_baseline_reads_its_final_state_and_never_its_keys(settings):
+    """score 'none': other encoder outputs with the same final state leave every logit, so the loss and
+    the decoded tokens, exactly as they were; another final state changes them. (An attention model
+    given the same other keys does change: the shift is one attention would see.)"""
+    batch = pairs_batch(PAIRS)
+    model = tiny_model(score="none", **settings)
+    loss, greedy, beam = _outputs_with_encoder(model, batch, 0.0, 0.0)
+    other_keys = _outputs_with_encoder(model, batch, 1.0, 0.0)
+    assert other_keys[0] == loss
+    np.testing.assert_array_equal(other_keys[1], greedy)
+    np.testing.assert_array_equal(other_keys[2], beam)
+    assert _outputs_with_encoder(model, batch, 0.0, 1.0)[0] != loss
+    attending = tiny_model(score="additive", **settings)
+    assert _outputs_with_encoder(attending, batch, 1.0, 0.0)[0] != _outputs_with_encoder(attending, batch, 0.0, 0.0)[0]
+
+
 def test_score_none_reports_zero_attention():
     model, batch = tiny_model(score="none"), pairs_batch(PAIRS)
     assert (model.greedy(batch.src, batch.src_mask, 5).attention == 0).all()
@@ -348,12 +374,12 @@ def test_training_learns_to_reverse(decoder):
 
 
 def test_config_errors_name_the_valid_values():
-    with pytest.raises(ConfigError, match=r"cell must be one of 'lstm', 'gru', got 'rnn'"):
+    with pytest.raises(ConfigError, match=r"unknown cell 'rnn': choose one of lstm, gru"):
         Seq2SeqConfig(10, 10, cell="rnn")
-    with pytest.raises(ConfigError, match=r"score must be one of 'additive', 'bahdanau', 'dot', 'scaled_dot', "
-                                          r"'general', 'concat', 'none', got 'cosine'"):
+    with pytest.raises(ConfigError, match=r"unknown score 'cosine': choose one of additive, bahdanau, dot, scaled_dot, "
+                                          r"general, concat, none"):
         Seq2SeqConfig(10, 10, score="cosine")
-    with pytest.raises(ConfigError, match=r"decoder must be one of 'bahdanau', 'luong', got 'transformer'"):
+    with pytest.raises(ConfigError, match=r"unknown decoder 'transformer': choose one of bahdanau, luong"):
         Seq2SeqConfig(10, 10, decoder="transformer")
     with pytest.raises(ConfigError, match=r"hidden must be a positive integer, got 0"):
         Seq2SeqConfig(10, 10, hidden=0)
@@ -363,6 +389,10 @@ def test_config_errors_name_the_valid_values():
         Seq2SeqConfig(10, 10, hidden=7, bidirectional=True)
     with pytest.raises(ConfigError, match=r"unknown model setting\(s\) dropout"):
         Seq2SeqConfig.from_dict({"src_vocab": 5, "tgt_vocab": 5, "dropout": 0.1})
+    with pytest.raises(ConfigError, match=r"Seq2Seq needs src_vocab and tgt_vocab"):
+        Seq2Seq(Seq2SeqConfig(hidden=8))  # a TrainConfig's model, before the task sets its vocabulary sizes
+    with pytest.raises(ConfigError, match=r"eos_id must be an integer in \[0, 2\)"):
+        Seq2SeqConfig(2, 5)
     with pytest.raises(ConfigError, match=r"k must be a positive integer, got 0"):
         tiny_model().beam(np.array([[4]]), np.array([[True]]), max_len=3, k=0)
 

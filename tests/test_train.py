@@ -6,15 +6,20 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minatt import checkpoint as ckpt
 from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
+from minatt.seq2seq import Seq2SeqConfig
 from minatt.tasks import collate, make_task
 from minatt.train import (
+    LOG_EVERY,
     TrainConfig,
     Trainer,
     blas_threads,
@@ -128,22 +133,23 @@ def test_sigint_with_workers_stops_them_and_saves(tmp_path):
 
     trainer = Trainer.create(tiny(steps=12), tmp_path / "run")
     result = trainer.run(progress="none", on_step=interrupt_at_3, workers=2)
-    assert result.interrupted and result.step == 3 and trainer.gradients.workers == 1  # workers stopped
+    assert result.interrupted and result.step == 3 and trainer.gradients is trainer.model  # workers stopped
     assert _arrays(tmp_path / "run")[2]["step"] == 3
 
 
 def test_keyboard_interrupt_mid_update_keeps_the_last_consistent_checkpoint(tmp_path, monkeypatch):
     trainer = Trainer.create(tiny(steps=12, eval_every=5), tmp_path / "run")
-    calls = {"n": 0}
-    real_step = trainer.optimizer.step
+    updated = []
+    real_update = trainer.optimizer._update
 
-    def step_then_break(grads, lr=None):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            raise KeyboardInterrupt  # the update of step 8 is half done: never save that state
-        real_step(grads, lr=lr)
+    def update_then_break(name, p, g, lr):
+        real_update(name, p, g, lr)
+        updated.append(name)
+        if len(updated) == 7 * len(p_names) + 1:
+            raise KeyboardInterrupt  # step 8 has updated one parameter of many: never save that state
 
-    monkeypatch.setattr(trainer.optimizer, "step", step_then_break)
+    p_names = list(trainer.model.params)
+    monkeypatch.setattr(trainer.optimizer, "_update", update_then_break)
     result = trainer.run(progress="none")
     assert result.interrupted and result.step == 5
     assert _arrays(tmp_path / "run")[2]["step"] == 5
@@ -213,6 +219,33 @@ def test_infinite_gradient_diverges_naming_the_gradient_norm(tmp_path):
     assert meta["step"] == 5
 
 
+def test_a_nan_loss_stops_the_run_at_the_next_log_point_and_no_step_reads_the_loss(tmp_path):
+    """The loss may be a device scalar: no step converts it (float() would wait for the device every
+    step); the loop reads the losses every LOG_EVERY steps and stops there at a NaN, naming its step."""
+
+    class DeviceScalar(np.ndarray):  # a 0-d array that refuses the per-step host read
+        def __float__(self):
+            raise AssertionError("float() of the loss inside a step")
+
+    trainer = Trainer.create(tiny(steps=60, eval_every=25), tmp_path / "run")
+    real, calls = trainer.model.loss_and_grads, []
+
+    def loss_and_grads(batch):
+        calls.append(1)
+        loss, grads = real(batch)
+        return np.asarray(np.nan if len(calls) == 13 else loss).view(DeviceScalar), grads
+
+    trainer.model.loss_and_grads = loss_and_grads
+    with pytest.raises(TrainingDiverged) as info:
+        trainer.run(progress="none")
+    assert LOG_EVERY == 10 and len(calls) == 20  # the first log point after step 13; the evaluation is at 25
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("training diverged at step 13: the loss is nan (loss nan, gradient norm ")
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "diverged at step 13" and metrics["loss"]["step"] == list(range(1, 13))
+    assert all(math.isfinite(v) for v in metrics["loss"]["value"]) and _arrays(tmp_path / "run")[2]["step"] == 0
+
+
 def test_predict_refuses_sources_over_the_length_limit(tmp_path):
     from minatt.train import LENGTH_FACTOR, source_limit
 
@@ -260,7 +293,7 @@ def test_resume_rejects_fixed_settings_and_finished_runs(tmp_path):
         resume(tmp_path / "run", hidden=32, lr=0.1)
     config = read_run_config(tmp_path / "run")[0]
     with pytest.raises(ConfigError, match="already trained"):  # equal values are no change: accepted
-        resume(tmp_path / "run", hidden=config.hidden, task=config.task)
+        resume(tmp_path / "run", hidden=config.model.hidden, task=config.task)
     with pytest.raises(ConfigError, match=r"already trained 10 of steps=10: pass a larger --steps"):
         resume(tmp_path / "run")
     assert resume(tmp_path / "run", steps=15).step == 15
@@ -290,6 +323,38 @@ def test_checkpoint_that_disagrees_with_config_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=r"parameters in .* do not match the config: .* has shape "
                                               r"\(\d+, 16\), config expects \(\d+, 24\)"):
         load_run(tmp_path / "run")
+
+
+# A run directory written by main 7ca864e (config.json "version": 1, every setting flat under "train"):
+# reverse, lengths 2..4, a Luong decoder with the general score, paused at step 4 of 8.
+OLD_RUN = Path(__file__).parent / "fixtures" / "run-2026-12-v1"
+
+
+def test_a_run_directory_of_the_flat_config_format_loads_and_resumes_exactly(tmp_path):
+    run = tmp_path / "old"
+    shutil.copytree(OLD_RUN, run)
+    config, _, model, meta = load_run(run)
+    assert (config.model.score, config.model.decoder, config.model.hidden, config.steps) == ("general", "luong", 16, 8)
+    assert meta["step"] == 4 and model.config.src_vocab == 14
+    assert resume(run).step == 8
+    straight = train(config, tmp_path / "straight")
+    (p1, o1, m1), (p2, o2, m2) = _arrays(straight.run_dir), _arrays(run)
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
+    assert m1["loss_history"] == m2["loss_history"] and m1["data_rng"] == m2["data_rng"]
+    # The numbers are today's: this code's first four losses are those the old code recorded.
+    old = json.loads((OLD_RUN / "metrics.json").read_text())["loss"]["value"]
+    assert np.allclose(m1["loss_history"][:4], old, rtol=1e-6, atol=0)
+
+
+def test_no_model_setting_is_a_field_of_train_config_too():
+    own = {f.name for f in fields(TrainConfig)}
+    assert own.isdisjoint(f.name for f in fields(Seq2SeqConfig)) and "model" in own
+    config = TrainConfig(hidden=24, score="dot", steps=7)
+    assert (config.model.hidden, config.model.score, config.steps) == (24, "dot", 7)
+    assert TrainConfig.from_dict(config.to_dict()) == config and config.replace(hidden=8).model.hidden == 8
+    assert config.model.src_vocab is None  # the task's, set by build_model
+    full = TrainConfig(Seq2SeqConfig(14, 14, hidden=24), steps=7)
+    assert full.replace(steps=9).model == Seq2SeqConfig(14, 14, hidden=24)  # a replace keeps the whole model
 
 
 def test_config_validation_lists_valid_choices():

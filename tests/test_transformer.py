@@ -310,7 +310,7 @@ def test_config_checks_the_transformer_settings():
         Seq2SeqConfig(9, 9, hidden=16, encoder="transformer", heads=3)
     with pytest.raises(ConfigError, match="bidirectional applies to the rnn encoder"):
         Seq2SeqConfig(9, 9, encoder="transformer", bidirectional=True)
-    with pytest.raises(ConfigError, match="encoder must be one of 'rnn', 'transformer'"):
+    with pytest.raises(ConfigError, match="unknown encoder 'cnn': choose one of rnn, transformer"):
         Seq2SeqConfig(9, 9, encoder="cnn")
     old = Seq2SeqConfig.from_dict({"src_vocab": 9, "tgt_vocab": 9, "hidden": 6})  # a checkpoint from before
     assert old.encoder == "rnn" and Seq2SeqConfig(9, 9, hidden=6, encoder="transformer", heads=2).ff_size == 24

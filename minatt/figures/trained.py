@@ -103,7 +103,7 @@ def _heatmap(run: Run) -> Figure:
     pred = predict(run.trainer.task, run.trainer.model, INPUTS[run.trainer.config.task])
     cfg = run.trainer.config
     return attention_figure(pred.attention, pred.src_tokens, pred.out_tokens,
-                            title=f"{cfg.task} after {run.trainer.step} steps ({cfg.score}): {pred.title()}")
+                            title=f"{cfg.task} after {run.trainer.step} steps ({cfg.model.score}): {pred.title()}")
 
 
 def trained_figures(small: bool = False, log: Callable[[str], None] = print) -> dict[str, Figure]:

@@ -83,7 +83,7 @@ def cross_entropy_backward(cache: CrossEntropyCache, dloss: float = 1.0) -> Arra
 
     Args:
         cache: from :func:`cross_entropy_forward`.
-        dloss: d (final objective) / d loss, a python float (1.0 when loss is the objective).
+        dloss: d (final objective) / d loss, a number or 0-d array (1.0 when loss is the objective).
 
     Returns:
         dlogits: (..., V) in the logits' dtype; rows of ignored tokens are exactly zero.

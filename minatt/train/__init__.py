@@ -8,7 +8,8 @@
 One concern per module:
 
     config       TrainConfig (every setting of a run) and the builders of task, model, optimiser, schedule
-    loop         Trainer (one run: steps, evaluations, checkpoints, Ctrl-C), train() and resume()
+    loop         Trainer: fit() (the loop on one screen) and run() around it (checkpoints, Ctrl-C)
+    start        train() a new run, resume() one
     interrupt    SigintFlag: a first Ctrl-C stops the loop after the current step
     memory       the memory a training step needs (estimated), against what is free
     evaluation   evaluate() one held-out batch; final_metrics() at the end of a run
@@ -48,17 +49,18 @@ from minatt.train.config import (
     build_optimizer,
     build_schedule,
     build_task,
-    model_config,
 )
 from minatt.train.evaluation import evaluate, final_metrics
-from minatt.train.loop import Trainer, TrainResult, resume, train
+from minatt.train.loop import LOG_EVERY, Trainer, TrainResult
 from minatt.train.prediction import LENGTH_FACTOR, Prediction, predict, source_limit
 from minatt.train.rundir import default_run_dir, load_run, read_run_config
+from minatt.train.start import resume, train
 
 __all__ = [
     "CELLS",
     "DECODERS",
     "LENGTH_FACTOR",
+    "LOG_EVERY",
     "OPTIMIZERS",
     "RESUMABLE",
     "SCORES",
@@ -75,7 +77,6 @@ __all__ = [
     "evaluate",
     "final_metrics",
     "load_run",
-    "model_config",
     "predict",
     "read_run_config",
     "resume",

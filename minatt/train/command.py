@@ -9,7 +9,6 @@ not the field), run the :class:`~minatt.train.loop.Trainer`, and print what
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -32,15 +31,7 @@ from minatt.errors import ConfigError
 from minatt.parallel import auto_workers
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import (
-    CELLS,
-    DECODERS,
-    ENCODERS,
-    OPTIMIZERS,
-    SCORES,
-    TrainConfig,
-    resume_changes,
-)
+from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, SETTINGS, TrainConfig, resume_changes
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
 from minatt.train.prediction import predict
@@ -64,7 +55,7 @@ def add_parser(subparsers: Any) -> None:
 
 def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     """``train``: train a model on a toy task and write a run directory."""
-    d = TrainConfig()
+    d = argparse.Namespace(**TrainConfig().to_dict())  # every default by name, the model's among them
     p = subparsers.add_parser(
         "train",
         help="train a seq2seq model with attention on a toy task",
@@ -171,7 +162,7 @@ def _flag(name: str) -> str:
 def _in_flags(message: str) -> str:
     """A settings error as a command-line user reads it: ``decay_to must ...`` -> ``--decay-to must ...``,
     ``max_len=1`` -> ``--max-len 1``. The library's messages name the TrainConfig fields."""
-    names = "|".join(sorted((f.name for f in dataclasses.fields(TrainConfig)), key=len, reverse=True))
+    names = "|".join(sorted(SETTINGS, key=len, reverse=True))
     message = re.sub(rf"\b({names})=", lambda m: _flag(m.group(1)) + " ", message)
     return re.sub(rf"\b({names}) (?=must |<= |>= )", lambda m: _flag(m.group(1)) + " ", message)
 
@@ -292,7 +283,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.plot:
         from minatt.plot import save_attention
 
-        title = pred.title() if config.score != "none" else "no attention (score='none')"
+        title = pred.title() if config.model.score != "none" else "no attention (score='none')"
         try:
             save_attention(args.plot, pred.attention, pred.src_tokens, pred.out_tokens, title=title)
         except OSError as exc:

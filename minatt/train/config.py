@@ -7,9 +7,10 @@ model, the optimiser and the learning-rate schedule of a run from it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from minatt.backend import BACKENDS
@@ -17,44 +18,37 @@ from minatt.errors import ConfigError, MinattError
 from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORE_ALIASES, SCORES, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import TASKS, Task, make_task
 
-__all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "ENCODERS", "OPTIMIZERS", "RESUMABLE", "SCORES", "TrainConfig",
-           "build_model", "build_optimizer", "build_schedule", "build_task", "model_config", "resume_changes"]
+__all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "ENCODERS", "MODEL_SETTINGS", "OPTIMIZERS", "RESUMABLE", "SCORES",
+           "SETTINGS", "TrainConfig", "build_model", "build_optimizer", "build_schedule", "build_task",
+           "resume_changes"]
 
 OPTIMIZERS = ("adam", "sgd")
 DTYPES = ("float32", "float64")
 CONFIG_FORMAT = "minatt-run"
 
-MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim",
-                "encoder", "layers", "heads", "ff")
 # Settings that may change when a run is resumed; every other setting is fixed by config.json.
 RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "backend")
+# The model's settings a user chooses; its vocabulary sizes and special ids come from the task.
+MODEL_SETTINGS = tuple(f.name for f in fields(Seq2SeqConfig)
+                       if f.name not in ("src_vocab", "tgt_vocab", "pad_id", "bos_id", "eos_id"))
 
 
-@dataclass
+@dataclass(init=False)
 class TrainConfig:
-    """Every setting of a training run: the task, the model, the optimiser, the loop.
+    """Every setting of a training run: the task, the model (a :class:`Seq2SeqConfig`), the optimiser, the loop.
 
-    Written to ``config.json`` (``{"train": to_dict(), "model": Seq2SeqConfig.to_dict()}``) so a run
-    directory says exactly how it was made. The defaults train ``reverse`` on lengths 3..10 to
-    99% held-out sequence accuracy in well under a minute on two CPU cores (NumPy).
+    A model setting is given by name like any other, ``TrainConfig(task="dates", hidden=32)``, and
+    lives in ``model`` (``config.model.hidden``), whose vocabulary sizes :func:`build_model` takes
+    from the task. ``config.json`` holds :meth:`to_dict` (every setting by name) under ``"train"``
+    and the built model's config under ``"model"``, so a run directory says exactly how it was
+    made. The defaults train ``reverse`` on lengths 3..10 to 99% held-out sequence accuracy in
+    well under a minute on two CPU cores (NumPy).
     """
 
     task: str = "reverse"
     min_len: int = 3
     max_len: int = 10
-    # model
-    cell: str = "lstm"
-    score: str = "additive"
-    decoder: str = "bahdanau"
-    bidirectional: bool = False
-    input_feeding: bool = True
-    embed: int = 32
-    hidden: int = 64
-    attn_dim: int | None = None
-    encoder: str = "rnn"
-    layers: int = 2
-    heads: int = 4
-    ff: int | None = None
+    model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
     # optimisation
     steps: int = 3000
     batch: int = 64
@@ -73,21 +67,29 @@ class TrainConfig:
     target: float | None = 0.99
     patience: int = 2
 
+    def __init__(self, model: Seq2SeqConfig | None = None, **settings: Any) -> None:
+        """Any setting by name; model settings go into ``model`` (which checks them, see :class:`Seq2SeqConfig`)."""
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ConfigError(f"unknown training settings {', '.join(unknown)}; known: {', '.join(sorted(SETTINGS))}")
+        for f in fields(self):
+            if f.name != "model":
+                setattr(self, f.name, settings.get(f.name, f.default))
+        chosen = {k: v for k, v in settings.items() if k in MODEL_SETTINGS}
+        self.model = dataclasses.replace(model or Seq2SeqConfig(), **chosen)
+
     def validate(self) -> TrainConfig:
-        """Raise :class:`ConfigError` naming the first impossible setting (and the valid choices)."""
-        names = {"task": TASKS, "cell": CELLS, "score": SCORES, "decoder": DECODERS, "encoder": ENCODERS,
-                 "optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES}
+        """Raise :class:`ConfigError` naming the first impossible setting (and the valid choices).
+
+        (The model's settings were checked when ``model`` was made.)"""
+        names = {"task": TASKS, "optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES}
         for key, valid in names.items():
             value = getattr(self, key)
             if value not in valid:
                 raise ConfigError(f"unknown {key} {value!r}: choose one of {', '.join(valid)}")
-        for key in ("embed", "hidden", "layers", "heads", "steps", "batch", "eval_every", "test_size", "patience"):
+        for key in ("steps", "batch", "eval_every", "test_size", "patience"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-        for key in ("attn_dim", "ff"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
         if self.task != "dates":
             if not isinstance(self.min_len, int) or self.min_len < 1:
@@ -113,21 +115,26 @@ class TrainConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict of every field."""
-        return asdict(self)
+        """Every setting by name, the model's among them (flat, as config.json and the command line have them)."""
+        model = {name: getattr(self.model, name) for name in MODEL_SETTINGS}
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            out.update(model if f.name == "model" else {f.name: getattr(self, f.name)})
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown training settings {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return cls(**d)
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with some fields changed."""
-        return TrainConfig.from_dict({**self.to_dict(), **changes})
+        """A copy with some settings (the model's too) changed."""
+        own = {k: v for k, v in self.to_dict().items() if k not in MODEL_SETTINGS}
+        return TrainConfig(self.model, **{**own, **changes})
+
+
+# Every setting's name, in config.json's order.
+SETTINGS = tuple(name for f in fields(TrainConfig) for name in (MODEL_SETTINGS if f.name == "model" else [f.name]))
 
 
 def resume_changes(config: TrainConfig, given: dict[str, Any], name: Callable[[str], str] = str) -> dict[str, Any]:
@@ -137,8 +144,10 @@ def resume_changes(config: TrainConfig, given: dict[str, Any], name: Callable[[s
     change to a fixed setting raises :class:`ConfigError` naming the run's value and the given one;
     ``name`` spells a setting as the caller's user knows it (``"hidden"``, or ``"--hidden"``).
     """
+    current = config.to_dict()
+
     def same(key: str, value: Any) -> bool:
-        old = getattr(config, key)
+        old = current[key]
         if key == "score":
             return SCORE_ALIASES.get(value, value) == SCORE_ALIASES.get(old, old)
         return value == old
@@ -147,23 +156,13 @@ def resume_changes(config: TrainConfig, given: dict[str, Any], name: Callable[[s
     fixed = [k for k in changes if k not in RESUMABLE]
     if len(fixed) == 1:
         k = fixed[0]
-        why = f"run has {getattr(config, k)}, you gave {changes[k]}"
+        why = f"run has {current[k]}, you gave {changes[k]}"
     else:
-        why = "; ".join(f"{name(k)}: run has {getattr(config, k)}, you gave {changes[k]}" for k in fixed)
+        why = "; ".join(f"{name(k)}: run has {current[k]}, you gave {changes[k]}" for k in fixed)
     if fixed:
         raise ConfigError(f"{', '.join(map(name, fixed))} cannot change when resuming ({why}); "
                           f"resuming may change only {', '.join(map(name, RESUMABLE))}")
     return changes
-
-
-def model_config(config: TrainConfig, task: Task) -> Any:
-    """The :class:`minatt.seq2seq.Seq2SeqConfig` for a training config and its task."""
-    return Seq2SeqConfig(
-        src_vocab=len(task.src_vocab), tgt_vocab=len(task.tgt_vocab), embed=config.embed, hidden=config.hidden,
-        cell=config.cell, score=config.score, decoder=config.decoder, bidirectional=config.bidirectional,
-        input_feeding=config.input_feeding, attn_dim=config.attn_dim, encoder=config.encoder,
-        layers=config.layers, heads=config.heads, ff=config.ff,
-    )
 
 
 def build_task(config: TrainConfig) -> Task:
@@ -177,7 +176,8 @@ def build_task(config: TrainConfig) -> Task:
 def build_model(config: TrainConfig, task: Task) -> Any:
     """A freshly initialised :class:`minatt.seq2seq.Seq2Seq` on the current backend and dtype."""
     try:
-        return Seq2Seq(model_config(config, task), seed=config.seed)
+        sizes = {"src_vocab": len(task.src_vocab), "tgt_vocab": len(task.tgt_vocab)}
+        return Seq2Seq(dataclasses.replace(config.model, **sizes), seed=config.seed)
     except MinattError:
         raise
     except ValueError as exc:  # an impossible combination the model refuses

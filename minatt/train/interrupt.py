@@ -12,7 +12,8 @@ __all__ = ["SigintFlag"]
 class SigintFlag:
     """While installed, SIGINT sets ``requested`` (checked between steps); a second SIGINT raises KeyboardInterrupt.
 
-    Installed only in the main thread (the only one Python delivers signals to).
+    ``with SigintFlag() as stop:`` installs it for the block. Installed only in the main thread
+    (the only one Python delivers signals to).
     """
 
     def __init__(self) -> None:
@@ -36,3 +37,10 @@ class SigintFlag:
         if self._installed:
             signal.signal(signal.SIGINT, self._previous)
             self._installed = False
+
+    def __enter__(self) -> SigintFlag:
+        self.install()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()

@@ -1,24 +1,32 @@
-"""The training loop: :class:`Trainer` owns one run, :func:`train` starts one, :func:`resume` continues one.
+"""The training loop: :class:`Trainer` owns one run, and :meth:`Trainer.fit` is its loop.
 
-One run, step by step (``step`` counts finished updates, from 0):
+One run, step by step (``step`` counts finished updates, from 0), as :meth:`Trainer.fit` writes it:
 
-    batch  = task.batch(data_rng, batch)               a fresh random batch (host NumPy)
+    batch  = batches.draw()                            a fresh random batch (host NumPy)
     loss, grads = model.loss_and_grads(batch)           hand-written backward pass
     norm   = clip_grad_norm(grads, clip)                global norm before clipping
-    if loss or norm is NaN/inf:  raise TrainingDiverged  (the last checkpoint is left intact)
     optimizer.step(grads, lr=schedule(step))            Adam or SGD, in place
+    every LOG_EVERY steps: read the losses on the host; a NaN/inf loss or norm raises TrainingDiverged
     every eval_every steps: held-out accuracy, checkpoint, stop once accuracy >= target
 
-A Ctrl-C (SIGINT) stops the loop after the current step, saves a checkpoint and returns with
-``status == "interrupted"``; a second Ctrl-C stops at once. The package docstring
-(:mod:`minatt.train`) describes stopping, resuming and the BLAS threads.
+The loss and the norm may be device scalars: the loop keeps them and reads them only at the
+next log point (one transfer for the losses, one for the norms), so a step never waits for the
+device, and a NaN stops the run at most ``LOG_EVERY`` steps after it appears, before anything
+is saved.
+
+Around the loop, :meth:`Trainer.run`: a Ctrl-C (SIGINT) stops it after the current step, saves a
+checkpoint and returns with ``status == "interrupted"``; a second Ctrl-C stops at once, and the
+state is saved only if it is one a straight run passes through. The package docstring
+(:mod:`minatt.train`) describes stopping, resuming and the BLAS threads; :mod:`minatt.train.start`
+has :func:`~minatt.train.start.train` and :func:`~minatt.train.start.resume`, which build a Trainer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +34,11 @@ from typing import Any
 import numpy
 
 from minatt import checkpoint as ckpt
-from minatt.backend import default_dtype, use
+from minatt.backend import array_module, to_numpy
 from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
+from minatt.optim import clip_grad_norm
 from minatt.parallel import DataParallel
-from minatt.runtime import blas_threads
-from minatt.tasks import collate
+from minatt.tasks import Batch, Task, collate
 from minatt.train.config import (
     CONFIG_FORMAT,
     TrainConfig,
@@ -44,9 +52,11 @@ from minatt.train.evaluation import evaluate, final_metrics
 from minatt.train.interrupt import SigintFlag
 from minatt.train.prediction import attention_title, decode
 from minatt.train.report import Reporter
-from minatt.train.rundir import default_run_dir, load_params, read_run_config
+from minatt.train.rundir import load_params, read_run_config
 
-__all__ = ["TrainResult", "Trainer", "resume", "train"]
+__all__ = ["LOG_EVERY", "Batches", "TrainResult", "Trainer"]
+
+LOG_EVERY = 10  # steps between reads of the losses on the host (and at every evaluation)
 
 
 @dataclass
@@ -66,8 +76,33 @@ class TrainResult:
         return self.status == "interrupted"
 
 
+class Batches:
+    """The training batches: a seeded stream of fresh random batches, counted (``drawn``).
+
+    :meth:`give_back` returns the last batch drawn to the stream, so a step stopped before its
+    update is redrawn, the same, when the run resumes.
+    """
+
+    def __init__(self, task: Task, size: int, seed: int) -> None:
+        self.task, self.size = task, size
+        self.rng = numpy.random.default_rng([seed, 1])
+        self.drawn = 0
+        self._before = self.rng.bit_generator.state
+
+    def draw(self) -> Batch:
+        """The next batch."""
+        self._before = self.rng.bit_generator.state
+        self.drawn += 1
+        return self.task.batch(self.rng, self.size)
+
+    def give_back(self) -> None:
+        """Undo the last :meth:`draw`."""
+        self.rng.bit_generator.state = self._before
+        self.drawn -= 1
+
+
 class Trainer:
-    """Owns one run: its config, task, model, optimiser, data generator, history and files.
+    """Owns one run: its config, task, model, optimiser, batches, history and files.
 
     Build it with :meth:`create` (a new run directory) or :meth:`open` (resume one), then
     :meth:`run`. The backend and default dtype must already be selected when it is built
@@ -80,19 +115,21 @@ class Trainer:
         self.paths = ckpt.run_paths(self.run_dir)
         self.task = build_task(config)
         self.model = build_model(config, self.task)
+        self.gradients: Any = self.model  # what computes loss_and_grads: the model, or its --workers processes
         self.optimizer = build_optimizer(config, self.model.params)
         self.schedule = build_schedule(config)
-        self.data_rng = numpy.random.default_rng([config.seed, 1])
+        self.batches = Batches(self.task, config.batch, config.seed)
         self.step = 0
         self.seconds = 0.0
+        self.unread: list[tuple[Any, Any]] = []  # (loss, norm) of the steps since the losses were last read
         self.loss_history: list[float] = []
         self.eval_history: dict[str, list] = {"step": [], "loss": [], "token_accuracy": [], "sequence_accuracy": []}
         self.checkpoint_step: int | None = None
-        self.gradients = DataParallel(self.model, workers=1)  # the model's own loss_and_grads; run() may split it
         try:
             self.eval_set = self.task.test_set(config.test_size, seed=config.seed + 1)
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"cannot draw a held-out set for {config.task}: {exc}") from None
+        self._clock = time.perf_counter()  # seconds are counted from here (reset when a run starts)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -139,7 +176,7 @@ class Trainer:
         meta = {
             "step": self.step,
             "seconds": self.seconds,
-            "data_rng": self.data_rng.bit_generator.state,
+            "data_rng": self.batches.rng.bit_generator.state,
             "loss_history": self.loss_history,
             "eval_history": self.eval_history,
             "model": self.model.config.to_dict(),
@@ -157,12 +194,12 @@ class Trainer:
         try:
             self.step = int(meta["step"])
             self.seconds = float(meta.get("seconds", 0.0))
-            self.data_rng.bit_generator.state = meta["data_rng"]
+            self.batches.rng.bit_generator.state = meta["data_rng"]
             self.loss_history = [float(v) for v in meta.get("loss_history", [])]
             self.eval_history = {k: list(v) for k, v in meta["eval_history"].items()}
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path} has incomplete training state ({exc!r}): train a new run") from None
-        self.checkpoint_step = self.step
+        self.batches.drawn = self.checkpoint_step = self.step
 
     # -- the loop ---------------------------------------------------------------------------
     def run(
@@ -198,51 +235,66 @@ class Trainer:
             )
         end = cfg.steps if until is None else min(until, cfg.steps)
         report = Reporter(progress, cfg.steps, self.step, log)
-        status, self._phase = "done", "idle"
         self._clock = time.perf_counter()
-        if workers > 1:
-            self.gradients = DataParallel(self.model, workers)
-        stop = SigintFlag()
-        stop.install()
-        try:
-            while self.step < end:
-                if stop.requested:
-                    status = "interrupted"
-                    break
-                loss = self.train_step(report)
-                report.step(loss)
-                if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
-                    scores = self._evaluate()
-                    self.save_checkpoint()
-                    report.evaluated(self.step, scores)
-                    if self._target_reached():
-                        status = "target reached"
-                        break
-                if on_step is not None:
-                    on_step(self)
-            else:
-                if self.step < cfg.steps:
-                    status = "paused"
-        except KeyboardInterrupt:
+        try:  # (non-finite values are caught by read_losses, so NumPy need not warn of them)
+            with self._split(workers), SigintFlag() as stop, numpy.errstate(all="ignore"):
+                status = self.fit(end, report, stop, on_step)
+        except KeyboardInterrupt:  # a second Ctrl-C, anywhere in a step
             status = "interrupted"
         finally:
-            stop.restore()
             report.close()
-            self.gradients.close()  # stops the worker processes, if any
-            self.gradients = DataParallel(self.model, workers=1)
             self._tick()
         if status in ("interrupted", "paused"):
-            if self._phase == "computing":  # stopped before the update: un-draw the batch, then save
-                self.data_rng.bit_generator.state = self._rng_before
-                self._phase = "idle"
-            if self._phase == "idle":  # (mid-update the state is half new: keep the last checkpoint)
-                self.save_checkpoint()
-            metrics = self.metrics(status)
-            ckpt.atomic_write_json(self.paths["metrics"], metrics)
-            return TrainResult(status, self.checkpoint_step or 0, self.run_dir, self.seconds, metrics)
-        if self.checkpoint_step != self.step:
-            self.save_checkpoint()
+            return self._stop(status)
         return self._finish(status, report)
+
+    def fit(self, end: int, report: Reporter, stop: SigintFlag,
+            on_step: Callable[[Trainer], None] | None = None) -> str:
+        """The loop of the module docstring, from ``self.step`` to ``end``; returns how it ended."""
+        cfg = self.config
+        while self.step < end and not stop.requested:
+            batch = self.batches.draw()
+            loss, grads = self.gradients.loss_and_grads(batch)
+            norm = clip_grad_norm(grads, cfg.clip or None)
+            self.optimizer.step(grads, lr=self.schedule(self.step))
+            self.step += 1
+            self.unread.append((loss, norm))  # device scalars stay there until the next read
+            evaluating = self.step % cfg.eval_every == 0 or self.step == cfg.steps
+            if evaluating or self.step % LOG_EVERY == 0 or self.step == end:
+                report.losses(self.read_losses())  # raises TrainingDiverged on a NaN/inf since the last read
+            if evaluating:
+                scores = self.evaluate()
+                self.save_checkpoint()
+                report.evaluated(self.step, scores)  # (a log line says a checkpoint is on disk)
+                if self.target_reached():
+                    return "target reached"
+            if on_step is not None:
+                on_step(self)
+        return "done" if self.step >= cfg.steps else "interrupted" if stop.requested else "paused"
+
+    @contextlib.contextmanager
+    def _split(self, workers: int) -> Iterator[None]:
+        """With ``workers`` > 1, compute the gradients over that many processes while the block runs."""
+        if workers == 1:
+            yield
+            return
+        with DataParallel(self.model, workers) as parallel:
+            self.gradients = parallel
+            try:
+                yield
+            finally:
+                self.gradients = self.model
+
+    def _stop(self, status: str) -> TrainResult:
+        """After a Ctrl-C or ``until``: save the state if a straight run passes through it; write metrics.json."""
+        self.read_losses()
+        if self.optimizer.t == self.step:  # (else an update was cut halfway: keep the last checkpoint)
+            if self.batches.drawn > self.step:  # a batch drawn for a step never taken: give it back
+                self.batches.give_back()
+            self.save_checkpoint()
+        metrics = self.metrics(status)
+        ckpt.atomic_write_json(self.paths["metrics"], metrics)
+        return TrainResult(status, self.checkpoint_step or 0, self.run_dir, self.seconds, metrics)
 
     def _finish(self, status: str, report: Reporter) -> TrainResult:
         """:meth:`finish`; a Ctrl-C during it leaves a metrics.json that says so, and ``--resume`` redoes it."""
@@ -268,40 +320,41 @@ class Trainer:
             return "done"
         return None
 
-    def train_step(self, report: Any = None) -> float:
-        """One update on a fresh batch; returns its loss. Raises :class:`TrainingDiverged` on NaN/inf."""
-        from minatt.optim import clip_grad_norm
+    def read_losses(self) -> list[float]:
+        """The losses of the steps not yet read, brought to the host and added to ``loss_history``.
 
-        cfg = self.config
-        self._phase, self._rng_before = "computing", self.data_rng.bit_generator.state
-        batch = self.task.batch(self.data_rng, cfg.batch)
-        with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):  # non-finite values are caught below
-            loss, grads = self.gradients.loss_and_grads(batch)  # over --workers processes, or this one
-            norm = clip_grad_norm(grads, cfg.clip if cfg.clip > 0 else None)
-        if not (math.isfinite(loss) and math.isfinite(norm)):
-            if report is not None:
-                report.close()
-            self._diverged(loss, norm)
-        self._phase = "updating"  # params, optimiser state and step change together below
-        self.optimizer.step(grads, lr=self.schedule(self.step))
-        self.step += 1
-        self.loss_history.append(float(loss))
-        self._phase = "idle"
-        return float(loss)
+        One transfer brings all the losses, one all the norms. Raises :class:`TrainingDiverged`
+        naming the first of those steps whose loss or gradient norm is NaN/inf; the history then
+        ends at the step before it.
+        """
+        if not self.unread:
+            return []
+        losses, norms = (_on_host([pair[i] for pair in self.unread]) for i in (0, 1))
+        first = self.step - len(self.unread) + 1  # the step of losses[0]
+        self.unread = []
+        finite = numpy.isfinite(losses) & numpy.isfinite(norms)
+        if not finite.all():
+            bad = int(numpy.argmin(finite))
+            self.loss_history += losses[:bad].tolist()
+            self.step = first + bad - 1
+            self._diverged(float(losses[bad]), float(norms[bad]))
+        self.loss_history += losses.tolist()
+        return losses.tolist()
 
     def _tick(self) -> None:
         """Add the wall time since the last tick to ``seconds``."""
         now = time.perf_counter()
-        self.seconds += now - getattr(self, "_clock", now)
+        self.seconds += now - self._clock
         self._clock = now
 
-    def _target_reached(self) -> bool:
+    def target_reached(self) -> bool:
         """True when the last ``patience`` evaluations all reached the target sequence accuracy."""
         target, k = self.config.target, self.config.patience
         recent = self.eval_history["sequence_accuracy"][-k:]
         return target is not None and len(recent) == k and min(recent) >= target
 
-    def _evaluate(self) -> dict[str, float]:
+    def evaluate(self) -> dict[str, float]:
+        """Score the evaluation set now, and add the scores to ``eval_history``."""
         scores = evaluate(self.model, self.eval_set)
         scores["step"] = self.step
         for key, values in self.eval_history.items():
@@ -357,42 +410,7 @@ class Trainer:
         return metrics
 
 
-
-def train(
-    config: TrainConfig,
-    run_dir: str | Path | None = None,
-    progress: str = "none",
-    until: int | None = None,
-    log: Callable[[str], None] | None = None,
-    on_step: Callable[[Trainer], None] | None = None,
-    threads: int | None = 1,
-    workers: int = 1,
-) -> TrainResult:
-    """Train a new run described by ``config`` into ``run_dir`` (default: :func:`default_run_dir`).
-
-    Selects ``config.backend``, ``config.dtype`` and ``threads`` BLAS threads (see :func:`blas_threads`)
-    for the duration. See :meth:`Trainer.run` (``workers`` too).
-    """
-    config.validate()
-    run_dir = default_run_dir(config.task) if run_dir is None else Path(run_dir)
-    with use(config.backend), default_dtype(config.dtype), blas_threads(threads):
-        trainer = Trainer.create(config, run_dir)
-        return trainer.run(progress=progress, until=until, log=log, on_step=on_step, workers=workers)
-
-
-def resume(
-    run_dir: str | Path,
-    progress: str = "none",
-    until: int | None = None,
-    log: Callable[[str], None] | None = None,
-    on_step: Callable[[Trainer], None] | None = None,
-    threads: int | None = 1,
-    workers: int = 1,
-    **overrides: Any,
-) -> TrainResult:
-    """Continue the run in ``run_dir`` from its checkpoint (``overrides``: see :data:`RESUMABLE`)."""
-    config, _ = read_run_config(run_dir)
-    backend = overrides.get("backend", config.backend)
-    with use(backend), default_dtype(config.dtype), blas_threads(threads):
-        trainer = Trainer.open(run_dir, **overrides)
-        return trainer.run(progress=progress, until=until, log=log, on_step=on_step, workers=workers)
+def _on_host(values: list[Any]) -> numpy.ndarray:
+    """Scalars (Python floats, or 0-d arrays on any backend) as one float64 host array: one transfer for all."""
+    xp = array_module(*values)
+    return numpy.asarray(to_numpy(xp.stack([xp.asarray(v) for v in values])), dtype=numpy.float64)

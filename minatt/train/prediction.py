@@ -91,7 +91,7 @@ def predict(task: Task, model: Any, text: str | list[str], beam: int | None = No
 
 def attention_title(config: TrainConfig, pred: Prediction) -> str:
     """The title of a run's attention plot."""
-    if config.score == "none":
+    if config.model.score == "none":
         return "no attention (score='none'): all weights are zero"
     return f"{config.task}: {pred.title()}"
 

@@ -37,13 +37,15 @@ class Reporter:
             self.bar = tqdm(total=total, initial=initial, unit="step", file=sys.stderr, dynamic_ncols=True,
                             smoothing=0.1, mininterval=0.25)
 
-    def step(self, loss: float) -> None:
-        """After each step: update the running loss (and the bar)."""
-        self.smoothed = loss if self.smoothed is None else 0.95 * self.smoothed + 0.05 * loss
+    def losses(self, values: list[float]) -> None:
+        """When the loop reads the losses (every few steps): update the running loss and the bar."""
+        if not values:
+            return
+        for loss in values:
+            self.smoothed = loss if self.smoothed is None else 0.95 * self.smoothed + 0.05 * loss
         if self.bar is not None:
-            self.bar.update(1)
-            if self.bar.n % 10 == 0:
-                self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc, refresh=False)
+            self.bar.update(len(values))
+            self.bar.set_postfix(loss=f"{self.smoothed:.4f}", acc=self.acc, refresh=False)
 
     def evaluated(self, step: int, scores: dict[str, float]) -> None:
         """After each evaluation: show the held-out accuracy."""
@@ -96,18 +98,17 @@ class Reporter:
 
 def print_start(trainer: Any, verb: str) -> None:
     """The start-up line: what trains (task, model, size, optimiser), where, and on which BLAS with how many threads."""
-    cfg = trainer.config
+    cfg, model = trainer.config, trainer.config.model
     n_params = sum(int(p.size) for p in trainer.model.params.values())
     lengths = "" if cfg.task == "dates" else f", lengths {cfg.min_len}..{cfg.max_len}"
-    attention = "no attention" if cfg.score == "none" else f"{cfg.score} attention"
-    encoder = f"{cfg.cell}{' (bidirectional)' if cfg.bidirectional else ''}"
-    if cfg.encoder == "transformer":
-        ff = cfg.ff or 4 * cfg.hidden
-        layers = f"{cfg.layers} layer{'' if cfg.layers == 1 else 's'}"
-        encoder = f"transformer encoder ({layers}, {cfg.heads} heads, ff {ff}), {cfg.cell}"
+    attention = "no attention" if model.score == "none" else f"{model.score} attention"
+    encoder = f"{model.cell}{' (bidirectional)' if model.bidirectional else ''}"
+    if model.encoder == "transformer":
+        layers = f"{model.layers} layer{'' if model.layers == 1 else 's'}"
+        encoder = f"transformer encoder ({layers}, {model.heads} heads, ff {model.ff_size}), {model.cell}"
     print(
         f"minatt: {verb}: task {cfg.task}{lengths}; {encoder} "
-        f"{cfg.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
+        f"{model.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
         f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}; {describe_blas()}",
         flush=True,
     )
