@@ -106,7 +106,7 @@ def host(a):
 
 
 def assert_agree(got, want, dtype):
-    tol = 2e-6 if dtype == "float32" else 1e-13
+    tol = 1e-5 if dtype == "float32" else 1e-13  # float32: sums over S terms, each rounded at ~6e-8
     for g, w in zip(host(got), host(want), strict=True):
         if isinstance(g, list):
             assert_agree(g, w, dtype)
@@ -299,8 +299,8 @@ def test_fused_training_step_on_the_gpu_matches_the_reference(monkeypatch):
 
     monkeypatch.setattr(Kernel, "__call__", counting)
     with minatt.use("cupy"), minatt.default_dtype("float64"):
-        saved = backend._fused_type
-        monkeypatch.setattr(backend, "_fused_type", None)
+        saved = type(minatt.backend.get_xp().ones(1))  # cupy.ndarray (not backend._fused_type: an earlier
+        monkeypatch.setattr(backend, "_fused_type", None)  # test's monkeypatch may have left it None)
         expected = {cell: _read(_train_steps(cell=cell)) for cell in ("lstm", "gru")}
         monkeypatch.setattr(backend, "_fused_type", saved)
         got = {cell: _read(_train_steps(cell=cell)) for cell in ("lstm", "gru")}
