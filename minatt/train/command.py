@@ -19,6 +19,8 @@ from minatt.argtypes import (
     NO_TARGET,
     Formatter,
     choice,
+    fraction,
+    fraction_below_one,
     nonneg_float,
     nonneg_int,
     positive_float,
@@ -103,16 +105,16 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--lr", type=positive_float, metavar="LR", help=f"peak learning rate (default: {d.lr})")
     g.add_argument("--optimizer", type=choice(OPTIMIZERS, "optimizer"), metavar="NAME",
                    help=f"{', '.join(OPTIMIZERS)} (default: {d.optimizer})")
-    g.add_argument("--momentum", type=nonneg_float, metavar="M",
+    g.add_argument("--momentum", type=fraction_below_one, metavar="M",
                    help=f"SGD momentum in [0, 1) (default: {d.momentum})")
     g.add_argument("--clip", type=nonneg_float, metavar="NORM",
                    help=f"clip the global gradient norm to NORM; 0 = off (default: {d.clip})")
     g.add_argument("--warmup", type=nonneg_int, metavar="N",
                    help=f"linear learning-rate warm-up steps (default: {d.warmup})")
-    g.add_argument("--decay-to", type=nonneg_float, metavar="F",
+    g.add_argument("--decay-to", type=fraction, metavar="F",
                    help=f"cosine-decay the learning rate to F * lr at --steps; 1 = no decay (default: {d.decay_to})")
     g = p.add_argument_group("run")
-    g.add_argument("--seed", type=int, metavar="N", help=f"seeds the weights and the data (default: {d.seed})")
+    g.add_argument("--seed", type=nonneg_int, metavar="N", help=f"seeds the weights and the data (default: {d.seed})")
     g.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME",
                    help=f"{', '.join(BACKENDS)} (default: {d.backend})")
     g.add_argument("--eval-every", type=positive_int, metavar="N",
