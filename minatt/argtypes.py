@@ -20,7 +20,7 @@ from minatt.errors import MinattError
 
 __all__ = ["NO_TARGET", "NUMBER_TYPES", "Formatter", "MinattParser", "UsageError", "choice", "fraction",
            "fraction_below_one", "nonneg_float", "nonneg_int", "positive_float", "positive_int", "run_command_line",
-           "run_one_command", "target_value", "warn_if_more_than_cores"]
+           "run_one_command", "seconds", "steps_text", "target_value", "warn_if_more_than_cores"]
 
 
 class UsageError(MinattError):
@@ -170,6 +170,16 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
     except KeyboardInterrupt:
         print("minatt: interrupted", file=sys.stderr)
         return 130
+
+
+def seconds(s: float) -> str:
+    """A duration as a person reads it: ``"1.6 s"`` under 10 s (one decimal), ``"42 s"`` from there."""
+    return f"{s:.1f} s" if s < 9.95 else f"{s:.0f} s"
+
+
+def steps_text(n: int) -> str:
+    """``"1 step"``, ``"300 steps"``."""
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _reader_gone() -> int:

@@ -547,3 +547,42 @@ def test_bench_with_more_workers_than_cores_warns_and_runs(capsys, monkeypatch):
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert warnings == ["minatt: warning: --workers 2 is more than the 1 CPU cores here: the processes will take "
                         "turns on them, so each step will be slower than with --workers 1"]
+
+
+def test_out_into_a_folder_of_other_files_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    msg = _error(["train", *TINY, "--steps", "1", "--out", str(tmp_path)], capsys)
+    assert msg == f"minatt: error: --out {tmp_path} already holds other files and is not a run: give a new or empty folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_predict_on_a_folder_of_other_files_does_not_suggest_training_into_it(tmp_path, capsys):
+    (tmp_path / "chapter.md").write_text("# a lesson")
+    msg = _error(["predict", str(tmp_path), "1"], capsys)
+    assert "is not a minatt run" in msg and "--out" not in msg and "runs/latest" in msg
+
+
+def test_predict_says_why_an_answer_is_empty(tmp_path, capsys):
+    """An untrained run (step 0) whose model ends every answer at once: the empty line gets a reason."""
+    d = tmp_path / "untrained"
+    assert cli.main(["train", *TINY, "--steps", "1", "--out", str(d), "--quiet"]) == 0
+    capsys.readouterr()
+    params, optim, meta = ckpt.load_checkpoint(d / "checkpoint.npz")
+    params["dec.out.b"][2] += 100.0   # EOS (id 2) first, whatever the input
+    ckpt.save_checkpoint(d / "checkpoint.npz", params, optim, {**meta, "step": 0})
+    assert cli.main(["predict", str(d), "3", "1", "4"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "\n"
+    assert captured.err.strip() == (f"minatt: warning: the answer is empty: {d} is untrained (its checkpoint is at "
+                                    f"step 0); train it with: python -m minatt train --resume {d}")
+
+
+def test_one_step_is_singular(tmp_path, capsys):
+    assert cli.main(["train", *TINY, "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert "up to 1 step on numpy" in capsys.readouterr().out
+
+
+def test_durations_keep_a_decimal_under_ten_seconds():
+    from minatt.argtypes import seconds
+
+    assert [seconds(s) for s in (0.04, 1.6, 9.94, 9.96, 42.4)] == ["0.0 s", "1.6 s", "9.9 s", "10 s", "42 s"]

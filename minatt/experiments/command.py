@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from minatt.argtypes import nonneg_int, positive_int, run_one_command
+from minatt.argtypes import nonneg_int, positive_int, run_one_command, seconds
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.common import FULL_OUT, SMALL_OUT, make_out
 from minatt.experiments.cost import SMALL_COST, CostConfig, run_cost
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     for name, (run_one, cfg) in runs.items():
         if args.name in (name, "all"):
             r = run_one(cfg, out, command)
-            print(f"minatt: {name} experiment done in {r['seconds']:.0f} s: {out / f'10_{name}.png'}, "
+            print(f"minatt: {name} experiment done in {seconds(r['seconds'])}: {out / f'10_{name}.png'}, "
                   f"{out / f'10_{name}.json'}")
     return 0
 

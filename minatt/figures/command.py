@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from minatt.argtypes import Formatter
+from minatt.argtypes import Formatter, seconds
 
 __all__ = ["DEFAULT_OUT", "GROUPS", "add_parser", "run"]
 
@@ -44,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     make_figures(args.out, only=args.only or GROUPS, small=args.small)
-    print(f"took {time.perf_counter() - start:.0f} s")
+    print(f"took {seconds(time.perf_counter() - start)}")
     return 0

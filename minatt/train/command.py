@@ -35,7 +35,7 @@ from minatt.tasks import TASKS
 from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, TrainConfig, resume_changes
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
-from minatt.train.prediction import predict
+from minatt.train.prediction import empty_answer, predict
 from minatt.train.report import print_start, print_summary
 from minatt.train.rundir import LATEST, default_run_dir, link_latest, load_run, read_run_config
 
@@ -194,6 +194,9 @@ def _run_train(args: argparse.Namespace) -> int:
             verb = f"resuming {trainer.run_dir} at step {trainer.step}"
         else:
             run_dir = Path(args.out) if args.out else default_run_dir(config.task)
+            if args.out and run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.json").exists():
+                raise ConfigError(f"--out {run_dir} already holds other files and is not a run: "
+                                  "give a new or empty folder")
             trainer = Trainer.create(config, run_dir)
             if not args.out:
                 link_latest(run_dir)
@@ -267,9 +270,11 @@ def run_predict(args: argparse.Namespace) -> int:
             raise ConfigError(f"--plot {plot}: the directory {plot.parent} does not exist: create it first, "
                               "or give a path in an existing directory")
     with use(args.backend or config.backend), default_dtype(config.dtype), blas_threads(1):
-        config, task, model, _ = load_run(args.run_dir)
+        config, task, model, meta = load_run(args.run_dir)
         pred = predict(task, model, " ".join(args.tokens), beam=args.beam)
     print(pred.text)
+    if not pred.text:
+        print(f"minatt: warning: {empty_answer(args.run_dir, meta.get('step'))}", file=sys.stderr)
     if pred.unfamiliar:
         print(f"minatt: warning: the input is outside the training distribution: {pred.unfamiliar}; "
               "the answer may be wrong", file=sys.stderr)
