@@ -121,6 +121,9 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"evaluate, checkpoint and check --target every N steps (default: {d.eval_every})")
     g.add_argument("--test-size", type=positive_int, metavar="N",
                    help=f"held-out examples per evaluation (default: {d.test_size})")
+    g.add_argument("--eval-size", type=positive_int, metavar="N",
+                   help="examples in the final held-out test, and as many again spread over the lengths of the "
+                        "per-length table (at most 16 lengths); smaller is faster (default: --test-size)")
     g.add_argument("--target", type=target_value, metavar="ACC",
                    help=f"stop once held-out sequence accuracy >= ACC; 'none' = never (default: {d.target})")
     g.add_argument("--patience", type=positive_int, metavar="N",
@@ -129,7 +132,7 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its checkpoint (the original command line is accepted; "
                         "it may change only --steps, --target, "
-                        "--patience, --eval-every, --test-size, --backend)")
+                        "--patience, --eval-every, --test-size, --eval-size, --backend)")
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")

@@ -27,7 +27,7 @@ CONFIG_FORMAT = "minatt-run"
 MODEL_FIELDS = ("cell", "score", "decoder", "bidirectional", "input_feeding", "embed", "hidden", "attn_dim",
                 "encoder", "layers", "heads", "ff")
 # Settings that may change when a run is resumed; every other setting is fixed by config.json.
-RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "backend")
+RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "eval_size", "backend")
 
 
 @dataclass
@@ -70,6 +70,7 @@ class TrainConfig:
     dtype: str = "float32"
     eval_every: int = 100
     test_size: int = 500
+    eval_size: int | None = None  # the final test's examples (and the per-length table's); None: test_size
     target: float | None = 0.99
     patience: int = 2
 
@@ -85,7 +86,7 @@ class TrainConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-        for key in ("attn_dim", "ff"):
+        for key in ("attn_dim", "ff", "eval_size"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")

@@ -17,6 +17,7 @@ A Ctrl-C (SIGINT) stops the loop after the current step, saves a checkpoint and 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -345,8 +346,9 @@ class Trainer:
         cfg = self.config
         metrics = self.metrics(status)
         start = time.perf_counter()
-        test = self.task.test_set(cfg.test_size, seed=cfg.seed + 2)
-        metrics.update(final_metrics(self.model, self.task, cfg, test, progress))
+        test = self.task.test_set(cfg.eval_size or cfg.test_size, seed=cfg.seed + 2)
+        metrics.update(final_metrics(self.model, self.task, cfg, test, progress, train_seconds=self.seconds,
+                                     notice=lambda line: print(f"minatt: note: {line}", file=sys.stderr)))
         metrics["evaluation_seconds"] = round(time.perf_counter() - start, 3)
         ckpt.atomic_write_json(self.paths["metrics"], metrics)
         save_curves(self.paths["curves"], metrics)
