@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -216,3 +217,16 @@ def test_vs_torch_reports_both_and_the_ratio(capsys):
     assert out["torch_params"] == out["params"]
     assert out["ratio"] == pytest.approx(out["minatt"]["median_ms"] / out["torch"]["median_ms"])
     assert out["torch"]["gflops"] > 0 and out["torch_device"] == "cpu"
+
+
+def test_vs_torch_without_pytorch_times_minatt_and_says_how_to_compare(monkeypatch, capsys):
+    """The README's tour line `bench --vs-torch` after a plain `pip install -e .` (no PyTorch)."""
+    from minatt import cli
+
+    monkeypatch.setitem(sys.modules, "torch", None)   # `import torch` raises ImportError
+    assert cli.main(["bench", *TINY, "--vs-torch"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "minatt: note: PyTorch is not installed, so this times minatt alone; for the comparison: "
+        "pip install 'minatt[torch]'"]
+    assert "minatt  median" in captured.out and "torch" not in captured.out.replace("vs-torch", "")

@@ -586,3 +586,20 @@ def test_durations_keep_a_decimal_under_ten_seconds():
     from minatt.argtypes import seconds
 
     assert [seconds(s) for s in (0.04, 1.6, 9.94, 9.96, 42.4)] == ["0.0 s", "1.6 s", "9.9 s", "10 s", "42 s"]
+
+
+def test_denoise_stops_at_a_share_of_its_ceiling(tmp_path, capsys):
+    """No model can expect more than the uncorrupted share on denoise: the default target is 0.99 of that."""
+    import json
+
+    argv = [a for a in TINY if a not in ("--target", "none")]
+    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    match = re.fullmatch(r"minatt: no model can expect more than (0\.\d+) held-out sequence accuracy on denoise: "
+                         r"--target is 0\.99 of that, (0\.\d+)", first)
+    assert match and float(match.group(2)) == round(0.99 * float(match.group(1)), 3) < 0.9, first
+    target = json.loads((tmp_path / "r" / "config.json").read_text())["train"]["target"]
+    assert target == float(match.group(2))
+    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--target", "0.5",
+                     "--out", str(tmp_path / "given"), "--quiet"]) == 0   # a target given is kept
+    assert json.loads((tmp_path / "given" / "config.json").read_text())["train"]["target"] == 0.5

@@ -32,7 +32,16 @@ from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, TrainConfig, resume_changes
+from minatt.train.config import (
+    CELLS,
+    DECODERS,
+    ENCODERS,
+    OPTIMIZERS,
+    SCORES,
+    TrainConfig,
+    build_task,
+    resume_changes,
+)
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
 from minatt.train.prediction import empty_answer, predict
@@ -125,7 +134,8 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="examples in the final held-out test, and as many again spread over the lengths of the "
                         "per-length table (at most 16 lengths); smaller is faster (default: --test-size)")
     g.add_argument("--target", type=target_value, metavar="ACC",
-                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never (default: {d.target})")
+                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never (default: {d.target}; for denoise "
+                        f"{d.target} of the best accuracy any model can expect)")
     g.add_argument("--patience", type=positive_int, metavar="N",
                    help=f"stop when N evaluations in a row reach --target (default: {d.patience})")
     g.add_argument("--out", metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
@@ -188,6 +198,13 @@ def _run_train(args: argparse.Namespace) -> int:
         if config.task != "dates" and config.min_len > config.max_len:
             raise ConfigError(f"--min-len {config.min_len} is greater than --max-len {config.max_len}")
         config.validate()
+        if "target" not in given and config.target is not None:   # denoise: a share of what any model can reach
+            task = build_task(config)
+            reachable = task.reachable_target(config.target, task.test_set(config.test_size, seed=config.seed + 1))
+            if reachable != config.target:
+                print(f"minatt: no model can expect more than {reachable / config.target:.3f} held-out sequence "
+                      f"accuracy on {config.task}: --target is {config.target} of that, {reachable}")
+                config = config.replace(target=reachable)
         backend, dtype = config.backend, config.dtype
     warn_if_more_than_cores("--workers", args.workers)
     progress = "log" if args.quiet or not sys.stderr.isatty() else "bar"  # no bar in logs and pipes

@@ -58,7 +58,7 @@ class TrainConfig:
     # optimisation
     steps: int = 3000
     batch: int = 64
-    lr: float = 0.005
+    lr: float = 0.002
     optimizer: str = "adam"
     momentum: float = 0.9
     clip: float = 5.0
