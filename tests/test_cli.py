@@ -229,7 +229,8 @@ def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, ca
     assert _step(d) == 10
     msg = _error(["train", "--resume", d, "--steps", "15", "--hidden", "16", "--embed", "12"], capsys)
     assert msg == ("minatt: error: --embed cannot change when resuming (run has 8, you gave 12); "
-                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --backend")
+                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --eval-size, "
+                   "--backend")
 
 
 def test_gradcheck_subset_passes(capsys):

@@ -134,8 +134,8 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="examples in the final held-out test, and as many again spread over the lengths of the "
                         "per-length table (at most 16 lengths); smaller is faster (default: --test-size)")
     g.add_argument("--target", type=target_value, metavar="ACC",
-                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never (default: {d.target}; for denoise "
-                        f"{d.target} of the best accuracy any model can expect)")
+                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never; on denoise, by default, "
+                        f"{d.target} of the best any model can expect (default: {d.target})")
     g.add_argument("--patience", type=positive_int, metavar="N",
                    help=f"stop when N evaluations in a row reach --target (default: {d.patience})")
     g.add_argument("--out", metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
