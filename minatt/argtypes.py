@@ -19,7 +19,7 @@ from typing import Any
 from minatt.errors import MinattError
 
 __all__ = ["NO_TARGET", "NUMBER_TYPES", "Formatter", "MinattParser", "UsageError", "choice", "fraction",
-           "fraction_below_one", "nonneg_float", "nonneg_int", "positive_float", "positive_int", "run_command_line",
+           "fraction_below_one", "nonempty", "nonneg_float", "nonneg_int", "positive_float", "positive_int", "run_command_line",
            "run_one_command", "seconds", "steps_text", "target_value", "warn_if_more_than_cores"]
 
 
@@ -81,6 +81,13 @@ def fraction(text: str) -> float:
 def fraction_below_one(text: str) -> float:
     """A number in [0, 1) (``--momentum``)."""
     return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def nonempty(text: str) -> str:
+    """Any text but the empty string (a file, a folder, a name): ``--out ''`` would silently mean the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 NO_TARGET = "none"

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from minatt.argtypes import Formatter, MinattParser, UsageError, choice, nonneg_int, run_command_line
+from minatt.argtypes import Formatter, MinattParser, UsageError, choice, nonempty, nonneg_int, run_command_line
 from minatt.errors import ConfigError
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "MinattParser", "UsageError", "build_parser", "main"]
@@ -55,7 +55,7 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         formatter_class=Formatter,
     )
-    p.add_argument("--op", action="append", metavar="NAME",
+    p.add_argument("--op", action="append", type=nonempty, metavar="NAME",
                    help="check only this registered case (repeatable; default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the registered cases and exit")
     p.add_argument("--model", action="store_true", help="also check whole models (minatt.checks.model)")

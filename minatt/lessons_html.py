@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from minatt.argtypes import nonempty
 from minatt.checkpoint import atomic_write_bytes
 from minatt.errors import ConfigError
 
@@ -169,10 +170,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "HTML page with its outputs, plots and formulas, plus an index. Needs the docs extra "
                     "(pip install -e .[docs]).",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default: {DEFAULT_OUT})")
-    parser.add_argument("--chapter", action="append", metavar="PREFIX",
+    parser.add_argument("--out", type=nonempty, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"where to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--chapter", action="append", type=nonempty, metavar="PREFIX",
                         help="only the chapters whose file names start with PREFIX, e.g. 04 (repeatable)")
-    parser.add_argument("--lessons", default=str(ROOT / "lessons"), metavar="DIR",
+    parser.add_argument("--lessons", type=nonempty, default=str(ROOT / "lessons"), metavar="DIR",
                         help="the directory of the chapters (default: this checkout's lessons/)")
     parser.set_defaults(func=run)
     return parser

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from minatt import cli
-from minatt.argtypes import NUMBER_TYPES
+from minatt.argtypes import NUMBER_TYPES, nonempty
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,3 +84,36 @@ def test_the_issue_command_in_a_fresh_process(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "minatt: error: argument --seeds: must be an integer >= 0, got -1 (see: minatt experiment --help)"]
+
+
+def _text_flags():
+    """(command words, flag) for every flag that takes free text (a file, a folder, a name)."""
+    out = []
+    for words, sub in _commands(cli.build_parser()):
+        for action in sub._actions:
+            takes_text = action.option_strings and action.nargs != 0 and action.type not in NUMBER_TYPES
+            if takes_text and action.choices is None and not isinstance(action, argparse._HelpAction):
+                out.append((words, action.option_strings[-1], action.type))
+    return out
+
+
+TEXT_FLAGS = _text_flags()
+
+
+def test_every_text_flag_refuses_the_empty_string():
+    """``train --resume ''`` trained a new run, ``lessons-html --chapter ''`` built every chapter: an empty
+    value must be refused, not read as "not given"."""
+    assert {("train", "--resume"), ("predict", "--plot"), ("lessons-html", "--chapter")} <= {
+        (w[0], f) for w, f, _ in TEXT_FLAGS}
+    untyped = [f"{' '.join(w)} {f}" for w, f, kind in TEXT_FLAGS if kind is None]
+    assert not untyped, f"give these a type (minatt.argtypes.nonempty, or a choice): {untyped}"
+
+
+@pytest.mark.parametrize("words, flag", [(w, f) for w, f, kind in TEXT_FLAGS if kind is nonempty],
+                         ids=[f"{' '.join(w)} {f}" for w, f, kind in TEXT_FLAGS if kind is nonempty])
+def test_an_empty_text_value_is_one_line_naming_the_flag(words, flag, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*words, flag, ""]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"minatt: error: argument {flag}: must not be empty (see: minatt {words[0]} --help)"]
+    assert not any(tmp_path.iterdir())

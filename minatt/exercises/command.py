@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from minatt.argtypes import run_one_command
+from minatt.argtypes import nonempty, run_one_command
 from minatt.errors import ConfigError
 from minatt.exercises.check import check_exercise
 from minatt.exercises.registry import EXERCISES
@@ -24,7 +24,7 @@ def list_exercises() -> str:
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help=f"the exercise: {', '.join(EXERCISES)}")
-    parser.add_argument("--file", metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
+    parser.add_argument("--file", type=nonempty, metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
     parser.add_argument("--list", action="store_true", help="list the exercises and exit")
 
 

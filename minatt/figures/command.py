@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from minatt.argtypes import Formatter, seconds
+from minatt.argtypes import Formatter, nonempty, seconds
 
 __all__ = ["DEFAULT_OUT", "GROUPS", "add_parser", "run"]
 
@@ -30,7 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         formatter_class=Formatter,
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=nonempty, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"where to write (default: {DEFAULT_OUT})")
     parser.add_argument("--only", choices=GROUPS, action="append", help="draw only this group (repeatable)")
     parser.add_argument("--small", action="store_true",
                         help="train tiny models for a few steps: the same code in seconds (for tests)")

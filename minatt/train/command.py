@@ -21,6 +21,7 @@ from minatt.argtypes import (
     choice,
     fraction,
     fraction_below_one,
+    nonempty,
     nonneg_float,
     nonneg_int,
     positive_float,
@@ -138,8 +139,8 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
                         f"{d.target} of the best any model can expect (default: {d.target})")
     g.add_argument("--patience", type=positive_int, metavar="N",
                    help=f"stop when N evaluations in a row reach --target (default: {d.patience})")
-    g.add_argument("--out", metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
-    g.add_argument("--resume", metavar="RUN_DIR",
+    g.add_argument("--out", type=nonempty, metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
+    g.add_argument("--resume", type=nonempty, metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its checkpoint (the original command line is accepted; "
                         "it may change only --steps, --target, "
                         "--patience, --eval-every, --test-size, --eval-size, --backend)")
@@ -256,7 +257,7 @@ def add_predict_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="the source: tokens separated by spaces, or one quoted string (dates)")
     p.add_argument("--beam", type=positive_int, metavar="K", default=1,
                    help="beam search with K beams; 1 = greedy (default: 1)")
-    p.add_argument("--plot", metavar="FILE.png", help="save the attention heatmap to FILE.png")
+    p.add_argument("--plot", type=nonempty, metavar="FILE.png", help="save the attention heatmap to FILE.png")
     p.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME",
                    help="numpy or cupy (default: the run's backend)")
     p.set_defaults(func=run_predict)
