@@ -17,7 +17,7 @@ import sys
 import tempfile
 from typing import Any
 
-from minatt.argtypes import nonneg_int, positive_int
+from minatt.argtypes import nonneg_float, nonneg_int, positive_int
 from minatt.backend import default_dtype, use
 from minatt.runtime import blas_threads
 from minatt.train.config import TrainConfig
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minatt.bench.curve", description=__doc__.split("\n\n")[1])
     parser.add_argument("--seeds", type=nonneg_int, nargs="+", default=[0, 1, 2, 3, 4], metavar="N")
     parser.add_argument("--every", type=positive_int, default=25, metavar="N", help="steps between measurements")
-    parser.add_argument("--max-drop", type=float, default=0.1, metavar="F")
+    parser.add_argument("--max-drop", type=nonneg_float, default=0.1, metavar="F")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change a TrainConfig field (a JSON value), e.g. --set lr=0.005")
     parser.add_argument("--json", action="store_true", help="one JSON line per seed")
