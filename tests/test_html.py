@@ -12,6 +12,7 @@ pytest.importorskip("jupytext")
 pytest.importorskip("nbclient")
 pytest.importorskip("nbconvert")
 pytest.importorskip("ipykernel")
+pytest.importorskip("latex2mathml")
 
 from minatt.cli import main  # noqa: E402
 from minatt.lessons_html import build, chapters  # noqa: E402
@@ -108,7 +109,6 @@ def _points_outside(target: str) -> bool:
 
 def test_pages_render_formulas_offline_and_show_no_paths(tmp_path):
     """Issue 24: the pages loaded require.js and MathJax from a CDN, so offline no formula rendered."""
-    pytest.importorskip("latex2mathml")
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     (lessons / "01-formulas.md").write_text(FORMULAS)
