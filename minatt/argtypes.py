@@ -18,9 +18,10 @@ from typing import Any
 
 from minatt.errors import MinattError
 
-__all__ = ["NO_TARGET", "Formatter", "MinattParser", "UsageError", "choice", "nonneg_float", "nonneg_int",
-           "positive_float", "positive_int", "run_command_line", "run_one_command", "target_value",
-           "warn_if_more_than_cores", "workers_count"]
+__all__ = ["NO_TARGET", "NUMBER_TYPES", "Formatter", "MinattParser", "UsageError", "choice", "fraction",
+           "fraction_below_one", "nonempty", "nonneg_float", "nonneg_int", "positive_float", "positive_int",
+           "run_command_line", "run_one_command", "seconds", "steps_text", "target_value", "warn_if_more_than_cores",
+           "workers_count"]
 
 
 class UsageError(MinattError):
@@ -38,48 +39,56 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the description's line breaks; the help strings state their own defaults."""
 
 
+def _number(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], what: str) -> Any:
+    """``convert(text)`` if ``ok`` holds for it, else the one-line message argparse prefixes with the flag."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+    return value
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")   # (NaN is the one float unequal to itself)
+
+
 def positive_int(text: str) -> int:
     """An integer > 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+    return _number(text, int, lambda v: v > 0, "a positive integer")
 
 
 def nonneg_int(text: str) -> int:
     """An integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
 
 
 def positive_float(text: str) -> float:
     """A finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+    return _number(text, float, lambda v: _finite(v) and v > 0, "a positive number")
 
 
 def nonneg_float(text: str) -> float:
     """A finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
+    return _number(text, float, lambda v: _finite(v) and v >= 0, "a number >= 0")
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1] (``--decay-to``: 1 = no decay)."""
+    return _number(text, float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+
+
+def fraction_below_one(text: str) -> float:
+    """A number in [0, 1) (``--momentum``)."""
+    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def nonempty(text: str) -> str:
+    """Any text but the empty string (a file, a folder, a name): ``--out ''`` would silently mean the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 NO_TARGET = "none"
@@ -96,6 +105,20 @@ def target_value(text: str) -> float | str:
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1] or 'none', got {text}")
     return value
+
+
+#: Every numeric argument type, with the values it refuses: the command-line test
+#: (tests/test_cli.py) gives each flag of these types each of its bad values. A flag with a bare
+#: ``type=int`` or ``type=float`` (which takes -1 and fails later, with a traceback) fails that test.
+NUMBER_TYPES: dict[Callable[[str], Any], tuple[str, ...]] = {
+    positive_int: ("-1", "0", "x", "", "1.5"),
+    nonneg_int: ("-1", "x", "", "1.5"),
+    positive_float: ("-1", "0", "x", "", "inf", "nan"),
+    nonneg_float: ("-1", "x", "", "inf", "nan"),
+    fraction: ("-1", "1.5", "x", "", "nan"),
+    fraction_below_one: ("-1", "1", "x", "", "nan"),
+    target_value: ("-1", "0", "1.5", "x", "", "nan"),
+}
 
 
 def choice(valid: Sequence[str], what: str) -> Callable[[str], str]:
@@ -155,6 +178,16 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
     except KeyboardInterrupt:
         print("minatt: interrupted", file=sys.stderr)
         return 130
+
+
+def seconds(s: float) -> str:
+    """A duration as a person reads it: ``"1.6 s"`` under 10 s (one decimal), ``"42 s"`` from there."""
+    return f"{s:.1f} s" if s < 9.95 else f"{s:.0f} s"
+
+
+def steps_text(n: int) -> str:
+    """``"1 step"``, ``"300 steps"``."""
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _reader_gone() -> int:

@@ -300,8 +300,8 @@ def require_run_dir(run_dir: str | os.PathLike) -> dict[str, Path]:
         example = root / "latest" if root.joinpath("latest") in runs else runs[-1]
         raise CheckpointError(f"{root} holds runs, not a run: pass one of them, e.g. {example}")
     if missing:
-        raise CheckpointError(
-            f"{root} is not a minatt run (no {' or '.join(missing)}): train one with `python -m minatt train --out {root}`"
-        )
+        fix = (f"train one with `python -m minatt train --out {root}`" if not any(root.iterdir())
+               else "pass the directory that `python -m minatt train` wrote (runs/latest is the newest)")
+        raise CheckpointError(f"{root} is not a minatt run (no {' or '.join(missing)}): {fix}")
     return paths
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from minatt.argtypes import Formatter, MinattParser, UsageError, choice, run_command_line
+from minatt.argtypes import Formatter, MinattParser, UsageError, choice, nonempty, nonneg_int, run_command_line
 from minatt.errors import ConfigError
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "MinattParser", "UsageError", "build_parser", "main"]
@@ -55,7 +55,7 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         formatter_class=Formatter,
     )
-    p.add_argument("--op", action="append", metavar="NAME",
+    p.add_argument("--op", action="append", type=nonempty, metavar="NAME",
                    help="check only this registered case (repeatable; default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the registered cases and exit")
     p.add_argument("--model", action="store_true", help="also check whole models (minatt.gradcheck.model_cases)")
@@ -69,7 +69,7 @@ def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="with --model: Luong decoders without input feeding")
     p.add_argument("--verbose", action="store_true",
                    help="with --model: every check of every model (default: one line per model configuration)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random inputs (default: 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, metavar="N", help="seed of the random inputs (default: 0)")
     p.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME", default="numpy",
                    help=f"{', '.join(BACKENDS)} (default: numpy)")
     p.set_defaults(func=run_gradcheck)

@@ -6,14 +6,16 @@
 Each chapter ``lessons/NN-*.md`` is read by jupytext as a notebook, executed by nbclient in a
 fresh Python kernel with the repository root as the working directory (as the tests run it),
 and written by nbconvert as one self-contained page: outputs, plots and the pictures the text
-links to are embedded, formulas are rendered by MathJax in the browser. ``build/html/index.html``
+links to are embedded, and every formula (``$...$``, ``$$...$$``) is turned into MathML while the
+page is built (latex2mathml), so a page needs no script and no network: it renders offline.
+No ``src`` or ``href`` of a page points outside the build folder. ``build/html/index.html``
 lists the chapters. The three kinds of code block keep their meaning from the Markdown:
 
     ```python   executed in order, one kernel per chapter, with its output shown below it
     ```py       a quotation of the library's code: shown as text, not executed
     ```bash     a command to type in a terminal: shown as text, not executed
 
-Needs the ``docs`` extra: ``pip install -e .[docs]`` (jupytext, nbclient, nbconvert, ipykernel).
+Needs the ``docs`` extra: ``pip install -e .[docs]`` (jupytext, nbclient, nbconvert, ipykernel, latex2mathml).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from minatt.argtypes import nonempty
 from minatt.checkpoint import atomic_write_bytes
 from minatt.errors import ConfigError
 
-__all__ = ["DEFAULT_OUT", "SETUP", "add_parser", "build", "chapter_notebook", "chapters", "execute", "run",
-           "to_html"]
+__all__ = ["DEFAULT_OUT", "SETUP", "add_parser", "build", "chapter_notebook", "chapters", "execute", "render_math",
+           "run", "to_html"]
 
 #: where the pages go (ignored by git)
 DEFAULT_OUT = "build/html"
@@ -37,6 +40,16 @@ DEFAULT_OUT = "build/html"
 SETUP = 'import minatt\nminatt.use("numpy")\nminatt.set_default_dtype("float32")\n%matplotlib inline'
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_LINK = re.compile(r'href="((?:\d\d|A\d)-[\w-]+)\.md(#[^"]*)?"')
+# Markdown that is not prose: fenced blocks and inline code spans keep their dollar signs.
+CODE = re.compile(r"(^```.*?^```[^\n]*$|`[^`\n]+`)", re.DOTALL | re.MULTILINE)
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)((?:[^$\n]|\n(?!\n))+?)(?<=\S)\$(?!\$)")   # (within a paragraph)
+PATH_REPR = re.compile(r"^(Posix|Windows)?Path\(")
+# The lab template's scripts from a CDN (require.js, MathJax): nothing here needs them.
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
 
 
 def chapters(lessons: Path, prefixes: list[str] | None = None) -> list[Path]:
@@ -82,11 +95,38 @@ def execute(nb: Any, cwd: Path, timeout: int = 600) -> Any:
     return nb
 
 
+def render_math(markdown: str) -> str:
+    """``markdown`` with every ``$$...$$`` (a block) and ``$...$`` (inline) formula as MathML, code left alone."""
+    from latex2mathml.converter import convert
+
+    def prose(text: str) -> str:
+        text = DISPLAY_MATH.sub(lambda m: "\n\n" + convert(m[1].strip(), display="block") + "\n\n", text)
+        return INLINE_MATH.sub(lambda m: convert(m[1]), text)
+
+    parts = CODE.split(markdown)   # (prose, code, prose, code, ..., prose)
+    return "".join(part if i % 2 else prose(part) for i, part in enumerate(parts))
+
+
+def _offline(nb: Any) -> Any:
+    """``nb`` ready to show offline: formulas as MathML, and no ``Out[...]`` that only shows a file's path."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = render_math(cell.source)
+        elif cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (
+                o.get("output_type") == "execute_result" and PATH_REPR.match(o.get("data", {}).get("text/plain", "")))]
+    return nb
+
+
 def to_html(nb: Any, title: str, lessons: Path) -> str:
-    """One self-contained HTML page: images the text links to (relative to ``lessons``) are embedded."""
+    """One self-contained HTML page: images the text links to (relative to ``lessons``) are embedded,
+    formulas are MathML, and no script is loaded from elsewhere."""
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter = HTMLExporter(template_name="lab", embed_images=True, extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
+                            template_file="offline.j2")
+    nb = _offline(nb)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(lessons), "name": title}})
     return CHAPTER_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', body)  # links between chapters
@@ -130,10 +170,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "HTML page with its outputs, plots and formulas, plus an index. Needs the docs extra "
                     "(pip install -e .[docs]).",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default: {DEFAULT_OUT})")
-    parser.add_argument("--chapter", action="append", metavar="PREFIX",
+    parser.add_argument("--out", type=nonempty, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"where to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--chapter", action="append", type=nonempty, metavar="PREFIX",
                         help="only the chapters whose file names start with PREFIX, e.g. 04 (repeatable)")
-    parser.add_argument("--lessons", default=str(ROOT / "lessons"), metavar="DIR",
+    parser.add_argument("--lessons", type=nonempty, default=str(ROOT / "lessons"), metavar="DIR",
                         help="the directory of the chapters (default: this checkout's lessons/)")
     parser.set_defaults(func=run)
     return parser
@@ -143,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``lessons-html`` command; 0 on success, 1 when a chapter's code fails."""
     try:
         import jupytext  # noqa: F401
+        import latex2mathml  # noqa: F401
         import nbclient
         import nbconvert  # noqa: F401
     except ImportError as exc:

@@ -6,7 +6,11 @@ Both feed the decoder its own previous token, starting from BOS, and stop when e
 has produced EOS or after max_len steps. The returned tokens include the EOS and are PAD
 after it; the attention row of a step after EOS is zero (score 'none': all zeros).
 
-Greedy:  y_t = argmax_v logits_t[v].
+Greedy:  y_t = argmax_v logits_t[v]     over v not in {BOS, PAD}.
+
+Neither search ever emits BOS or PAD as a token of an answer: BOS only starts the decoder, PAD
+only fills the rows after EOS. Both are masked out (their logits, or log-probabilities, set to
+-inf) before the choice, so even an untrained model's answers hold only real tokens and EOS.
 
 Beam: every sequence keeps k hypotheses, run as one batch of N*k rows. A hypothesis' score
 is its summed log-probability, log p = logits - logsumexp(logits); it is RANKED by the
@@ -52,6 +56,13 @@ def _step(decoder, y: Array, state, mem) -> tuple[Any, Array, Array]:
     return state, decoder.logits(o), weights
 
 
+def _forbid(scores: Array, config) -> Array:
+    """``scores`` (..., V) with the BOS and PAD columns set to -inf, in place: never emitted."""
+    scores[..., config.bos_id] = -float("inf")
+    scores[..., config.pad_id] = -float("inf")
+    return scores
+
+
 def _done(tokens: list, attention: list) -> Decoded:
     tokens = to_numpy(array_module(tokens[0]).stack(tokens, axis=1)).astype("int64")  # (N, L)
     attention = to_numpy(array_module(attention[0]).stack(attention, axis=1))  # (N, L, S)
@@ -68,7 +79,7 @@ def greedy_search(decoder, mem, h0: Array, c0: Array | None, max_len: int, confi
     state, tokens, attention = decoder.initial_state(h0, c0), [], []
     for _ in range(max_len):
         state, logits, weights = _step(decoder, y, state, mem)
-        y = xp.where(finished, pad, xp.argmax(logits, axis=1))  # (N,)
+        y = xp.where(finished, pad, xp.argmax(_forbid(logits, config), axis=1))  # (N,)
         tokens.append(y)
         attention.append(weights * ~finished[:, None])
         finished = finished | (y == eos)
@@ -106,7 +117,7 @@ def beam_search(decoder, mem, h0: Array, c0: Array | None, max_len: int, k: int,
             pad_only[pad] = 0.0
         top = logits.max(axis=1, keepdims=True)  # (N*k, 1)
         logp = logits - (top + xp.log(xp.exp(logits - top).sum(axis=1, keepdims=True)))  # (N*k, V)
-        logp = logp.reshape(N, k, V)  # (N, k, V)
+        logp = _forbid(logp.reshape(N, k, V), config)  # (N, k, V), the model's log p; BOS and PAD -inf
         logp = xp.where(finished[:, :, None], pad_only, logp)  # a finished beam: PAD at no cost
         cand = score[:, :, None] + logp  # (N, k, V)
         cand_len = length + ~finished  # (N, k)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -216,3 +217,34 @@ def test_vs_torch_reports_both_and_the_ratio(capsys):
     assert out["torch_params"] == out["params"]
     assert out["ratio"] == pytest.approx(out["minatt"]["median_ms"] / out["torch"]["median_ms"])
     assert out["torch"]["gflops"] > 0 and out["torch_device"] == "cpu"
+
+
+def test_vs_torch_without_pytorch_times_minatt_and_says_how_to_compare(monkeypatch, capsys):
+    """The README's tour line `bench --vs-torch` after a plain `pip install -e .` (no PyTorch)."""
+    from minatt import cli
+
+    monkeypatch.setitem(sys.modules, "torch", None)   # `import torch` raises ImportError
+    assert cli.main(["bench", *TINY, "--vs-torch"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "minatt: note: PyTorch is not installed, so this times minatt alone; for the comparison: "
+        "pip install 'minatt[torch]'"]
+    assert "minatt  median" in captured.out and "torch" not in captured.out.replace("vs-torch", "")
+
+
+def test_largest_drop_counts_from_the_first_pass_of_0_9():
+    from minatt.bench.curve import largest_drop
+
+    assert largest_drop([0.0, 0.5, 0.3, 0.95, 1.0, 0.85, 1.0]) == pytest.approx(0.15)   # 0.5 -> 0.3 is before 0.9
+    assert largest_drop([0.2, 0.8]) == 0.0
+    assert largest_drop([0.92, 1.0, 0.99, 0.49, 1.0]) == pytest.approx(0.51)   # issue 26's default run, roughly
+
+
+def test_the_curve_script_measures_the_run_train_makes(capsys):
+    from minatt.bench.curve import main
+
+    tiny = ["embed=8", "hidden=16", "batch=8", "min_len=2", "max_len=4", "steps=10", "eval_every=5", "test_size=16",
+            "warmup=2", "lr=0.01", "target=null"]
+    assert main(["--seeds", "0", "--every", "5", "--json", *(f"--set={s}" for s in tiny)]) == 0
+    r = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert r["steps"] == [5, 10] and r["stopped"] == 10 and r["status"] == "done" and len(r["accuracy"]) == 2

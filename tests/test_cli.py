@@ -229,7 +229,8 @@ def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, ca
     assert _step(d) == 10
     msg = _error(["train", "--resume", d, "--steps", "15", "--hidden", "16", "--embed", "12"], capsys)
     assert msg == ("minatt: error: --embed cannot change when resuming (run has 8, you gave 12); "
-                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --backend")
+                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --eval-size, "
+                   "--backend")
 
 
 def test_gradcheck_subset_passes(capsys):
@@ -341,13 +342,13 @@ def _error(argv, capsys) -> str:
     (["train", "--patience", "0"], "argument --patience: must be a positive integer, got 0"),
     (["train", "--threads", "0"], "argument --threads: must be a positive integer, got 0"),
     (["train", "--workers", "0"], "argument --workers: must be a positive integer, got 0"),
-    (["train", "--warmup", "-1"], "argument --warmup: must be >= 0, got -1"),
+    (["train", "--warmup", "-1"], "argument --warmup: must be an integer >= 0, got -1"),
     (["train", "--clip", "-1"], "argument --clip: must be a number >= 0, got -1"),
-    (["train", "--decay-to", "2"], "--decay-to must be in [0, 1] (1 = no decay), got 2.0"),
+    (["train", "--decay-to", "2"], "argument --decay-to: must be a number in [0, 1], got 2"),
     (["predict", "nowhere", "1", "--backend", "tpu"], "unknown backend 'tpu': choose one of numpy, cupy"),
     (["train", "--target", "2"], "argument --target: must be in (0, 1] or 'none', got 2"),
     (["train", "--lr", "0"], "argument --lr: must be a positive number, got 0"),
-    (["train", "--optimizer", "sgd", "--momentum", "1.5"], "--momentum must be in [0, 1), got 1.5"),
+    (["train", "--optimizer", "sgd", "--momentum", "1.5"], "argument --momentum: must be a number in [0, 1), got 1.5"),
     (["train", "--bidirectional", "--hidden", "15"], "hidden must be even when bidirectional"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
     ([], "choose a command: train, predict, gradcheck"),
@@ -547,3 +548,59 @@ def test_bench_with_more_workers_than_cores_warns_and_runs(capsys, monkeypatch):
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert warnings == ["minatt: warning: --workers 2 is more than the 1 CPU cores here: the processes will take "
                         "turns on them, so each step will be slower than with --workers 1"]
+
+
+def test_out_into_a_folder_of_other_files_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    msg = _error(["train", *TINY, "--steps", "1", "--out", str(tmp_path)], capsys)
+    assert msg == f"minatt: error: --out {tmp_path} already holds other files and is not a run: give a new or empty folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_predict_on_a_folder_of_other_files_does_not_suggest_training_into_it(tmp_path, capsys):
+    (tmp_path / "chapter.md").write_text("# a lesson")
+    msg = _error(["predict", str(tmp_path), "1"], capsys)
+    assert "is not a minatt run" in msg and "--out" not in msg and "runs/latest" in msg
+
+
+def test_predict_says_why_an_answer_is_empty(tmp_path, capsys):
+    """An untrained run (step 0) whose model ends every answer at once: the empty line gets a reason."""
+    d = tmp_path / "untrained"
+    assert cli.main(["train", *TINY, "--steps", "1", "--out", str(d), "--quiet"]) == 0
+    capsys.readouterr()
+    params, optim, meta = ckpt.load_checkpoint(d / "checkpoint.npz")
+    params["dec.out.b"][2] += 100.0   # EOS (id 2) first, whatever the input
+    ckpt.save_checkpoint(d / "checkpoint.npz", params, optim, {**meta, "step": 0})
+    assert cli.main(["predict", str(d), "3", "1", "4"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "\n"
+    assert captured.err.strip() == (f"minatt: warning: the answer is empty: {d} is untrained (its checkpoint is at "
+                                    f"step 0); train it with: python -m minatt train --resume {d}")
+
+
+def test_one_step_is_singular(tmp_path, capsys):
+    assert cli.main(["train", *TINY, "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert "up to 1 step on numpy" in capsys.readouterr().out
+
+
+def test_durations_keep_a_decimal_under_ten_seconds():
+    from minatt.argtypes import seconds
+
+    assert [seconds(s) for s in (0.04, 1.6, 9.94, 9.96, 42.4)] == ["0.0 s", "1.6 s", "9.9 s", "10 s", "42 s"]
+
+
+def test_denoise_stops_at_a_share_of_its_ceiling(tmp_path, capsys):
+    """No model can expect more than the uncorrupted share on denoise: the default target is 0.99 of that."""
+    import json
+
+    argv = [a for a in TINY if a not in ("--target", "none")]
+    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    match = re.fullmatch(r"minatt: no model can expect more than (0\.\d+) held-out sequence accuracy on denoise: "
+                         r"--target is 0\.99 of that, (0\.\d+)", first)
+    assert match and float(match.group(2)) == round(0.99 * float(match.group(1)), 3) < 0.9, first
+    target = json.loads((tmp_path / "r" / "config.json").read_text())["train"]["target"]
+    assert target == float(match.group(2))
+    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--target", "0.5",
+                     "--out", str(tmp_path / "given"), "--quiet"]) == 0   # a target given is kept
+    assert json.loads((tmp_path / "given" / "config.json").read_text())["train"]["target"] == 0.5

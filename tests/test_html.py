@@ -12,6 +12,7 @@ pytest.importorskip("jupytext")
 pytest.importorskip("nbclient")
 pytest.importorskip("nbconvert")
 pytest.importorskip("ipykernel")
+pytest.importorskip("latex2mathml")
 
 from minatt.cli import main  # noqa: E402
 from minatt.lessons_html import build, chapters  # noqa: E402
@@ -83,3 +84,40 @@ def test_lstm_chapter_builds_with_its_outputs(tmp_path):
     outputs = [o for o in OUTPUT_TEXT.findall(text) if o.strip()]
     assert len(outputs) >= 3, "the chapter's printed values are missing from the page"
     assert EMBEDDED_PNG.search(text), "the chapter's pictures are not embedded"
+
+
+FORMULAS = r'''# 1. Formulas
+
+Inline $p_i = e^{x_i} / \sum_k e^{x_k}$ and a block:
+
+$$ \frac{\partial L}{\partial W} = x^\top \mathrm{dout} . $$
+
+Code keeps its dollars: `echo $HOME`.
+
+```python
+from pathlib import Path
+Path("figures") / "scratch.png"
+```
+'''
+OUTSIDE = re.compile(r'\b(?:src|href)\s*=\s*["\']?(?!data:|#)([^"\'\s>]+)', re.I)
+
+
+def _points_outside(target: str) -> bool:
+    """A link a browser would fetch from elsewhere: a URL with a scheme, a host, an absolute path, or a way up."""
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*:|^//|^/", target, re.I)) or target.startswith("..")
+
+
+def test_pages_render_formulas_offline_and_show_no_paths(tmp_path):
+    """Issue 24: the pages loaded require.js and MathJax from a CDN, so offline no formula rendered."""
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "01-formulas.md").write_text(FORMULAS)
+    [page] = build(tmp_path / "html", lessons, cwd=tmp_path, log=lambda line: None)
+    text = page.read_text()
+    assert len(re.findall(r"<math\b", text)) == 2 and 'display="block"' in text   # both formulas, as MathML
+    assert "<mfrac>" in text and "$$" not in text
+    assert "echo $HOME" in html.unescape(re.sub(r"<[^>]+>", "", text))              # code untouched
+    outside = [t for t in OUTSIDE.findall(text) if _points_outside(t)]
+    assert not outside, f"the page fetches from outside the build folder: {outside[:5]}"
+    assert "<script src" not in text
+    assert "PosixPath" not in text and "figures/scratch.png" not in text   # (no Out[...] of a path)

@@ -70,3 +70,15 @@ def test_readme_commands_run_in_order_in_a_fresh_directory(tmp_path):
         if command.expect_output is not None:
             assert proc.stdout.splitlines()[0] == command.expect_output, context
     print("\n".join(timings))
+
+
+def test_the_tour_bench_line_runs_without_pytorch(monkeypatch, capsys):
+    """After the tour's plain `pip install -e .` there is no PyTorch: its bench line still runs, and says how to compare."""
+    from minatt import cli
+
+    bench = [c for c in tour_commands((ROOT / "README.md").read_text()) if c.argv[0] == "bench"]
+    assert bench and "--vs-torch" in bench[0].argv
+    monkeypatch.setitem(sys.modules, "torch", None)   # `import torch` raises ImportError
+    assert cli.main([*bench[0].argv, "--peak-size", "256"]) == 0   # (a smaller peak matmul: the same code path)
+    err = capsys.readouterr().err
+    assert "PyTorch is not installed" in err and "pip install 'minatt[torch]'" in err

@@ -522,3 +522,14 @@ def test_denoise_heldout_report_on_a_batch():
     assert report["n"] == 400 and report["uncorrupted"] == np.mean([s == t for s, t in pairs])
     assert report["uncorrupted"] <= report["sequence_ceiling"] < report["uncorrupted"] + 0.02
     assert 0.3 < report["uncorrupted"] < 0.6 and 0.7 < report["token_ceiling"] < 0.9
+
+
+def test_reachable_target_is_a_share_of_the_ceiling_only_where_there_is_one():
+    from minatt.tasks import make_task
+
+    reverse = make_task("reverse", min_len=3, max_len=10)
+    assert reverse.reachable_target(0.99, reverse.test_set(50, seed=1)) == 0.99
+    denoise = make_task("denoise", min_len=3, max_len=10)
+    heldout = denoise.test_set(200, seed=1)
+    ceiling = denoise.heldout_report(heldout)["sequence_ceiling"]
+    assert 0.2 < ceiling < 0.6 and denoise.reachable_target(0.99, heldout) == round(0.99 * ceiling, 3)

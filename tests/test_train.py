@@ -372,14 +372,15 @@ def test_config_validation_lists_valid_choices():
 
 
 class _FakeModel:
-    """greedy returns fixed tokens, so the accuracy arithmetic can be checked by hand."""
+    """greedy returns fixed tokens for each source (known by its first token), so the accuracy
+    arithmetic can be checked by hand, whatever order and chunks the rows are decoded in."""
 
-    def __init__(self, tokens):
-        self.tokens = np.asarray(tokens)
+    def __init__(self, tokens, firsts=(5, 7)):   # (the ids of "1" and "3": the batch's sources start so)
+        self.tokens = dict(zip(firsts, np.asarray(tokens)))
 
     def greedy(self, src, src_mask, max_len):
         class D:
-            tokens = self.tokens
+            tokens = np.stack([self.tokens[int(first)] for first in src[:, 0]])
             attention = None
 
         return D()
@@ -418,6 +419,7 @@ def test_evaluation_in_chunks_gives_the_same_numbers_in_bounded_memory(monkeypat
     batch = _long_batch(task, 40, 40)
     whole = evaluate(model, batch)
     monkeypatch.setattr(evaluation, "EVAL_CHUNK", 42 * 40 * 16 * 4)   # 4 rows x T x S x hidden
+    monkeypatch.setattr(evaluation, "DECODE_CHUNK", 40 * 16 * 4)       # 4 rows x S x hidden
     chunked = evaluate(model, batch)
     assert chunked["n"] == 40 and chunked["token_accuracy"] == whole["token_accuracy"]
     assert chunked["sequence_accuracy"] == whole["sequence_accuracy"]

@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from typing import Any
 
 import numpy
@@ -70,11 +71,7 @@ def bench(args: argparse.Namespace) -> dict:
 
     config = make_config(args)
     batch = make_batch(args.batch, args.src_len, args.tgt_len, args.vocab)
-    torch = None
-    if args.vs_torch:
-        from minatt.torch_reference import import_torch
-
-        torch = import_torch()
+    torch = _torch(args)
     tune_malloc()  # process-wide, so the PyTorch twin runs with the same heap settings
     threads = set_threads(args.threads, torch)
     blas = blas_info()  # what threadpoolctl reports once --threads is set
@@ -132,6 +129,21 @@ def bench(args: argparse.Namespace) -> dict:
         for name in times:
             result[name]["memory"] = measure_memory(args, name)
     return result
+
+
+def _torch(args: argparse.Namespace) -> Any:
+    """PyTorch when ``--vs-torch`` asks for it and it is installed; else None (and, asked for, a note saying how)."""
+    if not args.vs_torch:
+        return None
+    try:
+        import torch
+    except ImportError:
+        if not getattr(args, "_told", False):
+            args._told = True
+            print("minatt: note: PyTorch is not installed, so this times minatt alone; for the comparison: "
+                  "pip install 'minatt[torch]'", file=sys.stderr)
+        return None
+    return torch
 
 
 def _cpu_name() -> str:
@@ -237,17 +249,14 @@ def run(args: argparse.Namespace) -> int:
     The thread counts it sets (the BLAS, torch) are restored afterwards.
     """
     previous = get_blas_threads()
-    torch_threads = None
-    if args.vs_torch:
-        from minatt.torch_reference import import_torch
-
-        torch_threads = import_torch().get_num_threads()
+    torch = _torch(args)
+    torch_threads = None if torch is None else torch.get_num_threads()
     try:
         result = bench(args)
     finally:
         set_threads(previous)
-        if torch_threads is not None:
-            import_torch().set_num_threads(torch_threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
     print(json.dumps(result) if args.json else format_result(result))
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from minatt.argtypes import run_one_command
+from minatt.argtypes import nonempty, run_one_command
 from minatt.errors import ConfigError
 from minatt.exercises.check import check_exercise
 from minatt.exercises.registry import EXERCISES
@@ -49,9 +49,9 @@ class _HintAction(argparse.Action):
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help=f"the exercise: {', '.join(EXERCISES)}")
-    parser.add_argument("--file", metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
+    parser.add_argument("--file", type=nonempty, metavar="PATH", help="your solution (default: lessons/exercises/NAME.py)")
     parser.add_argument("--list", action="store_true", help="list the exercises (in chapter order) and exit")
-    parser.add_argument("--hint", nargs="?", action=_HintAction, default=0, metavar="LEVEL",
+    parser.add_argument("--hint", nargs="?", action=_HintAction, type=nonempty, default=None, metavar="LEVEL",
                         help="more feedback on a failure: once, a pointer at the cause; twice (or --hint 2), "
                              "the formula")
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     args.name = args.name or getattr(args, "hint_name", None)
     if not args.name:
         raise ConfigError(f"name an exercise: one of {', '.join(EXERCISES)} (or --list)")
-    report = check_exercise(args.name, args.file, hint_level=args.hint)
+    report = check_exercise(args.name, args.file, hint_level=args.hint or 0)
     print(report.format())
     return report.exit_code
 

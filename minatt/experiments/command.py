@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from minatt.argtypes import positive_int, run_one_command
+from minatt.argtypes import nonempty, nonneg_int, positive_int, run_one_command, seconds
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.common import FULL_OUT, SMALL_OUT, make_out
 from minatt.experiments.cost import SMALL_COST, CostConfig, run_cost
@@ -47,13 +47,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=(*NAMES, "all"), help="which experiment (all: every one)")
     parser.add_argument("--small", action="store_true",
                         help=f"a minute-long version (the tests run it); default --out {SMALL_OUT}")
-    parser.add_argument("--out", metavar="DIR",
+    parser.add_argument("--out", type=nonempty, metavar="DIR",
                         help=f"where the JSON and PNG go (default: {FULL_OUT}; chapter 10's files: lessons/figures)")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="N",
+    parser.add_argument("--seeds", type=nonneg_int, nargs="+", metavar="N",
                         help="lengths, alignment, pretrain: the seeds (default: 0 1 2 3 4)")
     parser.add_argument("--steps", type=positive_int, metavar="N",
                         help="lengths, alignment, pretrain: training (fine-tuning) steps")
-    parser.add_argument("--variants", nargs="+", metavar="NAME",
+    parser.add_argument("--variants", nargs="+", type=nonempty, metavar="NAME",
                         help=f"lengths: {', '.join(VARIANTS)} (default: all)")
     parser.add_argument("--repeats", type=positive_int, metavar="N", help="cost: timed repeats (default: 9)")
     parser.add_argument("--reruns", type=positive_int, metavar="N",
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     for name, (run_one, cfg) in runs.items():
         if args.name in (name, "all"):
             r = run_one(cfg, out, command)
-            print(f"minatt: {name} experiment done in {r['seconds']:.0f} s: {out / f'10_{name}.png'}, "
+            print(f"minatt: {name} experiment done in {seconds(r['seconds'])}: {out / f'10_{name}.png'}, "
                   f"{out / f'10_{name}.json'}")
     return 0
 

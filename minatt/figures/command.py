@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from minatt.argtypes import Formatter
+from minatt.argtypes import Formatter, nonempty, seconds
 from minatt.figures.draw import graph_figure
 from minatt.figures.graphs import GRAPHS
 from minatt.plot import save_figure
@@ -36,7 +36,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         formatter_class=Formatter,
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=nonempty, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"where to write (default: {DEFAULT_OUT})")
     parser.add_argument("--only", choices=GROUPS, action="append", help="draw only this group (repeatable)")
     parser.add_argument("--small", action="store_true",
                         help="train tiny models for a few steps: the same code in seconds (for tests)")
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``figures`` command; 0 on success."""
     start = time.perf_counter()
     make_figures(args.out, only=args.only or GROUPS, small=args.small)
-    print(f"took {time.perf_counter() - start:.0f} s")
+    print(f"took {seconds(time.perf_counter() - start)}")
     return 0
 
 

@@ -147,6 +147,13 @@ class Task:
         """Task-specific numbers on a held-out set for metrics.json; none for a noise-free task."""
         return {}
 
+    def reachable_target(self, wanted: float, heldout: Batch) -> float:
+        """The held-out sequence accuracy to stop at when ``wanted`` is asked for: ``wanted`` itself,
+        or for a task no model can master (denoise: :meth:`heldout_report` has a ``sequence_ceiling``)
+        ``wanted`` times the ceiling on ``heldout``, to 3 decimals."""
+        ceiling = self.heldout_report(heldout).get("sequence_ceiling")
+        return wanted if ceiling is None else round(wanted * ceiling, 3)
+
     def parse(self, text: str | Sequence[str]) -> list[str]:
         """User input -> source tokens: "3 1 4" or ["3", "1", "4"] -> ['3', '1', '4'].
 

@@ -18,6 +18,9 @@ from minatt.argtypes import (
     NO_TARGET,
     Formatter,
     choice,
+    fraction,
+    fraction_below_one,
+    nonempty,
     nonneg_float,
     nonneg_int,
     positive_float,
@@ -31,10 +34,10 @@ from minatt.errors import ConfigError
 from minatt.parallel import auto_workers
 from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
-from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, SETTINGS, TrainConfig, resume_changes
+from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, SETTINGS, TrainConfig, build_task, resume_changes
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
-from minatt.train.prediction import predict
+from minatt.train.prediction import empty_answer, predict
 from minatt.train.report import print_start, print_summary
 from minatt.train.rundir import (
     LATEST,
@@ -110,31 +113,35 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     g.add_argument("--lr", type=positive_float, metavar="LR", help=f"peak learning rate (default: {d.lr})")
     g.add_argument("--optimizer", type=choice(OPTIMIZERS, "optimizer"), metavar="NAME",
                    help=f"{', '.join(OPTIMIZERS)} (default: {d.optimizer})")
-    g.add_argument("--momentum", type=nonneg_float, metavar="M",
+    g.add_argument("--momentum", type=fraction_below_one, metavar="M",
                    help=f"SGD momentum in [0, 1) (default: {d.momentum})")
     g.add_argument("--clip", type=nonneg_float, metavar="NORM",
                    help=f"clip the global gradient norm to NORM; 0 = off (default: {d.clip})")
     g.add_argument("--warmup", type=nonneg_int, metavar="N",
                    help=f"linear learning-rate warm-up steps (default: {d.warmup})")
-    g.add_argument("--decay-to", type=nonneg_float, metavar="F",
+    g.add_argument("--decay-to", type=fraction, metavar="F",
                    help=f"cosine-decay the learning rate to F * lr at --steps; 1 = no decay (default: {d.decay_to})")
     g = p.add_argument_group("run")
-    g.add_argument("--seed", type=int, metavar="N", help=f"seeds the weights and the data (default: {d.seed})")
+    g.add_argument("--seed", type=nonneg_int, metavar="N", help=f"seeds the weights and the data (default: {d.seed})")
     g.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME",
                    help=f"{', '.join(BACKENDS)} (default: {d.backend})")
     g.add_argument("--eval-every", type=positive_int, metavar="N",
                    help=f"evaluate, checkpoint and check --target every N steps (default: {d.eval_every})")
     g.add_argument("--test-size", type=positive_int, metavar="N",
                    help=f"held-out examples per evaluation (default: {d.test_size})")
+    g.add_argument("--eval-size", type=positive_int, metavar="N",
+                   help="examples in the final held-out test, and as many again spread over the lengths of the "
+                        "per-length table (at most 16 lengths); smaller is faster (default: --test-size)")
     g.add_argument("--target", type=target_value, metavar="ACC",
-                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never (default: {d.target})")
+                   help=f"stop once held-out sequence accuracy >= ACC; 'none' = never; on denoise, by default, "
+                        f"{d.target} of the best any model can expect (default: {d.target})")
     g.add_argument("--patience", type=positive_int, metavar="N",
                    help=f"stop when N evaluations in a row reach --target (default: {d.patience})")
-    g.add_argument("--out", metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
-    g.add_argument("--resume", metavar="RUN_DIR",
+    g.add_argument("--out", type=nonempty, metavar="RUN_DIR", help="run directory to create (default: runs/<task>-<timestamp>)")
+    g.add_argument("--resume", type=nonempty, metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its checkpoint (the original command line is accepted; "
                         "it may change only --steps, --target, "
-                        "--patience, --eval-every, --test-size, --backend)")
+                        "--patience, --eval-every, --test-size, --eval-size, --backend)")
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="BLAS threads for NumPy (default: 1, the fastest for these small matrices, and safe "
                         "on busy cores)")
@@ -190,6 +197,13 @@ def _run_train(args: argparse.Namespace) -> int:
         if config.task != "dates" and config.min_len > config.max_len:
             raise ConfigError(f"--min-len {config.min_len} is greater than --max-len {config.max_len}")
         config.validate()
+        if "target" not in given and config.target is not None:   # denoise: a share of what any model can reach
+            task = build_task(config)
+            reachable = task.reachable_target(config.target, task.test_set(config.test_size, seed=config.seed + 1))
+            if reachable != config.target:
+                print(f"minatt: no model can expect more than {reachable / config.target:.3f} held-out sequence "
+                      f"accuracy on {config.task}: --target is {config.target} of that, {reachable}")
+                config = config.replace(target=reachable)
         backend, dtype = config.backend, config.dtype
     if args.workers == "auto":  # gpu helper: one worker per core, at least 32 rows each (NumPy only)
         args.workers = auto_workers(config.batch) if backend == "numpy" else 1
@@ -201,6 +215,9 @@ def _run_train(args: argparse.Namespace) -> int:
             verb = f"resuming {trainer.run_dir} at step {trainer.step}"
         else:
             run_dir = Path(args.out) if args.out else default_run_dir(config.task)
+            if args.out and run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.json").exists():
+                raise ConfigError(f"--out {run_dir} already holds other files and is not a run: "
+                                  "give a new or empty folder")
             trainer = Trainer.create(config, run_dir)
             if not args.out:
                 link_latest(run_dir)
@@ -240,7 +257,7 @@ def add_predict_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="the source: tokens separated by spaces, or one quoted string (dates)")
     p.add_argument("--beam", type=positive_int, metavar="K", default=1,
                    help="beam search with K beams; 1 = greedy (default: 1)")
-    p.add_argument("--plot", metavar="FILE.png", help="save the attention heatmap to FILE.png")
+    p.add_argument("--plot", type=nonempty, metavar="FILE.png", help="save the attention heatmap to FILE.png")
     p.add_argument("--backend", type=choice(BACKENDS, "backend"), metavar="NAME",
                    help="numpy or cupy (default: the run's backend)")
     p.set_defaults(func=run_predict)
@@ -274,9 +291,11 @@ def run_predict(args: argparse.Namespace) -> int:
             raise ConfigError(f"--plot {plot}: the directory {plot.parent} does not exist: create it first, "
                               "or give a path in an existing directory")
     with use(args.backend or config.backend), default_dtype(config.dtype), blas_threads(1):
-        config, task, model, _ = load_run(args.run_dir)
+        config, task, model, meta = load_run(args.run_dir)
         pred = predict(task, model, " ".join(args.tokens), beam=args.beam)
     print(pred.text)
+    if not pred.text:
+        print(f"minatt: warning: {empty_answer(args.run_dir, meta.get('step'))}", file=sys.stderr)
     if pred.unfamiliar:
         print(f"minatt: warning: the input is outside the training distribution: {pred.unfamiliar}; "
               "the answer may be wrong", file=sys.stderr)

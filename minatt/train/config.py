@@ -27,7 +27,7 @@ DTYPES = ("float32", "float64")
 CONFIG_FORMAT = "minatt-run"
 
 # Settings that may change when a run is resumed; every other setting is fixed by config.json.
-RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "backend")
+RESUMABLE = ("steps", "target", "patience", "eval_every", "test_size", "eval_size", "backend")
 # The model's settings a user chooses; its vocabulary sizes and special ids come from the task.
 MODEL_SETTINGS = tuple(f.name for f in fields(Seq2SeqConfig)
                        if f.name not in ("src_vocab", "tgt_vocab", "pad_id", "bos_id", "eos_id"))
@@ -52,7 +52,7 @@ class TrainConfig:
     # optimisation
     steps: int = 3000
     batch: int = 64
-    lr: float = 0.005
+    lr: float = 0.002
     optimizer: str = "adam"
     momentum: float = 0.9
     clip: float = 5.0
@@ -64,6 +64,7 @@ class TrainConfig:
     dtype: str = "float32"
     eval_every: int = 100
     test_size: int = 500
+    eval_size: int | None = None  # the final test's examples (and the per-length table's); None: test_size
     target: float | None = 0.99
     patience: int = 2
 
@@ -91,6 +92,9 @@ class TrainConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value!r}")
+        if self.eval_size is not None and (not isinstance(self.eval_size, int) or isinstance(self.eval_size, bool)
+                                           or self.eval_size <= 0):
+            raise ConfigError(f"eval_size must be a positive integer, got {self.eval_size!r}")
         if self.task != "dates":
             if not isinstance(self.min_len, int) or self.min_len < 1:
                 raise ConfigError(f"min_len must be a positive integer, got {self.min_len!r}")

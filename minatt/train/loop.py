@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -398,8 +399,9 @@ class Trainer:
         cfg = self.config
         metrics = self.metrics(status)
         start = time.perf_counter()
-        test = self.task.test_set(cfg.test_size, seed=cfg.seed + 2)
-        metrics.update(final_metrics(self.model, self.task, cfg, test, progress))
+        test = self.task.test_set(cfg.eval_size or cfg.test_size, seed=cfg.seed + 2)
+        metrics.update(final_metrics(self.model, self.task, cfg, test, progress, train_seconds=self.seconds,
+                                     notice=lambda line: print(f"minatt: note: {line}", file=sys.stderr)))
         metrics["evaluation_seconds"] = round(time.perf_counter() - start, 3)
         ckpt.atomic_write_json(self.paths["metrics"], metrics)
         save_curves(self.paths["curves"], metrics)

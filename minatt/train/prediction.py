@@ -16,7 +16,7 @@ from minatt.errors import ConfigError
 from minatt.tasks import Task, collate
 from minatt.train.config import TrainConfig
 
-__all__ = ["LENGTH_FACTOR", "Prediction", "attention_title", "decode", "predict", "source_limit"]
+__all__ = ["LENGTH_FACTOR", "Prediction", "attention_title", "decode", "empty_answer", "predict", "source_limit"]
 
 # predict refuses a source longer than LENGTH_FACTOR times the longest training source: far past
 # what the run was trained on, an RNN's attention gives no meaningful answer (and decoding slows).
@@ -95,3 +95,11 @@ def attention_title(config: TrainConfig, pred: Prediction) -> str:
         return "no attention (score='none'): all weights are zero"
     return f"{config.task}: {pred.title()}"
 
+
+def empty_answer(run_dir: Any, step: int | None) -> str:
+    """What to tell a user whose answer is empty (the model's first token was EOS), by the run's checkpoint step."""
+    if not step:
+        return (f"the answer is empty: {run_dir} is untrained (its checkpoint is at step 0); "
+                f"train it with: python -m minatt train --resume {run_dir}")
+    return (f"the answer is empty (the model ended it at once) after {step} training steps: "
+            f"check the run's accuracy in {run_dir}/metrics.json, or train it longer with --resume")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from minatt.argtypes import steps_text
 from minatt.runtime import describe_blas
 
 __all__ = ["EVAL_LOG_EVERY", "Reporter", "print_start", "print_summary"]
@@ -109,7 +110,7 @@ def print_start(trainer: Any, verb: str) -> None:
     print(
         f"minatt: {verb}: task {cfg.task}{lengths}; {encoder} "
         f"{model.decoder} decoder, {attention}; {n_params:,} parameters; {cfg.optimizer} lr {cfg.lr}, "
-        f"batch {cfg.batch}, up to {cfg.steps} steps on {cfg.backend}; {describe_blas()}",
+        f"batch {cfg.batch}, up to {steps_text(cfg.steps)} on {cfg.backend}; {describe_blas()}",
         flush=True,
     )
 
