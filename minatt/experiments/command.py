@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from minatt.argtypes import positive_int, run_one_command
+from minatt.argtypes import nonneg_int, positive_float, positive_int, run_one_command
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.common import FULL_OUT, SMALL_OUT, make_out
 from minatt.experiments.cost import SMALL_COST, CostConfig, run_cost
@@ -18,6 +18,7 @@ __all__ = ["add_parser", "main", "run"]
 
 
 NAMES = ("lengths", "cost", "alignment", "pretrain")
+FLAGS = ("seeds", "steps", "lrs", "variants", "repeats", "reruns", "workers")  # the overrides, in the command line
 
 
 @dataclass
@@ -35,7 +36,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     configs = []
     for cfg in small if args.small else full:
         changes = {"backend": args.backend, "threads": args.threads}
-        for flag in ("seeds", "steps", "variants", "repeats", "reruns", "workers"):
+        for flag in FLAGS:
             value = getattr(args, flag)
             if value and hasattr(cfg, flag):
                 changes[flag] = tuple(value) if isinstance(value, list) else value
@@ -49,17 +50,21 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a minute-long version (the tests run it); default --out {SMALL_OUT}")
     parser.add_argument("--out", metavar="DIR",
                         help=f"where the JSON and PNG go (default: {FULL_OUT}; chapter 10's files: lessons/figures)")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="N",
-                        help="lengths, alignment, pretrain: the seeds (default: 0 1 2 3 4)")
+    parser.add_argument("--seeds", type=nonneg_int, nargs="+", metavar="N",
+                        help="lengths, alignment, pretrain: the seeds (default: each design's own)")
     parser.add_argument("--steps", type=positive_int, metavar="N",
                         help="lengths, alignment, pretrain: training (fine-tuning) steps")
+    parser.add_argument("--lrs", type=positive_float, nargs="+", metavar="LR",
+                        help="lengths: the learning rates swept (each variant's is chosen on validation sets)")
     parser.add_argument("--variants", nargs="+", metavar="NAME",
                         help=f"lengths: {', '.join(VARIANTS)} (default: all)")
     parser.add_argument("--repeats", type=positive_int, metavar="N", help="cost: timed repeats (default: 9)")
     parser.add_argument("--reruns", type=positive_int, metavar="N",
                         help="cost: whole measurements, for intervals across reruns (default: 5)")
-    parser.add_argument("--workers", type=positive_int, metavar="N",
-                        help="lengths, alignment, pretrain: training processes at once")
+    parser.add_argument("--jobs", "--workers", dest="workers", type=positive_int, metavar="N",
+                        help="lengths, alignment, pretrain: independent runs at once, one process each (default: "
+                             "each design's own). Finished runs are kept in <out>/10_<name>.runs/: the same "
+                             "command on the same --out resumes an interrupted experiment")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", help="(default: numpy)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for NumPy (default: 1)")
@@ -81,10 +86,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces ``args``."""
     words = ["python -m minatt experiment", args.name] + (["--small"] if args.small else [])
-    for flag in ("seeds", "steps", "variants", "repeats", "reruns", "workers"):
+    for flag in FLAGS:
         value = getattr(args, flag)
         if value:
-            words += [f"--{flag}", *map(str, value if isinstance(value, list) else [value])]
+            words += [f"--{'jobs' if flag == 'workers' else flag}", *map(str, value if isinstance(value, list) else [value])]
     if args.backend != "numpy":
         words += ["--backend", args.backend]
     if args.out:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
 from minatt.plot import save_figure
 
-__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "figure", "interval", "log", "make_out", "map_jobs", "train_model",
-           "write_result"]
+__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "bits", "figure", "interval", "log", "make_out",
+           "score_examples", "train_model", "unbits", "write_design", "write_result"]
 
 FULL_OUT = Path("runs/experiment")  # the full runs (the committed files: --out lessons/figures)
 SMALL_OUT = Path("runs/experiment-small")
@@ -61,6 +60,12 @@ def write_result(result: dict[str, Any], fig: Figure, out: str | Path, stem: str
     save_figure(fig, out / f"{stem}.png", dpi=110)
 
 
+def write_design(out: str | Path, stem: str, head: dict[str, Any]) -> None:
+    """Write ``out/<stem>.json`` with the design alone, before any run starts (results and verdict null)."""
+    make_out(Path(out))
+    atomic_write_json(Path(out) / f"{stem}.json", {**head, "results": None, "verdict": None})
+
+
 def interval(values: Sequence[float]) -> dict[str, float]:
     """Mean and 95% t-interval over independent runs (seeds): {"mean", "lo", "hi", "n"}.
 
@@ -95,19 +100,32 @@ def train_model(config: Any, task: Any, model: Any = None) -> tuple[Any, list[fl
     return model, losses, time.perf_counter() - start
 
 
-def map_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int = 1,
-             done: Callable[[Any], None] | None = None) -> list[Any]:
-    """``[fn(job) for job in jobs]``, over ``workers`` forked processes when workers > 1 (same order).
+def score_examples(model: Any, batch: Any, extra: int = 2) -> dict[str, numpy.ndarray]:
+    """Greedy-decode ``batch`` once and score each example against its target.
 
-    ``done(result)`` is called as each result arrives (in order), for progress lines.
+    Returns {"exact": (N,) bool, every target position right, EOS included; "hits": (N,) int,
+    right target positions; "positions": (N,) int, target positions (EOS included);
+    "attention": (N, L, S) the decoder's weights, zero after it stopped (absent without attention)}.
+    The same counts as :func:`minatt.train.evaluate`, per example.
     """
-    done = done or (lambda result: None)
-    if workers <= 1 or len(jobs) <= 1:
-        return [_tell(done, fn(job)) for job in jobs]
-    with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-        return [_tell(done, r) for r in pool.imap(fn, jobs, chunksize=1)]
+    N, T = batch.tgt_out.shape
+    decoded = model.greedy(batch.src, batch.src_mask, max_len=T + extra)
+    pred = numpy.asarray(decoded.tokens)                          # (N, L)
+    if pred.shape[1] < T:
+        pred = numpy.pad(pred, ((0, 0), (0, T - pred.shape[1])))   # (N, T) PAD after the end
+    mask = numpy.asarray(batch.tgt_mask)
+    hit = (pred[:, :T] == numpy.asarray(batch.tgt_out)) & mask     # (N, T)
+    out = {"exact": (hit | ~mask).all(axis=1), "hits": hit.sum(axis=1), "positions": mask.sum(axis=1)}
+    if getattr(decoded, "attention", None) is not None:
+        out["attention"] = numpy.asarray(decoded.attention)
+    return out
 
 
-def _tell(done: Callable[[Any], None], result: Any) -> Any:
-    done(result)
-    return result
+def bits(flags: Any) -> str:
+    """A boolean array as a string of 0s and 1s (compact in JSON)."""
+    return "".join("1" if f else "0" for f in flags)
+
+
+def unbits(text: str) -> numpy.ndarray:
+    """The inverse of :func:`bits`: (len(text),) float array of 0.0 and 1.0."""
+    return numpy.array([c == "1" for c in text], dtype=float)
