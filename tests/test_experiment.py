@@ -34,11 +34,12 @@ def _without_times(r):
 
 
 def test_small_lengths_writes_png_and_json(tmp_path, capsys):
-    assert experiment.main(["lengths", "--small", "--out", str(tmp_path), "--seeds", "3", "4"]) == 0
+    args = ["lengths", "--small", "--out", str(tmp_path), "--seeds", "3", "4", "--variants", "none", "additive"]
+    assert experiment.main(args) == 0
     assert "10_lengths.png" in capsys.readouterr().out
     r = _read(tmp_path, "10_lengths")
     assert r["experiment"] == "lengths"
-    assert r["command"].startswith("python -m minatt experiment lengths --small --seeds 3 4")
+    assert r["command"].startswith("python -m minatt experiment lengths --small --seeds 3 4 --variants none additive")
     cfg, variants = r["config"], r["results"]["variants"]
     assert r["lengths"] == list(range(cfg["test_min_len"], cfg["test_max_len"] + 1))
     assert r["design"]["seeds"] == [3, 4] and r["design"]["rule"] and r["design"]["mde"]["value"] > 0
@@ -92,7 +93,8 @@ def test_small_lengths_runs_the_transformer_and_luong_variants(tmp_path, capsys)
 def test_an_interrupted_experiment_resumes_to_the_same_json(tmp_path, monkeypatch, capsys):
     from minatt.experiments import lengths
 
-    args = ["lengths", "--small", "--steps", "20", "--lrs", "0.01", "0.02", "--jobs", "1"]
+    args = ["lengths", "--small", "--steps", "20", "--lrs", "0.01", "0.02", "--variants", "none", "additive",
+            "--jobs", "1"]
     assert experiment.main([*args, "--out", str(tmp_path / "whole")]) == 0
     calls, train_one = [], lengths._train_one
 

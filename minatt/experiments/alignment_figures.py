@@ -50,7 +50,7 @@ def alignment_figure(result: dict[str, Any]) -> Figure:
     kind = next(iter(next(iter(tasks.values()))["variants"].values()))["token_accuracy"]["kind"]
     bars = "95% bootstrap interval over seeds and test sequences" if kind == "bootstrap" else "min to max over seeds"
     fig.suptitle(f"trained on clean sources of {cfg['min_len']}..{cfg['max_len']} digits, {cfg['steps']} steps, "
-                 f"hidden {cfg['hidden']}; tested on corrupted ones ({cfg['per_rate']} per rate); mean of "
+                 f"hidden {cfg['hidden']};\ntested on corrupted ones ({cfg['per_rate']} per rate); mean of "
                  f"{len(cfg['seeds'])} seeds, bars = {bars}", fontsize=9)
     fig.tight_layout()
     return fig

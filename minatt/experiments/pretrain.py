@@ -227,7 +227,8 @@ def pretrain_figure(result: dict[str, Any]) -> Figure:
     kind = res["difference"][0]["kind"]
     band = "95% bootstrap over seeds and test sequences" if kind == "bootstrap" else "min to max over seeds"
     fig.suptitle(f"{cfg['task']} {cfg['min_len']}..{cfg['max_len']}: pretrained {cfg['pretrain_steps']} steps on "
-                 f"denoise (p = {cfg['p']}) + {cfg['steps']} on the labelled set, against {cfg['pretrain_steps'] + cfg['steps']} "
-                 f"from scratch; {len(cfg['seeds'])} seeds, intervals: {band}", fontsize=9)
+                 f"denoise (p = {cfg['p']}) + {cfg['steps']} on the labelled set,\n"
+                 f"against {cfg['pretrain_steps'] + cfg['steps']} from scratch (the same steps); "
+                 f"{len(cfg['seeds'])} seeds, intervals: {band}", fontsize=9)
     fig.tight_layout()
     return fig

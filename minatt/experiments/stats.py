@@ -93,7 +93,8 @@ def mde(planning_sd: float, seeds: int) -> float:
 def mde_block(planning_sd: float, seeds: int, of: str) -> dict[str, Any]:
     """The design's "mde" entry: {"value": :func:`mde`, "how": the formula and the planning value, said}."""
     return {"value": mde(planning_sd, seeds),
-            "how": f"2.80 x sd / sqrt({seeds} seeds), planning sd {planning_sd} of {of}"}
+            "how": f"2.80 x sd / sqrt({seeds} seeds), with sd = {planning_sd}: the standard deviation over seeds of "
+                   f"{of}, a planning value judged from pilot runs before this run (not measured by it)"}
 
 
 def verdict_text(checks: dict[str, dict[str, Any]], holds: bool, fails: bool) -> dict[str, Any]:
