@@ -61,6 +61,10 @@ def test_small_lengths_writes_png_and_json(tmp_path, capsys):
         # an exact match needs every token right: sequence accuracy never exceeds token accuracy
         assert (np.array(v["sequence_accuracy"]["mean"]) <= np.array(v["token_accuracy"]["mean"]) + 1e-9).all()
     assert (tmp_path / "10_lengths.runs").is_dir() and len(list((tmp_path / "10_lengths.runs").iterdir())) == 4
+    # claim 5b in miniature: without attention, accuracy falls with length, and faster than with it
+    bottleneck = r["verdict"]["claim_5b"]
+    assert bottleneck["holds"] and bottleneck["slope_none"]["hi"] < 0
+    assert bottleneck["slope_none_minus_additive"] == r["results"]["bottleneck"]["slope_none_minus_additive"]
 
 
 def test_each_lengths_variant_trains_the_model_its_name_says():
@@ -148,7 +152,7 @@ def test_spread_pairs_by_seed_and_example_and_keeps_accuracies_in_0_1():
     # paired: the same resampled seeds and examples on both sides, so a fixed per-example gain
     # gives an interval that hugs the gain instead of the spread of either side
     gain = float((better - base).mean())
-    d = spread({"a": better, "b": base}, lambda x: float(x["a"].mean() - x["b"].mean()))
+    d = spread({"a": better, "b": base}, lambda m: m["a"].mean(axis=(1, 2)) - m["b"].mean(axis=(1, 2)))
     assert d["kind"] == "bootstrap" and d["n"] == 6 and d["mean"] == pytest.approx(gain, abs=1e-4)
     assert 0 < d["lo"] <= gain <= d["hi"] < 2 * gain
     # an accuracy near 1 stays inside [0, 1]; with 2 or 3 seeds the interval is min to max

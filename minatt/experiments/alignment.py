@@ -209,13 +209,14 @@ def _summary(run: dict[str, Any], positions: numpy.ndarray, align_total: numpy.n
     return {**run, "rates": rates}
 
 
-def _drop_minus(d: dict[str, numpy.ndarray]) -> float:
-    """(other's drop) - (additive's drop) in token accuracy relative to the ceiling, first to last rate."""
-    def relative(hits: numpy.ndarray, i: int) -> float:
-        return float(hits[:, i].sum() / max(d["oracle"][:, i].sum(), 1e-12))
-    last = d["other"].shape[1] - 1
-    return ((relative(d["other"], 0) - relative(d["other"], last))
-            - (relative(d["additive"], 0) - relative(d["additive"], last)))
+def _drop_minus(m: dict[str, numpy.ndarray]) -> numpy.ndarray:
+    """(other's drop) - (additive's drop) in token accuracy relative to the ceiling, first to last rate (per draw).
+
+    m: "other", "additive", "oracle" -> (D, K, rates) mean right positions per example.
+    """
+    relative = {k: m[k].sum(axis=1) / numpy.maximum(m["oracle"].sum(axis=1), 1e-12) for k in ("other", "additive")}
+    drop = {k: r[:, 0] - r[:, -1] for k, r in relative.items()}
+    return drop["other"] - drop["additive"]
 
 
 def summarize(cfg: AlignmentConfig, sets: dict[str, list], runs: list[dict]) -> dict[str, Any]:

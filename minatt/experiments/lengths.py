@@ -34,7 +34,7 @@ from minatt.experiments.runs import RunStore, run_jobs
 from minatt.experiments.stats import curve, mde_block, spread, verdict_text
 from minatt.runtime import blas_threads
 
-__all__ = ["HYPOTHESIS", "RULE", "SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "claim2_verdict",
+__all__ = ["HYPOTHESIS", "RULE", "RULE_5B", "SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "claim2_verdict",
            "comparisons", "design", "lengths_figure", "run_lengths", "variant_config"]
 
 # variant name -> (score, encoder, decoder). encoder: "rnn", "bi" (bidirectional RNN) or "transformer"
@@ -50,6 +50,9 @@ RULE = ("At each decoder, take dot's sequence accuracy minus additive's, and sca
         "paired by seed and test sequence and averaged over the longer trained lengths (rule_lengths). The claim "
         "holds if, under every decoder, dot's 95% interval lies below 0 while scaled_dot's does not; it fails if "
         "dot's interval lies above 0 under every decoder; otherwise: criterion not met.")
+RULE_5B = ("Claim 5b (the fixed-length context is a bottleneck): over the trained lengths, the none variant's "
+           "sequence accuracy falls with source length (the 95% interval of its slope lies below 0), and falls faster "
+           "than additive attention's (the interval of the slope of none minus additive, paired, lies below 0).")
 HYPOTHESIS = ("If multiplicative attention struggles with long inputs, dot attention copies fewer of the longer "
               "sources than additive attention, and the gap grows with source length; if the trouble is the "
               "scale of the scores (Vaswani et al.), scaled_dot does not show it.")
@@ -140,7 +143,7 @@ def design(cfg: LengthsConfig) -> dict[str, Any]:
             "comparison": f"paired gap in sequence accuracy, score minus additive under the same decoder, averaged "
                           f"over source lengths {lo}..{hi}; and its slope against source length over the trained "
                           f"lengths {cfg.test_min_len}..{cfg.max_len} (the length x score interaction)",
-            "rule": RULE, "rule_lengths": [lo, hi],
+            "rule": RULE, "rule_lengths": [lo, hi], "rule_5b": RULE_5B,
             "mde": mde_block(cfg.planning_sd, len(cfg.seeds), "the per-seed paired gap (test-set noise included)"),
             "seeds": list(cfg.seeds), "steps": cfg.steps, "lrs": list(cfg.lrs),
             "lr_choice": "per variant, the learning rate with the best mean validation sequence accuracy over seeds "
@@ -154,17 +157,18 @@ def _arrays(runs: list[dict], key: str) -> numpy.ndarray:
     return numpy.array([r["hits"] for r in runs], dtype=float)
 
 
-def _slope(lengths: numpy.ndarray) -> Callable[[dict], float]:
-    """The least-squares slope, per token of length, of the mean gap (a - b) at each length."""
+def _slope(lengths: numpy.ndarray) -> Callable[[dict], numpy.ndarray]:
+    """The least-squares slope, per token of length, of the mean gap (a - b) at each length (per draw)."""
     x = lengths - lengths.mean()
-    return lambda d: float(x @ (d["a"] - d["b"]).mean(axis=(0, 2)) / (x @ x))
+    return lambda m: (m["a"] - m["b"]).mean(axis=1) @ x / (x @ x)
 
 
 def comparisons(lengths: list[int], variants: dict[str, Any], cfg: LengthsConfig) -> dict[str, Any]:
     """Every score minus additive under the same decoder: the rule's gap, the gap beyond training, the slope.
 
     variants: the results' variants (each with its chosen-rate "runs"). Returns {"gaps", "gaps_beyond",
-    "slopes" (per token of source length, over the trained lengths), "gap_curves" (per length)}.
+    "slopes" (per token of source length, over the trained lengths), "gap_curves" (per length), and for
+    claim 5b "bottleneck": the slope of none's accuracy, and of none minus additive}.
     """
     lengths = numpy.array(lengths)
     exact = {v: _arrays(r["runs"], "exact") for v, r in variants.items()}
@@ -179,12 +183,18 @@ def comparisons(lengths: list[int], variants: dict[str, Any], cfg: LengthsConfig
             continue
         name = f"{v}-{base}"
         pair = {"a": exact[v], "b": exact[base]}
-        diff = lambda d: float(d["a"].mean() - d["b"].mean())  # noqa: E731
+        diff = lambda m: m["a"].mean(axis=(1, 2)) - m["b"].mean(axis=(1, 2))  # noqa: E731
         out["gaps"][name] = spread({k: a[:, rule_at] for k, a in pair.items()}, diff)
         if beyond_at.any():
             out["gaps_beyond"][name] = spread({k: a[:, beyond_at] for k, a in pair.items()}, diff)
         out["slopes"][name] = spread({k: a[:, trained_at] for k, a in pair.items()}, _slope(lengths[trained_at]))
         out["gap_curves"][name] = curve(exact[v] - exact[base])
+    if "none" in exact and "additive" in exact:  # claim 5b: the bottleneck
+        slope = _slope(lengths[trained_at])
+        none = exact["none"][:, trained_at]
+        out["bottleneck"] = {"slope_none": spread({"a": none, "b": numpy.zeros_like(none)}, slope),
+                             "slope_none_minus_additive": spread({"a": none, "b": exact["additive"][:, trained_at]},
+                                                                 slope)}
     return out
 
 
@@ -244,8 +254,13 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
                                                               "train_seconds")} for r in mine]}
     results = {"variants": variants}
     results.update(comparisons(lengths, variants, cfg))
-    result = {**head, "seconds": round(time.perf_counter() - start, 1), "results": results,
-              "verdict": claim2_verdict(results["gaps"])}
+    verdict = claim2_verdict(results["gaps"])
+    if "bottleneck" in results:
+        b = results["bottleneck"]
+        claim_5b = {"holds": b["slope_none"]["hi"] < 0 and b["slope_none_minus_additive"]["hi"] < 0,
+                    "condition": "slope_none hi < 0 and slope_none_minus_additive hi < 0", **b}
+        verdict = {**(verdict or {}), "claim_5b": claim_5b}
+    result = {**head, "seconds": round(time.perf_counter() - start, 1), "results": results, "verdict": verdict}
     write_result(result, lengths_figure(result), out, "10_lengths")
     return result
 

@@ -161,8 +161,8 @@ def run_pretrain(cfg: PretrainConfig, out: str | Path, command: str = "",
             exact[(x["start"], x["n"])].append(unbits(x["exact"]))
     arrays = {k: numpy.array(v)[:, None, :] for k, v in exact.items()}  # (seeds, 1, examples)
 
-    def diff(d: dict[str, numpy.ndarray]) -> float:
-        return float(d["pretrained"].mean() - d["scratch"].mean())
+    def diff(m: dict[str, numpy.ndarray]) -> numpy.ndarray:
+        return m["pretrained"].mean(axis=(1, 2)) - m["scratch"].mean(axis=(1, 2))
 
     results: dict[str, Any] = {"sizes": list(cfg.sizes)}
     for begin in ("pretrained", "scratch"):

@@ -17,35 +17,56 @@ from typing import Any
 
 import numpy
 
-__all__ = ["BOOTSTRAP_SEEDS", "DRAWS", "Data", "curve", "mde", "mde_block", "spread", "verdict_text"]
+__all__ = ["BOOTSTRAP_SEEDS", "DRAWS", "Data", "Means", "curve", "mde", "mde_block", "spread", "verdict_text"]
 
 BOOTSTRAP_SEEDS = 4  # fewer seeds than this: min-max over seeds instead of a bootstrap
 DRAWS = 2000
 Data = dict[str, numpy.ndarray]  # name -> (K seeds, G groups, N examples), every array the same shape
+Means = dict[str, numpy.ndarray]  # name -> (D draws, K seeds, G groups): means over each group's examples
 
 
-def spread(data: Data, stat: Callable[[Data], float], draws: int = DRAWS, seed: int = 0) -> dict[str, Any]:
-    """``stat(data)`` and its interval: {"mean", "lo", "hi", "n" (seeds), "kind"}.
+def _draws(data: Data, draws: int, seed: int) -> Means:
+    """Per draw: K seeds drawn with replacement, and each group's mean over N examples drawn with replacement.
 
-    data: name -> (K, G, N) arrays (seeds, groups, examples); stat: any function of such a dict,
-    returning a float. kind "bootstrap" (K >= :data:`BOOTSTRAP_SEEDS`, 2.5% and 97.5% quantiles of
-    ``draws`` resamples) or "min-max" (``stat`` of each seed alone; K < 4).
+    The same draws for every array (paired). A resample of N examples is a count per example
+    (multinomial), so a resampled mean is a weighted mean: one einsum for all draws at once.
     """
     K, G, N = next(iter(data.values())).shape
-    point = float(stat(data))
+    rng = numpy.random.default_rng(seed)
+    counts = rng.multinomial(N, numpy.full(N, 1.0 / N), size=(draws, G)).astype(float)   # (D, G, N)
+    seeds = rng.integers(0, K, size=(draws, K, 1))                                        # (D, K, 1)
+    out = {}
+    for name, a in data.items():
+        means = numpy.einsum("kgn,dgn->dkg", numpy.asarray(a, dtype=float), counts) / N     # (D, K, G)
+        out[name] = numpy.take_along_axis(means, seeds, axis=1)
+    return out
+
+
+def _interval(data: Data, stat: Callable[[Means], numpy.ndarray], draws: int, seed: int) -> tuple[Any, ...]:
+    """(point, lo, hi, K, kind) of ``stat`` (any shape per draw), by :func:`_draws` or min-max over seeds."""
+    K = next(iter(data.values())).shape[0]
+    means = {k: numpy.asarray(a, dtype=float).mean(axis=2)[None] for k, a in data.items()}   # (1, K, G)
+    point = stat(means)[0]
     if K < BOOTSTRAP_SEEDS:
-        each = [float(stat({k: a[s:s + 1] for k, a in data.items()})) for s in range(K)]
-        lo, hi, kind = min(each), max(each), "min-max"
-    else:
-        rng, groups = numpy.random.default_rng(seed), numpy.arange(G)[:, None]
-        values = []
-        for _ in range(draws):
-            seeds, examples = rng.integers(0, K, size=K), rng.integers(0, N, size=(G, N))
-            values.append(float(stat({k: a[seeds][:, groups, examples] for k, a in data.items()})))
-        lo, hi = (float(q) for q in numpy.quantile(values, [0.025, 0.975]))
-        kind = "bootstrap"
-    return {"mean": round(point, 4), "lo": round(min(lo, point), 4), "hi": round(max(hi, point), 4), "n": K,
-            "kind": kind}
+        each = numpy.array([stat({k: m[:, s:s + 1] for k, m in means.items()})[0] for s in range(K)])
+        return point, each.min(axis=0), each.max(axis=0), K, "min-max"
+    lo, hi = numpy.quantile(stat(_draws(data, draws, seed)), [0.025, 0.975], axis=0)
+    return point, lo, hi, K, "bootstrap"
+
+
+def spread(data: Data, stat: Callable[[Means], numpy.ndarray], draws: int = DRAWS, seed: int = 0) -> dict[str, Any]:
+    """A statistic of paired variants and its interval: {"mean", "lo", "hi", "n" (seeds), "kind"}.
+
+    data: name -> (K, G, N) arrays (seeds, groups, examples). stat: a function of name -> (D, K, G)
+    arrays, each group's mean over its examples per seed, for D draws at once, returning (D,)
+    values: ``lambda m: m["a"].mean(axis=(1, 2)) - m["b"].mean(axis=(1, 2))`` is a paired gap.
+    kind "bootstrap" (K >= :data:`BOOTSTRAP_SEEDS`: 2.5% and 97.5% quantiles of ``draws``
+    resamples of seeds and examples) or "min-max" (``stat`` of each seed alone; K < 4).
+    """
+    point, lo, hi, K, kind = _interval(data, stat, draws, seed)
+    point = float(point)
+    return {"mean": round(point, 4), "lo": round(min(float(lo), point), 4), "hi": round(max(float(hi), point), 4),
+            "n": K, "kind": kind}
 
 
 def curve(a: numpy.ndarray, b: numpy.ndarray | None = None, draws: int = DRAWS, seed: int = 0) -> dict[str, Any]:
@@ -57,25 +78,11 @@ def curve(a: numpy.ndarray, b: numpy.ndarray | None = None, draws: int = DRAWS, 
     """
     a = numpy.asarray(a, dtype=float)
     b = numpy.ones_like(a) if b is None else numpy.broadcast_to(numpy.asarray(b, dtype=float), a.shape)
-    K, G, N = a.shape
 
-    def ratio(x: numpy.ndarray, y: numpy.ndarray, axes: tuple[int, ...]) -> numpy.ndarray:
-        return x.sum(axis=axes) / numpy.maximum(y.sum(axis=axes), 1e-12)
+    def ratio(m: Means) -> numpy.ndarray:
+        return m["a"].sum(axis=1) / numpy.maximum(m["b"].sum(axis=1), 1e-12)    # (D, G)
 
-    mean = ratio(a, b, (0, 2))
-    if K < BOOTSTRAP_SEEDS:
-        each = ratio(a, b, (2,))                                  # (K, G)
-        lo, hi, kind = each.min(axis=0), each.max(axis=0), "min-max"
-    else:
-        rng, values = numpy.random.default_rng(seed), []
-        for start in range(0, draws, 200):
-            D = min(200, draws - start)
-            seeds, examples = rng.integers(0, K, size=(D, K)), rng.integers(0, N, size=(D, 1, G, N))
-            at = numpy.broadcast_to(examples, (D, K, G, N))
-            values.append(ratio(numpy.take_along_axis(a[seeds], at, axis=3),
-                                numpy.take_along_axis(b[seeds], at, axis=3), (1, 3)))  # (D, G)
-        lo, hi = numpy.quantile(numpy.concatenate(values), [0.025, 0.975], axis=0)
-        kind = "bootstrap"
+    mean, lo, hi, K, kind = _interval({"a": a, "b": b}, ratio, draws, seed)
     r4 = lambda x: [round(float(v), 4) for v in x]  # noqa: E731
     return {"mean": r4(mean), "lo": r4(numpy.minimum(lo, mean)), "hi": r4(numpy.maximum(hi, mean)), "n": K,
             "kind": kind}
