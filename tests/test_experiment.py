@@ -393,3 +393,28 @@ def test_small_cost_has_ratio_intervals_over_reruns(tmp_path):
     assert {x["score"] for x in r["ratios"]["ops"]} == {"general", "additive", "concat"}
     assert all(x["over_dot"]["n"] == 3 and x["over_dot"]["lo"] <= x["over_dot"]["hi"]
                for x in r["ratios"]["ops"] + r["ratios"]["model"])
+
+
+def test_full_runs_script_runs_every_claim_experiment_with_jobs_into_one_folder(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    stub = tmp_path / "python"
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls"}\n')
+    stub.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(stub)}
+    subprocess.run(["bash", str(root / "minatt/experiments/full_runs.sh"), "OUT", "7"], check=True, env=env,
+                   capture_output=True)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert sorted(calls) == sorted(f"-m minatt experiment {name} --jobs 7 --out OUT"
+                                   for name in ("alignment", "lengths", "pretrain"))
+    # and each of those lines is one the experiment command accepts
+    from minatt.experiments.command import add_parser
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="command"))
+    for call in calls:
+        args = parser.parse_args(call.split()[2:])
+        assert args.workers == 7 and args.out == "OUT" and not args.small
