@@ -407,8 +407,8 @@ def test_full_runs_script_runs_every_claim_experiment_with_jobs_into_one_folder(
     env = {**os.environ, "PYTHON": str(stub)}
     subprocess.run(["bash", str(root / "minatt/experiments/full_runs.sh"), "OUT", "7"], check=True, env=env,
                    capture_output=True)
-    calls = (tmp_path / "calls").read_text().splitlines()
-    assert sorted(calls) == sorted(f"-m minatt experiment {name} --jobs 7 --out OUT"
+    calls = [c for c in (tmp_path / "calls").read_text().splitlines() if c.startswith("-m ")]  # not its checks
+    assert sorted(calls) == sorted(f"-m minatt.experiments {name} --jobs 7 --out OUT"
                                    for name in ("alignment", "lengths", "pretrain"))
     # and each of those lines is one the experiment command accepts
     from minatt.experiments.command import add_parser
@@ -416,5 +416,23 @@ def test_full_runs_script_runs_every_claim_experiment_with_jobs_into_one_folder(
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
     for call in calls:
-        args = parser.parse_args(call.split()[2:])
+        args = parser.parse_args(["experiment", *call.split()[2:]])
         assert args.workers == 7 and args.out == "OUT" and not args.small
+
+
+def test_without_matplotlib_the_json_is_written_and_redraw_draws_it_later(tmp_path, monkeypatch, capsys):
+    import sys
+    from dataclasses import replace
+
+    from minatt.experiments.pretrain import SMALL_PRETRAIN, run_pretrain
+
+    for name in ("minatt.plot", "matplotlib.backends.backend_agg", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, name, None)  # an import of any of them now fails
+    cfg = replace(SMALL_PRETRAIN, pretrain_steps=5, steps=5, test_size=10, embed=8, hidden=8, workers=1)
+    run_pretrain(cfg, tmp_path, "cmd", log=lambda line: None)
+    assert (tmp_path / "10_pretrain.json").exists() and not (tmp_path / "10_pretrain.png").exists()
+    monkeypatch.undo()
+    assert experiment.main(["pretrain", "--redraw", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "10_pretrain.png").read_bytes()[:8] == PNG
+    assert experiment.main(["lengths", "--redraw", "--out", str(tmp_path)]) == 2  # nothing there to draw
+    assert "10_lengths.json does not exist" in capsys.readouterr().err

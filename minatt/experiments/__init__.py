@@ -33,9 +33,20 @@ One module per experiment:
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.command import add_parser, main, run
 from minatt.experiments.common import interval, train_model
-from minatt.experiments.cost import SMALL_COST, CostConfig, cache_bytes, cost_figure, model_batch, run_cost, score_cost
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, lengths_figure, run_lengths
 from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
+
+_COST = ("SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "model_batch", "run_cost", "score_cost")
+
+
+def __getattr__(name: str) -> object:
+    """The cost experiment's names, imported when first used (it needs matplotlib at import; the others do not)."""
+    if name in _COST:
+        from minatt.experiments import cost
+
+        return getattr(cost, name)
+    raise AttributeError(f"module 'minatt.experiments' has no attribute {name!r}")
+
 
 __all__ = ["SMALL_ALIGNMENT", "SMALL_COST", "SMALL_LENGTHS", "SMALL_PRETRAIN", "VARIANTS", "AlignmentConfig",
            "CostConfig", "LengthsConfig", "PretrainConfig", "add_parser", "cache_bytes", "cost_figure", "interval",

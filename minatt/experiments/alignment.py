@@ -32,11 +32,19 @@ import numpy
 
 from minatt.backend import default_dtype, host_rng, use
 from minatt.experiments.alignment_figures import alignment_figure, heatmap_figure
-from minatt.experiments.common import bits, log, score_examples, train_model, unbits, write_design, write_result
+from minatt.experiments.common import (
+    bits,
+    blas_limit,
+    log,
+    save_png,
+    score_examples,
+    train_model,
+    unbits,
+    write_design,
+    write_result,
+)
 from minatt.experiments.runs import RunStore, run_jobs
 from minatt.experiments.stats import curve, mde_block, spread, verdict_text
-from minatt.plot import save_figure
-from minatt.runtime import blas_threads
 from minatt.tasks import DenoiseTask, collate, make_task
 
 __all__ = ["HYPOTHESIS", "RULE", "SMALL_ALIGNMENT", "AlignmentConfig", "alignment_accuracy", "alignment_counts",
@@ -161,7 +169,7 @@ def _one(cfg: AlignmentConfig, sets: dict[str, list], job: tuple[str, str, str, 
     config = TrainConfig(task=name, min_len=cfg.min_len, max_len=cfg.max_len, score=score, decoder=decoder,
                          embed=cfg.embed, hidden=cfg.hidden, steps=cfg.steps, batch=cfg.batch, lr=cfg.lr,
                          seed=seed, backend=cfg.backend, target=None)
-    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+    with use(cfg.backend), default_dtype("float32"), blas_limit(cfg.threads):
         model, losses, seconds = train_model(config, make_task(name, cfg.min_len, cfg.max_len, seed=seed))
         rows, example = [], None
         for s in sets[name]:
@@ -287,6 +295,6 @@ def run_alignment(cfg: AlignmentConfig, out: str | Path, command: str = "",
     tasks = summarize(cfg, sets, runs)
     result = {**head, "seconds": round(time.perf_counter() - start, 1), "results": {"tasks": tasks},
               "verdict": claim1_verdict(tasks)}
-    write_result(result, alignment_figure(result), out, "10_alignment")
-    save_figure(heatmap_figure(result), Path(out) / "10_alignment_heatmaps.png", dpi=110)
+    write_result(result, functools.partial(alignment_figure, result), out, "10_alignment")
+    save_png(functools.partial(heatmap_figure, result), Path(out) / "10_alignment_heatmaps.png")
     return result

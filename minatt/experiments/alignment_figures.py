@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-from matplotlib.figure import Figure
 
 from minatt.experiments.common import COLORS, figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["alignment_figure", "heatmap_figure"]
 

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
-from minatt.plot import save_figure
 
-__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "bits", "figure", "interval", "log", "make_out",
-           "score_examples", "train_model", "unbits", "write_design", "write_result"]
+if TYPE_CHECKING:  # matplotlib is imported only to draw: without it an experiment still writes its JSON
+    from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "bits", "blas_limit", "figure", "interval", "log", "make_out",
+           "save_png", "score_examples", "train_model", "unbits", "write_design", "write_result"]
 
 FULL_OUT = Path("runs/experiment")  # the full runs (the committed files: --out lessons/figures)
 SMALL_OUT = Path("runs/experiment-small")
@@ -39,9 +40,34 @@ def log(line: str) -> None:
 
 def figure(width: float, height: float) -> Figure:
     """A new Agg figure of ``width`` x ``height`` inches (no pyplot state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
+
+
+def blas_limit(threads: int) -> Any:
+    """A context limiting NumPy's BLAS to ``threads`` (:func:`minatt.runtime.blas_threads`); a no-op without
+    threadpoolctl (then the environment's OPENBLAS_NUM_THREADS / OMP_NUM_THREADS decide)."""
+    try:
+        from minatt.runtime import blas_threads
+    except ImportError:
+        return contextlib.nullcontext()
+    return blas_threads(threads)
+
+
+def save_png(draw: Figure | Callable[[], Figure], path: str | Path) -> bool:
+    """Draw (if ``draw`` is a function) and save a figure at ``path``; False, said on stderr, without matplotlib."""
+    try:
+        from minatt.plot import save_figure
+
+        save_figure(draw() if callable(draw) else draw, Path(path), dpi=110)
+    except ImportError as exc:
+        log(f"not drawn: {path} ({exc}); the JSON is complete: draw it later with --redraw and the same --out")
+        return False
+    return True
 
 
 def make_out(out: Path) -> None:
@@ -52,12 +78,12 @@ def make_out(out: Path) -> None:
         raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
 
 
-def write_result(result: dict[str, Any], fig: Figure, out: str | Path, stem: str) -> None:
-    """Write ``out/<stem>.json`` (every number) and ``out/<stem>.png``."""
+def write_result(result: dict[str, Any], fig: Figure | Callable[[], Figure], out: str | Path, stem: str) -> None:
+    """Write ``out/<stem>.json`` (every number) and ``out/<stem>.png`` (``fig``: a figure, or a function drawing it)."""
     out = Path(out)
     make_out(out)
     atomic_write_json(out / f"{stem}.json", result)
-    save_figure(fig, out / f"{stem}.png", dpi=110)
+    save_png(fig, out / f"{stem}.png")
 
 
 def write_design(out: str | Path, stem: str, head: dict[str, Any]) -> None:

@@ -22,17 +22,29 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-from matplotlib.figure import Figure
 
 from minatt.backend import default_dtype, use
 from minatt.errors import ConfigError
-from minatt.experiments.common import COLORS, bits, figure, log, score_examples, train_model, unbits, write_design, write_result
+from minatt.experiments.common import (
+    COLORS,
+    bits,
+    blas_limit,
+    figure,
+    log,
+    score_examples,
+    train_model,
+    unbits,
+    write_design,
+    write_result,
+)
 from minatt.experiments.runs import RunStore, run_jobs
 from minatt.experiments.stats import curve, mde_block, spread, verdict_text
-from minatt.runtime import blas_threads
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["HYPOTHESIS", "RULE", "RULE_5B", "SMALL_LENGTHS", "VARIANTS", "LengthsConfig", "check_variants", "claim2_verdict",
            "comparisons", "design", "lengths_figure", "run_lengths", "variant_config"]
@@ -116,7 +128,7 @@ def _train_one(cfg: LengthsConfig, sets: dict[str, list], job: tuple[str, float,
     from minatt.tasks import make_task
 
     variant, lr, seed = job
-    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+    with use(cfg.backend), default_dtype("float32"), blas_limit(cfg.threads):
         task = make_task(cfg.task, min_len=cfg.min_len, max_len=cfg.max_len, seed=seed)
         model, losses, seconds = train_model(variant_config(cfg, variant, seed, lr), task)
         scored = {split: [score_examples(model, batch) for batch in sets[split]] for split in sets}
@@ -261,7 +273,7 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
                     "condition": "slope_none hi < 0 and slope_none_minus_additive hi < 0", **b}
         verdict = {**(verdict or {}), "claim_5b": claim_5b}
     result = {**head, "seconds": round(time.perf_counter() - start, 1), "results": results, "verdict": verdict}
-    write_result(result, lengths_figure(result), out, "10_lengths")
+    write_result(result, functools.partial(lengths_figure, result), out, "10_lengths")
     return result
 
 

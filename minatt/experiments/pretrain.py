@@ -23,17 +23,28 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-from matplotlib.figure import Figure
 
 from minatt.backend import default_dtype, use
-from minatt.experiments.common import bits, figure, log, score_examples, train_model, unbits, write_design, write_result
+from minatt.experiments.common import (
+    bits,
+    blas_limit,
+    figure,
+    log,
+    score_examples,
+    train_model,
+    unbits,
+    write_design,
+    write_result,
+)
 from minatt.experiments.runs import RunStore, run_jobs
 from minatt.experiments.stats import curve, mde_block, spread, verdict_text
-from minatt.runtime import blas_threads
 from minatt.tasks import Batch, collate, make_task
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["HYPOTHESIS", "RULE", "SMALL_PRETRAIN", "LabelledSet", "PretrainConfig", "design", "pretrain_figure",
            "run_pretrain"]
@@ -103,7 +114,7 @@ def _one_seed(cfg: PretrainConfig, sets: dict[str, Batch], job: tuple[int]) -> d
                          seed=seed, backend=cfg.backend, target=None)
     task = make_task(cfg.task, cfg.min_len, cfg.max_len, seed=seed)
     rows = []
-    with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
+    with use(cfg.backend), default_dtype("float32"), blas_limit(cfg.threads):
         unlabelled = make_task("denoise", cfg.min_len, cfg.max_len, seed=seed, p=cfg.p)
         pretrained, _, pretrain_seconds = train_model(config, unlabelled)
         denoise = score_examples(pretrained, sets["denoise"])["exact"]
@@ -184,7 +195,7 @@ def run_pretrain(cfg: PretrainConfig, out: str | Path, command: str = "",
     verdict["claim_5a"] = {"relative": results["denoise"]["relative"], "condition": "mean >= 0.95",
                            "holds": results["denoise"]["relative"]["mean"] >= 0.95}
     result = {**head, "seconds": round(time.perf_counter() - start, 1), "results": results, "verdict": verdict}
-    write_result(result, pretrain_figure(result), out, "10_pretrain")
+    write_result(result, functools.partial(pretrain_figure, result), out, "10_pretrain")
     return result
 
 
