@@ -303,6 +303,23 @@ def test_the_ceiling_is_the_task_done_exactly_on_the_corrupted_source():
     vocab = make_task("reverse").src_vocab
     assert {tok for row in noisy["batch"].src for tok in vocab.decode(row)} <= set("0123456789")
     assert all(w == sorted(w, reverse=True) for w in noisy["where"])  # reverse reads from the end
+    # the ceiling's output, against which agreement is scored: the corrupted source reversed
+    oracle = noisy["oracle"]
+    assert all(vocab.decode(t) == vocab.decode(s)[::-1] for s, t in zip(oracle.src, oracle.tgt_out))
+    assert (oracle.src == noisy["batch"].src).all()
+
+
+def test_score_tokens_by_hand():
+    from minatt.experiments.common import score_tokens
+    from minatt.tasks import collate, make_task
+
+    task = make_task("copy")
+    batch = collate([(list("12"), list("12")), (list("345"), list("345"))], task.src_vocab, task.tgt_vocab)
+    ids = {t: task.tgt_vocab.encode([t])[0] for t in "12345"}
+    eos = int(batch.tgt_out[0, 2])
+    tokens = np.array([[ids["1"], ids["2"], eos], [ids["3"], ids["5"], eos]])  # the second misses 4 and ends early
+    r = score_tokens(tokens, batch)
+    assert r["exact"].tolist() == [True, False] and r["hits"].tolist() == [3, 1] and r["positions"].tolist() == [3, 4]
 
 
 def test_alignment_accuracy_by_hand():
@@ -328,15 +345,17 @@ def test_tiny_alignment_writes_json_figures_and_intervals(tmp_path):
     for name in ("copy", "reverse"):
         t = r["results"]["tasks"][name]
         assert set(t["variants"]) == {"additive/bahdanau", "dot/bahdanau", "additive/luong", "dot/luong"}
-        assert set(t["comparisons"]) == {"additive-dot/bahdanau", "additive-dot/luong"}
+        assert set(t["comparisons"]) == set(t["agreement_comparisons"]) == {"additive-dot/bahdanau", "additive-dot/luong"}
         assert t["ceiling"][0] == {"rate": 0.0, "sequence": 1.0, "token": 1.0}
         for v in t["variants"].values():
             assert [run["seed"] for run in v["runs"]] == [0, 1] and v["params"] > 0
-            for key in ("sequence_accuracy", "token_accuracy", "alignment_accuracy", "relative_token"):
+            for key in ("sequence_accuracy", "token_accuracy", "alignment_accuracy", "relative_token", "agreement"):
                 x = v[key]
                 assert x["n"] == 2 and x["kind"] == "min-max" and len(x["mean"]) == 2
                 assert all(lo <= m <= hi for lo, m, hi in zip(x["lo"], x["mean"], x["hi"]))
-            assert all(0 <= m <= 1 for m in v["token_accuracy"]["mean"] + v["alignment_accuracy"]["mean"])
+            assert all(0 <= m <= 1 for k in ("token_accuracy", "alignment_accuracy", "agreement") for m in v[k]["mean"])
+            # at rate 0 the ceiling's output is the clean target: agreement is token accuracy there
+            assert v["agreement"]["mean"][0] == v["token_accuracy"]["mean"][0]
             ex = v["runs"][0]["example"]
             assert 1 <= len(ex["weights"]) <= len(ex["where"]) + 1  # the steps taken, up to EOS
     assert set(r["verdict"]["checks"]) == {f"{t}:additive-dot/{d}" for t in ("copy", "reverse")

@@ -38,6 +38,7 @@ from minatt.experiments.common import (
     log,
     save_png,
     score_examples,
+    score_tokens,
     train_model,
     unbits,
     write_design,
@@ -102,7 +103,8 @@ def test_sets(name: str, cfg: AlignmentConfig) -> list[dict[str, Any]]:
 
     Each is {"rate", "batch" (corrupted source, clean target), "where" (per example: the source
     position the task done exactly on the corrupted source reads for each output token), "ceiling"
-    (per example, :func:`ceilings` of that output against the clean target)}.
+    (per example, :func:`ceilings` of that output against the clean target), "oracle" (the same
+    sources with that output as their target)}.
     """
     task = make_task(name, cfg.min_len, cfg.max_len, seed=0)
     out = []
@@ -118,7 +120,8 @@ def test_sets(name: str, cfg: AlignmentConfig) -> list[dict[str, Any]]:
             wheres.append(reads[::-1] if name == "reverse" else reads)  # where the task done exactly reads
             oracles.append(noisy[::-1] if name == "reverse" else list(noisy))
         out.append({"rate": rate, "batch": collate(pairs, task.src_vocab, task.tgt_vocab), "where": wheres,
-                    "ceiling": ceilings([t for _, t in pairs], oracles)})
+                    "ceiling": ceilings([t for _, t in pairs], oracles),
+                    "oracle": collate([(s, o) for (s, _), o in zip(pairs, oracles)], task.src_vocab, task.tgt_vocab)})
     return out
 
 
@@ -173,10 +176,12 @@ def _one(cfg: AlignmentConfig, sets: dict[str, list], job: tuple[str, str, str, 
         model, losses, seconds = train_model(config, make_task(name, cfg.min_len, cfg.max_len, seed=seed))
         rows, example = [], None
         for s in sets[name]:
-            r = score_examples(model, s["batch"])
+            longest = max(s["batch"].tgt_out.shape[1], s["oracle"].tgt_out.shape[1])
+            r = score_examples(model, s["batch"], extra=2 + longest - s["batch"].tgt_out.shape[1])
+            agree = score_tokens(r["tokens"], s["oracle"])["hits"]
             align = [alignment_counts(r["attention"], w, n) for n, w in enumerate(s["where"])]
             rows.append({"rate": s["rate"], "exact": bits(r["exact"]), "hits": r["hits"].tolist(),
-                         "align_hits": [a for a, _ in align]})
+                         "agree_hits": agree.tolist(), "align_hits": [a for a, _ in align]})
             if s["rate"] == max(cfg.test_rates):  # the first example at the highest rate, for the heatmaps
                 S, T = int(s["batch"].src_mask[0].sum()), int(s["batch"].tgt_mask[0].sum())
                 example = {"weights": r["attention"][0, :T, :S].round(3).tolist(), "where": s["where"][0]}
@@ -228,7 +233,13 @@ def _drop_minus(m: dict[str, numpy.ndarray]) -> numpy.ndarray:
 
 
 def summarize(cfg: AlignmentConfig, sets: dict[str, list], runs: list[dict]) -> dict[str, Any]:
-    """Per task: the ceilings, each variant's accuracies (raw and relative) and the comparisons D."""
+    """Per task: the ceilings, each variant's accuracies (raw and relative) and the comparisons D.
+
+    Beside the rule's D (on accuracy / ceiling), exploration: "agreement", the share of the
+    ceiling's own output (the task done exactly on the corrupted source) a model reproduces,
+    position by position, and the same D on it ("agreement_comparisons"). Unlike the ratio, it
+    does not flatter a model that was already wrong where the corruption makes everyone wrong.
+    """
     tasks: dict[str, Any] = {}
     for name in cfg.tasks:
         oracle = [s["ceiling"] for s in sets[name]]
@@ -237,32 +248,38 @@ def summarize(cfg: AlignmentConfig, sets: dict[str, list], runs: list[dict]) -> 
         o_exact = numpy.array([o["exact"] for o in oracle], dtype=float)[None]
         align_total = numpy.array([[alignment_counts(numpy.ones((1, 1, 1)), w, 0)[1] for w in s["where"]]
                                    for s in sets[name]], dtype=float)[None]
-        variants, data = {}, {}
+        o_positions = numpy.array([s["oracle"].tgt_mask.sum(axis=1) for s in sets[name]], dtype=float)[None]
+        variants, data, agree = {}, {}, {}
         for d in cfg.decoders:
             for s in cfg.scores:
                 mine = [r for r in runs if r["task"] == name and r["variant"] == f"{s}/{d}"]
                 K = len(mine)
                 hits, exact = _data(mine, "hits"), _data(mine, "exact")
-                data[f"{s}/{d}"] = hits
+                data[f"{s}/{d}"], agree[f"{s}/{d}"] = hits, _data(mine, "agree_hits")
                 variants[f"{s}/{d}"] = {
                     "score": s, "decoder": d, "params": mine[0]["params"],
                     "token_accuracy": curve(hits, positions), "sequence_accuracy": curve(exact),
                     "relative_token": curve(hits, numpy.repeat(o_hits, K, 0)),
                     "relative_sequence": curve(exact, numpy.repeat(o_exact, K, 0)),
                     "alignment_accuracy": curve(_data(mine, "align_hits"), align_total),
+                    "agreement": curve(agree[f"{s}/{d}"], o_positions),
                     "runs": [_summary(r, positions[0], align_total[0]) for r in mine]}
-        comparisons = {}
+        comparisons, agreement = {}, {}
         for d in cfg.decoders:
             for s in cfg.scores:
                 if s == "additive" or f"additive/{d}" not in data:
                     continue
+                K = data[f"{s}/{d}"].shape[0]
                 pair = {"other": data[f"{s}/{d}"], "additive": data[f"additive/{d}"],
-                        "oracle": numpy.repeat(o_hits, data[f"{s}/{d}"].shape[0], 0)}
+                        "oracle": numpy.repeat(o_hits, K, 0)}
                 comparisons[f"additive-{s}/{d}"] = spread(pair, _drop_minus)
+                pair = {"other": agree[f"{s}/{d}"], "additive": agree[f"additive/{d}"],
+                        "oracle": numpy.repeat(o_positions, K, 0)}
+                agreement[f"additive-{s}/{d}"] = spread(pair, _drop_minus)
         tasks[name] = {"ceiling": [{"rate": r, "sequence": round(float(o_exact[0, i].mean()), 4),
                                     "token": round(float(o_hits[0, i].sum() / positions[0, i].sum()), 4)}
                                    for i, r in enumerate(cfg.test_rates)],
-                       "variants": variants, "comparisons": comparisons}
+                       "variants": variants, "comparisons": comparisons, "agreement_comparisons": agreement}
     return tasks
 
 

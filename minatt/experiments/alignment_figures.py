@@ -14,18 +14,19 @@ if TYPE_CHECKING:
 __all__ = ["alignment_figure", "heatmap_figure"]
 
 ROWS = {"token_accuracy": "token accuracy", "relative_token": "token accuracy / ceiling",
-        "sequence_accuracy": "sequence accuracy", "alignment_accuracy": "alignment accuracy"}
+        "agreement": "agreement with the ceiling's output", "sequence_accuracy": "sequence accuracy",
+        "alignment_accuracy": "alignment accuracy"}
 
 
 def alignment_figure(result: dict[str, Any]) -> Figure:
     """Each metric against the test corruption rate, one column per task; the ceiling drawn in black.
 
     Raw accuracies get the ceiling of their condition (what the task done exactly on the corrupted
-    source scores); relative accuracy and alignment accuracy have ceiling 1.
+    source scores); relative accuracy, agreement and alignment accuracy have ceiling 1.
     """
     cfg, tasks = result["config"], result["results"]["tasks"]
     rates, names = cfg["test_rates"], list(tasks)
-    fig = figure(5.4 * len(names), 3.4 * len(ROWS))
+    fig = figure(5.4 * len(names), 3.1 * len(ROWS))
     styles = {"bahdanau": "-", "luong": "--"}
     for col, name in enumerate(names):
         ceiling = {"token_accuracy": [c["token"] for c in tasks[name]["ceiling"]],

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # matplotlib is imported only to draw: without it an experime
     from matplotlib.figure import Figure
 
 __all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "bits", "blas_limit", "figure", "interval", "log", "make_out",
-           "save_png", "score_examples", "train_model", "unbits", "write_design", "write_result"]
+           "save_png", "score_examples", "score_tokens", "train_model", "unbits", "write_design", "write_result"]
 
 FULL_OUT = Path("runs/experiment")  # the full runs (the committed files: --out lessons/figures)
 SMALL_OUT = Path("runs/experiment-small")
@@ -127,24 +127,32 @@ def train_model(config: Any, task: Any, model: Any = None) -> tuple[Any, list[fl
 
 
 def score_examples(model: Any, batch: Any, extra: int = 2) -> dict[str, numpy.ndarray]:
-    """Greedy-decode ``batch`` once and score each example against its target.
+    """Greedy-decode ``batch`` once (up to ``extra`` tokens past its longest target) and score each example.
 
-    Returns {"exact": (N,) bool, every target position right, EOS included; "hits": (N,) int,
-    right target positions; "positions": (N,) int, target positions (EOS included);
-    "attention": (N, L, S) the decoder's weights, zero after it stopped (absent without attention)}.
-    The same counts as :func:`minatt.train.evaluate`, per example.
+    Returns {"exact", "hits", "positions" (:func:`score_tokens` against the batch's targets);
+    "tokens": (N, L) the decoded ids; "attention": (N, L, S) the decoder's weights, zero after it
+    stopped (absent without attention)}. The same counts as :func:`minatt.train.evaluate`, per example.
     """
-    N, T = batch.tgt_out.shape
-    decoded = model.greedy(batch.src, batch.src_mask, max_len=T + extra)
-    pred = numpy.asarray(decoded.tokens)                          # (N, L)
-    if pred.shape[1] < T:
-        pred = numpy.pad(pred, ((0, 0), (0, T - pred.shape[1])))   # (N, T) PAD after the end
-    mask = numpy.asarray(batch.tgt_mask)
-    hit = (pred[:, :T] == numpy.asarray(batch.tgt_out)) & mask     # (N, T)
-    out = {"exact": (hit | ~mask).all(axis=1), "hits": hit.sum(axis=1), "positions": mask.sum(axis=1)}
+    decoded = model.greedy(batch.src, batch.src_mask, max_len=batch.tgt_out.shape[1] + extra)
+    tokens = numpy.asarray(decoded.tokens)                        # (N, L)
+    out = {**score_tokens(tokens, batch), "tokens": tokens}
     if getattr(decoded, "attention", None) is not None:
         out["attention"] = numpy.asarray(decoded.attention)
     return out
+
+
+def score_tokens(tokens: numpy.ndarray, batch: Any) -> dict[str, numpy.ndarray]:
+    """Decoded ``tokens`` (N, L) against ``batch``'s targets (N, T), position by position, EOS included.
+
+    Returns {"exact": (N,) bool, every target position right; "hits": (N,) int, right target
+    positions; "positions": (N,) int, target positions}.
+    """
+    T = batch.tgt_out.shape[1]
+    if tokens.shape[1] < T:
+        tokens = numpy.pad(tokens, ((0, 0), (0, T - tokens.shape[1])))   # (N, T) PAD after the end
+    mask = numpy.asarray(batch.tgt_mask)
+    hit = (tokens[:, :T] == numpy.asarray(batch.tgt_out)) & mask      # (N, T)
+    return {"exact": (hit | ~mask).all(axis=1), "hits": hit.sum(axis=1), "positions": mask.sum(axis=1)}
 
 
 def bits(flags: Any) -> str:
