@@ -183,7 +183,7 @@ def _one(cfg: AlignmentConfig, sets: dict[str, list], job: tuple[str, str, str, 
             rows.append({"rate": s["rate"], "exact": bits(r["exact"]), "hits": r["hits"].tolist(),
                          "agree_hits": agree.tolist(), "align_hits": [a for a, _ in align]})
             if s["rate"] == max(cfg.test_rates):  # the first example at the highest rate, for the heatmaps
-                S, T = int(s["batch"].src_mask[0].sum()), int(s["batch"].tgt_mask[0].sum())
+                S, T = int(s["batch"].src_mask[0].sum()), int(s["oracle"].tgt_mask[0].sum())
                 example = {"weights": r["attention"][0, :T, :S].round(3).tolist(), "where": s["where"][0]}
     tail = losses[-max(1, cfg.steps // 20):]
     return {"task": name, "variant": f"{score}/{decoder}", "seed": seed, "params": model.num_params(),

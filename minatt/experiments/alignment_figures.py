@@ -62,8 +62,8 @@ def alignment_figure(result: dict[str, Any]) -> Figure:
 def heatmap_figure(result: dict[str, Any]) -> Figure:
     """One corrupted held-out input per task, the attention of every variant (first seed) side by side.
 
-    One row per (task, decoder), one column per score. Red squares mark the true source position
-    of each output token.
+    One row per (task, decoder), one column per score. Red squares mark the source position the
+    task done exactly on this (corrupted) source reads for each output token.
     """
     cfg, tasks = result["config"], result["results"]["tasks"]
     rows = [(name, d) for name in tasks for d in cfg["decoders"]]
@@ -81,6 +81,6 @@ def heatmap_figure(result: dict[str, Any]) -> Figure:
             ax.set_ylabel("output step", fontsize=7)
             ax.tick_params(labelsize=6)
     fig.suptitle(f"attention on one held-out source at rate {max(cfg['test_rates'])} (first seed); "
-                 "red squares: where each output token really came from", fontsize=9)
+                 "red squares: the position the task done exactly on this source reads", fontsize=9)
     fig.tight_layout()
     return fig

@@ -261,7 +261,9 @@ def run_lengths(cfg: LengthsConfig, out: str | Path, command: str = "",
         variants[variant] = {"score": score, "encoder": encoder, "decoder": decoder, "params": runs[0]["params"],
                              "lr": lr, "validation": validation,
                              "sequence_accuracy": curve(_arrays(runs, "exact")), "token_accuracy": curve(hits),
-                             "runs": runs,
+                             "runs": [{**{k: x for k, x in r.items() if k != "hits"},  # the bits stay
+                                       "token_accuracy": [round(float(h), 4) for h in hits[i].mean(axis=1)]}
+                                      for i, r in enumerate(runs)],
                              "all_runs": [{k: r[k] for k in ("lr", "seed", "final_loss", "validation",
                                                               "train_seconds")} for r in mine]}
     results = {"variants": variants}
