@@ -5,7 +5,7 @@ finished job is written at once, atomically, to ``<out>/10_<name>.runs/<job>.jso
 with the settings it was made with. Running the same command on the same ``--out`` again loads
 every stored job whose settings still match, says how many it kept, and runs only the rest; a
 Ctrl-C loses at most the jobs in flight. The stored runs are plain JSON: delete the folder to
-start afresh.
+start afresh, and after changing the code (a change of code is not detected, only of settings).
 """
 
 from __future__ import annotations
