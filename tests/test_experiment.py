@@ -164,6 +164,17 @@ def test_spread_pairs_by_seed_and_example_and_keeps_accuracies_in_0_1():
     assert curve(np.array([[[1.0, 2.0]]]), np.array([[[2.0, 2.0]]]))["mean"] == [0.75]
 
 
+def test_the_realized_mde_uses_the_seed_sd_the_run_measured():
+    from minatt.experiments.stats import spread, verdict_text
+
+    a = np.array([[[1.0, 1.0]], [[1.0, 0.0]]])  # two seeds, one group, two examples: seed means 1 and 0.5
+    d = spread({"a": a, "b": np.zeros_like(a)}, lambda m: m["a"].mean(axis=(1, 2)) - m["b"].mean(axis=(1, 2)))
+    assert (d["lo"], d["mean"], d["hi"], d["kind"]) == (0.5, 0.75, 1.0, "min-max")
+    assert d["seed_sd"] == round(np.std([1.0, 0.5], ddof=1), 4)
+    v = verdict_text({"a-b": {"interval": d, "condition": "lo > 0", "passes": True}}, holds=True, fails=False)
+    assert v["mde_realized"] == round(2.80 * d["seed_sd"] / np.sqrt(2), 4) and v["outcome"] == "holds"
+
+
 def test_claim2_verdict_applies_the_stated_rule_literally():
     from minatt.experiments.lengths import claim2_verdict
 

@@ -61,12 +61,15 @@ def spread(data: Data, stat: Callable[[Means], numpy.ndarray], draws: int = DRAW
     arrays, each group's mean over its examples per seed, for D draws at once, returning (D,)
     values: ``lambda m: m["a"].mean(axis=(1, 2)) - m["b"].mean(axis=(1, 2))`` is a paired gap.
     kind "bootstrap" (K >= :data:`BOOTSTRAP_SEEDS`: 2.5% and 97.5% quantiles of ``draws``
-    resamples of seeds and examples) or "min-max" (``stat`` of each seed alone; K < 4).
+    resamples of seeds and examples) or "min-max" (``stat`` of each seed alone; K < 4). "seed_sd":
+    the standard deviation over seeds of ``stat`` of each seed alone (what the design's MDE assumed).
     """
     point, lo, hi, K, kind = _interval(data, stat, draws, seed)
     point = float(point)
+    means = {k: numpy.asarray(a, dtype=float).mean(axis=2)[None] for k, a in data.items()}   # (1, K, G)
+    each = [float(stat({k: m[:, s:s + 1] for k, m in means.items()})[0]) for s in range(K)]
     return {"mean": round(point, 4), "lo": round(min(float(lo), point), 4), "hi": round(max(float(hi), point), 4),
-            "n": K, "kind": kind}
+            "n": K, "kind": kind, "seed_sd": round(float(numpy.std(each, ddof=1)), 4) if K > 1 else None}
 
 
 def curve(a: numpy.ndarray, b: numpy.ndarray | None = None, draws: int = DRAWS, seed: int = 0) -> dict[str, Any]:
@@ -110,7 +113,8 @@ def verdict_text(checks: dict[str, dict[str, Any]], holds: bool, fails: bool) ->
     checks: name -> {"interval", "passes", "condition"}; holds / fails: the rule applied to them.
     outcome: "holds", "fails" (the rule's opposite), or "criterion not met". When no check's interval
     excludes 0, X (``no_difference_larger_than``) is the largest |bound| over them: no difference
-    larger than X is consistent with the data, and the sentence says so.
+    larger than X is consistent with the data, and the sentence says so. ``mde_realized``: the
+    design's MDE formula with the seed sd the run measured (the largest over the checks).
     """
     intervals = [c["interval"] for c in checks.values()]
     none_differs = not any(i["lo"] > 0 or i["hi"] < 0 for i in intervals)
@@ -124,4 +128,7 @@ def verdict_text(checks: dict[str, dict[str, Any]], holds: bool, fails: bool) ->
         outcome, text = "criterion not met", f"{met} of the rule's {len(checks)} conditions are met"
     if bound is not None:
         text += f"; no difference larger than {bound:.3f} detected"
-    return {"outcome": outcome, "text": text, "no_difference_larger_than": bound, "checks": checks}
+    sds = [(i["seed_sd"], i["n"]) for i in intervals if i.get("seed_sd") is not None]
+    realized = round(max(mde(sd, n) for sd, n in sds), 4) if sds else None
+    return {"outcome": outcome, "text": text, "no_difference_larger_than": bound, "mde_realized": realized,
+            "checks": checks}
