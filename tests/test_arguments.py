@@ -38,7 +38,7 @@ def _numeric_flags():
         for action in sub._actions:
             if action.type in NUMBER_TYPES:
                 assert action.option_strings, f"{words}: a numeric positional argument is not covered here"
-                out.append((words, action.option_strings[-1], action.type))
+                out.append((words, "/".join(action.option_strings), action.type))  # argparse's name for it
     return out
 
 
@@ -67,7 +67,7 @@ def test_no_flag_takes_a_bare_int_or_float():
 @pytest.mark.parametrize("words, flag, bad", CASES, ids=[f"{' '.join(w)} {f} {b!r}" for w, f, b in CASES])
 def test_bad_number_is_one_line_naming_the_flag(words, flag, bad, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)   # nothing may be written, not even a default output folder
-    rc = cli.main([*words, flag, bad])
+    rc = cli.main([*words, flag.split("/")[-1], bad])
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert rc == 2, captured
@@ -93,7 +93,7 @@ def _text_flags():
         for action in sub._actions:
             takes_text = action.option_strings and action.nargs != 0 and action.type not in NUMBER_TYPES
             if takes_text and action.choices is None and not isinstance(action, argparse._HelpAction):
-                out.append((words, action.option_strings[-1], action.type))
+                out.append((words, "/".join(action.option_strings), action.type))  # argparse's name for it
     return out
 
 

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
-from minatt.plot import save_figure
 
-__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "figure", "interval", "log", "make_out", "map_jobs", "train_model",
-           "write_result"]
+if TYPE_CHECKING:  # matplotlib is imported only to draw: without it an experiment still writes its JSON
+    from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "FULL_OUT", "SMALL_OUT", "bits", "blas_limit", "figure", "interval", "log", "make_out",
+           "save_png", "score_examples", "score_tokens", "train_model", "unbits", "write_design", "write_result"]
 
 FULL_OUT = Path("runs/experiment")  # the full runs (the committed files: --out lessons/figures)
 SMALL_OUT = Path("runs/experiment-small")
@@ -40,9 +40,34 @@ def log(line: str) -> None:
 
 def figure(width: float, height: float) -> Figure:
     """A new Agg figure of ``width`` x ``height`` inches (no pyplot state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
+
+
+def blas_limit(threads: int) -> Any:
+    """A context limiting NumPy's BLAS to ``threads`` (:func:`minatt.runtime.blas_threads`); a no-op without
+    threadpoolctl (then the environment's OPENBLAS_NUM_THREADS / OMP_NUM_THREADS decide)."""
+    try:
+        from minatt.runtime import blas_threads
+    except ImportError:
+        return contextlib.nullcontext()
+    return blas_threads(threads)
+
+
+def save_png(draw: Figure | Callable[[], Figure], path: str | Path) -> bool:
+    """Draw (if ``draw`` is a function) and save a figure at ``path``; False, said on stderr, without matplotlib."""
+    try:
+        from minatt.plot import save_figure
+
+        save_figure(draw() if callable(draw) else draw, Path(path), dpi=110)
+    except ImportError as exc:
+        log(f"not drawn: {path} ({exc}); the JSON is complete: draw it later with --redraw and the same --out")
+        return False
+    return True
 
 
 def make_out(out: Path) -> None:
@@ -53,12 +78,18 @@ def make_out(out: Path) -> None:
         raise ConfigError(f"cannot create --out {out}: {exc.strerror or exc}") from None
 
 
-def write_result(result: dict[str, Any], fig: Figure, out: str | Path, stem: str) -> None:
-    """Write ``out/<stem>.json`` (every number) and ``out/<stem>.png``."""
+def write_result(result: dict[str, Any], fig: Figure | Callable[[], Figure], out: str | Path, stem: str) -> None:
+    """Write ``out/<stem>.json`` (every number) and ``out/<stem>.png`` (``fig``: a figure, or a function drawing it)."""
     out = Path(out)
     make_out(out)
     atomic_write_json(out / f"{stem}.json", result)
-    save_figure(fig, out / f"{stem}.png", dpi=110)
+    save_png(fig, out / f"{stem}.png")
+
+
+def write_design(out: str | Path, stem: str, head: dict[str, Any]) -> None:
+    """Write ``out/<stem>.json`` with the design alone, before any run starts (results and verdict null)."""
+    make_out(Path(out))
+    atomic_write_json(Path(out) / f"{stem}.json", {**head, "results": None, "verdict": None})
 
 
 def interval(values: Sequence[float]) -> dict[str, float]:
@@ -95,19 +126,40 @@ def train_model(config: Any, task: Any, model: Any = None) -> tuple[Any, list[fl
     return model, losses, time.perf_counter() - start
 
 
-def map_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int = 1,
-             done: Callable[[Any], None] | None = None) -> list[Any]:
-    """``[fn(job) for job in jobs]``, over ``workers`` forked processes when workers > 1 (same order).
+def score_examples(model: Any, batch: Any, extra: int = 2) -> dict[str, numpy.ndarray]:
+    """Greedy-decode ``batch`` once (up to ``extra`` tokens past its longest target) and score each example.
 
-    ``done(result)`` is called as each result arrives (in order), for progress lines.
+    Returns {"exact", "hits", "positions" (:func:`score_tokens` against the batch's targets);
+    "tokens": (N, L) the decoded ids; "attention": (N, L, S) the decoder's weights, zero after it
+    stopped (absent without attention)}. The same counts as :func:`minatt.train.evaluate`, per example.
     """
-    done = done or (lambda result: None)
-    if workers <= 1 or len(jobs) <= 1:
-        return [_tell(done, fn(job)) for job in jobs]
-    with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-        return [_tell(done, r) for r in pool.imap(fn, jobs, chunksize=1)]
+    decoded = model.greedy(batch.src, batch.src_mask, max_len=batch.tgt_out.shape[1] + extra)
+    tokens = numpy.asarray(decoded.tokens)                        # (N, L)
+    out = {**score_tokens(tokens, batch), "tokens": tokens}
+    if getattr(decoded, "attention", None) is not None:
+        out["attention"] = numpy.asarray(decoded.attention)
+    return out
 
 
-def _tell(done: Callable[[Any], None], result: Any) -> Any:
-    done(result)
-    return result
+def score_tokens(tokens: numpy.ndarray, batch: Any) -> dict[str, numpy.ndarray]:
+    """Decoded ``tokens`` (N, L) against ``batch``'s targets (N, T), position by position, EOS included.
+
+    Returns {"exact": (N,) bool, every target position right; "hits": (N,) int, right target
+    positions; "positions": (N,) int, target positions}.
+    """
+    T = batch.tgt_out.shape[1]
+    if tokens.shape[1] < T:
+        tokens = numpy.pad(tokens, ((0, 0), (0, T - tokens.shape[1])))   # (N, T) PAD after the end
+    mask = numpy.asarray(batch.tgt_mask)
+    hit = (tokens[:, :T] == numpy.asarray(batch.tgt_out)) & mask      # (N, T)
+    return {"exact": (hit | ~mask).all(axis=1), "hits": hit.sum(axis=1), "positions": mask.sum(axis=1)}
+
+
+def bits(flags: Any) -> str:
+    """A boolean array as a string of 0s and 1s (compact in JSON)."""
+    return "".join("1" if f else "0" for f in flags)
+
+
+def unbits(text: str) -> numpy.ndarray:
+    """The inverse of :func:`bits`: (len(text),) float array of 0.0 and 1.0."""
+    return numpy.array([c == "1" for c in text], dtype=float)
