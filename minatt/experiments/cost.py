@@ -234,7 +234,10 @@ def _ratios(ops_rows: dict[tuple, dict], model_rows: dict[tuple, dict]) -> dict[
 
 
 def cost_verdict(result: dict[str, Any]) -> dict[str, Any]:
-    """DESIGN's rule applied to a cost result: {"outcome", "text", "checks"}, one check per condition."""
+    """DESIGN's rule applied to a cost result: {"outcome", "text", "checks"}, one check per condition.
+
+    Each check: {"value" (cache bytes over additive's) or "interval" (a time ratio), "condition", "passes"}.
+    """
     checks = {}
     bytes_of = {(r["score"], r["H"], r["S"]): r["cache_bytes"] for r in result["ops"]}
     for x in result["ratios"]["ops"]:
@@ -242,12 +245,12 @@ def cost_verdict(result: dict[str, Any]) -> dict[str, Any]:
             continue
         cell = f"H={x['H']} S={x['S']}"
         for base in ("dot", "general"):
-            kept = bytes_of[(base, x["H"], x["S"])], bytes_of[("additive", x["H"], x["S"])]
-            checks[f"memory:{base}<additive:{cell}"] = {"bytes": list(kept), "passes": kept[0] < kept[1],
-                                                       "condition": f"{base}'s cache bytes < additive's"}
+            kept = bytes_of[(base, x["H"], x["S"])] / bytes_of[("additive", x["H"], x["S"])]
+            checks[f"memory: {base} over additive, {cell}"] = {"value": kept, "condition": "value < 1",
+                                                              "passes": kept < 1}
             ratio = x[f"over_{base}"]
-            checks[f"time:additive/{base}:{cell}"] = {"interval": ratio, "passes": ratio["lo"] > 1,
-                                                     "condition": f"additive over {base}: interval above 1"}
+            checks[f"time: additive over {base}, {cell}"] = {"interval": ratio, "condition": "lo > 1",
+                                                            "passes": ratio["lo"] > 1}
     failed = [name for name, c in checks.items() if not c["passes"]]
     if checks and not failed:
         return {"outcome": "holds", "text": f"all {len(checks)} conditions met", "checks": checks}
