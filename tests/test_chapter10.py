@@ -184,3 +184,17 @@ def test_cost_verdict_follows_its_rule():
     dot = next(r for r in cost["ops"] if r["score"] == "dot")
     dot["cache_bytes"] = 10**12  # dot keeping more than additive
     assert cost_verdict(cost)["outcome"] == "criterion not met"
+
+
+@pytest.mark.parametrize("name", ["alignment", "lengths", "pretrain", "cost", "universal"])
+def test_recorded_commands_are_what_a_user_types(name):
+    """No machine paths in a committed command (an absolute --out, say): the chapter prints them."""
+    command = _load(name)["command"]
+    assert command.startswith("python -m minatt"), command
+    assert not any(word.startswith(("/", "~")) for word in command.split()), command
+
+
+def test_the_commands_block_names_the_cost_and_universal_commands():
+    text = LESSON.read_text()
+    for name in ("cost", "universal"):
+        assert _load(name)["command"] in text, name
