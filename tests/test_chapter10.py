@@ -198,3 +198,9 @@ def test_the_commands_block_names_the_cost_and_universal_commands():
     text = LESSON.read_text()
     for name in ("cost", "universal"):
         assert _load(name)["command"] in text, name
+
+
+def test_the_claim_4_verdict_in_prose_is_the_files():
+    """Claim 4's verdict is written in prose (a derivation's); it stands only while the file's rule is met."""
+    assert _load("universal")["verdict"]["outcome"] == "holds"
+    assert "the rule's checks, printed from the file, are all met" in prose(LESSON.read_text())
