@@ -21,12 +21,28 @@ import numpy
 from matplotlib.figure import Figure
 
 from minatt.backend import array_module, default_dtype, randn, synchronize, use
+from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
-from minatt.experiments.common import COLORS, figure, interval, log, write_result
+from minatt.experiments.common import COLORS, figure, interval, log, make_out, write_result
 from minatt.runtime import blas_threads
 from minatt.validate import unchecked
 
-__all__ = ["SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "model_batch", "run_cost", "score_cost"]
+__all__ = ["DESIGN", "SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "cost_verdict", "model_batch",
+           "run_cost", "score_cost"]
+
+# written into the JSON before the measurement starts; cost_verdict applies the rule to the results
+DESIGN = {
+    "claim": "Additive attention is computationally expensive; multiplicative attention is faster and more "
+             "memory efficient.",
+    "owner": "source",
+    "hypothesis": "At every source length and size measured, the score ops of a T-step decoder keep fewer "
+                  "bytes and take less time with dot or general than with additive.",
+    "comparison": "Per (H, S) cell: cache bytes of dot and general against additive (exact); time of additive "
+                  "over dot and over general, as ratios of medians within one rerun, 95% t-interval over reruns.",
+    "rule": "holds if, in every (H, S) cell, dot's and general's caches are smaller than additive's and both "
+            "ratio intervals (additive over dot, additive over general) lie above 1; otherwise criterion not met",
+    "mde": {"value": None, "how": "not planned: each ratio's interval over the reruns shows what it resolves"},
+}
 
 
 @dataclass
@@ -194,27 +210,65 @@ def _peak_bytes(fn: Callable[[], Any]) -> int:
             tracemalloc.stop()
 
 
+def _over(r: dict, base: dict) -> dict[str, float]:
+    return interval(numpy.divide(r["rerun_medians"], base["rerun_medians"]))
+
+
 def _ratios(ops_rows: dict[tuple, dict], model_rows: dict[tuple, dict]) -> dict[str, list[dict]]:
-    """Each score's time over dot's in the same run, with a 95% t-interval over the reruns.
+    """Each score's time over dot's (additive's and concat's also over general's) in the same run,
+    with a 95% t-interval over the reruns.
 
     A ratio within one run cancels what slows every score alike (a busy neighbour), so it varies
     less between runs than the times do; the interval says how much it still varies.
     """
-    ops = [{"score": k, "H": H, "S": S,
-            "over_dot": interval(numpy.divide(r["rerun_medians"], ops_rows[("dot", H, S)]["rerun_medians"]))}
-           for (k, H, S), r in ops_rows.items() if k != "dot" and ("dot", H, S) in ops_rows]
+    ops = []
+    for (k, H, S), r in ops_rows.items():
+        if k != "dot" and ("dot", H, S) in ops_rows:
+            ops.append({"score": k, "H": H, "S": S, "over_dot": _over(r, ops_rows[("dot", H, S)])})
+            if k in ("additive", "concat") and ("general", H, S) in ops_rows:
+                ops[-1]["over_general"] = _over(r, ops_rows[("general", H, S)])
     model = [{"score": k, "S": S,
               "over_dot": interval(numpy.divide(r["rerun_medians"], model_rows[("dot", S)]["rerun_medians"]))}
              for (k, S), r in model_rows.items() if k != "dot" and ("dot", S) in model_rows]
     return {"ops": ops, "model": model}
 
 
+def cost_verdict(result: dict[str, Any]) -> dict[str, Any]:
+    """DESIGN's rule applied to a cost result: {"outcome", "text", "checks"}, one check per condition.
+
+    Each check: {"value" (cache bytes over additive's) or "interval" (a time ratio), "condition", "passes"}.
+    """
+    checks = {}
+    bytes_of = {(r["score"], r["H"], r["S"]): r["cache_bytes"] for r in result["ops"]}
+    for x in result["ratios"]["ops"]:
+        if x["score"] != "additive" or "over_general" not in x:
+            continue
+        cell = f"H={x['H']} S={x['S']}"
+        for base in ("dot", "general"):
+            kept = bytes_of[(base, x["H"], x["S"])] / bytes_of[("additive", x["H"], x["S"])]
+            checks[f"memory: {base} over additive, {cell}"] = {"value": kept, "condition": "value < 1",
+                                                              "passes": kept < 1}
+            ratio = x[f"over_{base}"]
+            checks[f"time: additive over {base}, {cell}"] = {"interval": ratio, "condition": "lo > 1",
+                                                            "passes": ratio["lo"] > 1}
+    failed = [name for name, c in checks.items() if not c["passes"]]
+    if checks and not failed:
+        return {"outcome": "holds", "text": f"all {len(checks)} conditions met", "checks": checks}
+    return {"outcome": "criterion not met", "checks": checks,
+            "text": f"{len(failed)} of {len(checks)} conditions not met: {', '.join(failed)}" if checks
+            else "no cell has additive, dot and general: the rule cannot be applied"}
+
+
 def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
              log: Callable[[str], None] = log) -> dict[str, Any]:
-    """Measure the score ops and whole training steps; write 10_cost.json and 10_cost.png."""
+    """Measure the score ops and whole training steps; write 10_cost.json (DESIGN first) and 10_cost.png."""
     from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 
     start = time.perf_counter()
+    out = Path(out)
+    make_out(out)  # the design goes into the file before anything is measured
+    atomic_write_json(out / "10_cost.json", {"experiment": "cost", "command": command, "config": asdict(cfg),
+                                             "design": DESIGN})
     ops_rows: dict[tuple, dict] = {}
     model_rows: dict[tuple, dict] = {}
     with use(cfg.backend), default_dtype("float32"), blas_threads(cfg.threads):
@@ -253,9 +307,11 @@ def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
                     model_rows[(k, S)]["rerun_medians"].append(float(numpy.median(times[k])))
                 log(f"cost: run {rerun + 1}, model S={S}: " + ", ".join(
                     f"{k} {1e3 * numpy.median(times[k]):.1f} ms" for k in models))
-    result = {"experiment": "cost", "command": command, "config": asdict(cfg), "backend": cfg.backend,
-              "seconds": round(time.perf_counter() - start, 1), "ops": list(ops_rows.values()),
-              "model": list(model_rows.values()), "ratios": _ratios(ops_rows, model_rows)}
+    result = {"experiment": "cost", "command": command, "config": asdict(cfg), "design": DESIGN,
+              "backend": cfg.backend, "seconds": round(time.perf_counter() - start, 1),
+              "ops": list(ops_rows.values()), "model": list(model_rows.values()),
+              "ratios": _ratios(ops_rows, model_rows)}
+    result["verdict"] = cost_verdict(result)
     write_result(result, cost_figure(result), out, "10_cost")
     return result
 
