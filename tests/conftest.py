@@ -43,6 +43,14 @@ def backend(request):
 
 
 @pytest.fixture
+def reference_lines(backend, monkeypatch):
+    """The per-equation reference path even on a real GPU: a planted bug lives in those lines, which
+    the fused kernels (minatt/ops/fused_cells.py) would otherwise skip."""
+    monkeypatch.setattr(minatt.backend, "_fused_type", None)
+    return backend
+
+
+@pytest.fixture
 def rng():
     """A seeded host generator: tests are deterministic."""
     return np.random.default_rng(1234)

@@ -78,7 +78,7 @@ SEQ_ALL = {"x", "h0", "Wx", "Wh", "bx", "bh"}
     pytest.param("gru_step_input_backward", lambda f: mutated(f, "dah @ cache.Wh.T", "dah @ cache.Wx.T"),
                  {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
 ])
-def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
+def test_planted_bugs_step(backend, reference_lines, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
     assert failures(build(gru_step_case, 1, **kwargs)) == expected
 
@@ -97,7 +97,7 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     pytest.param("gru_backward", lambda f: mutated(f, "xp.where(pad, 0.0, dhs)", "dhs"), {}, {"h0"},
                  id="dhs-at-padding"),
 ])
-def test_planted_bugs_sequence(backend, monkeypatch, target, plant, kwargs, expected):
+def test_planted_bugs_sequence(backend, reference_lines, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))
     found = failures(build(gru_case, 2, N=4, T=3, **kwargs))
     assert expected <= found, found
@@ -252,7 +252,7 @@ def test_cell_case_passes(backend, seed):
     pytest.param("gru_cell_backward", lambda f: mutated(f, "[da_r, da_z, da_nh]", "[da_r, da_z * 0.0, da_nh]"),
                  {"ah"}, id="dah-lacks-da_z"),
 ])
-def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
+def test_planted_bugs_cell(backend, reference_lines, monkeypatch, target, plant, expected):
     from minatt.gradcheck.rnn_cases import gru_cell_case
 
     monkeypatch.setattr(gru_ops, target, plant(getattr(gru_ops, target)))

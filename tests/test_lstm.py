@@ -74,7 +74,7 @@ DROP_TANH_C = edit(CELL, "dc_next + tanh_backward(dh_next * o, tc)", "dc_next + 
     pytest.param("lstm_step_input_backward", lambda f: mutated(f, "da @ cache.Wh.T", "da @ cache.Wx.T"),
                  {"D": 3, "H": 3}, {"h_prev"}, id="Wx-for-Wh"),
 ])
-def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected):
+def test_planted_bugs_step(backend, reference_lines, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
     assert failures(build(lstm_step_case, 1, **kwargs)) == expected
 
@@ -94,7 +94,7 @@ def test_planted_bugs_step(backend, monkeypatch, target, plant, kwargs, expected
     pytest.param("lstm_backward", lambda f: mutated(f, "xp.where(pad, 0.0, dhs)", "dhs"), {}, {"h0"},
                  id="dhs-at-padding"),
 ])
-def test_planted_bugs_sequence(backend, monkeypatch, target, plant, kwargs, expected):
+def test_planted_bugs_sequence(backend, reference_lines, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))
     found = failures(build(lstm_case, 2, N=4, T=3, **kwargs))
     assert expected <= found, found
@@ -265,7 +265,7 @@ def test_cell_case_passes(backend, seed):
     pytest.param("lstm_cell_forward", lambda f: mutated(f, "o = sigmoid(a_o)", "o = sigmoid(a_g)"),
                  {"a"}, id="o-gate-from-g-columns"),
 ])
-def test_planted_bugs_cell(backend, monkeypatch, target, plant, expected):
+def test_planted_bugs_cell(backend, reference_lines, monkeypatch, target, plant, expected):
     from minatt.gradcheck.rnn_cases import lstm_cell_case
 
     monkeypatch.setattr(lstm_ops, target, plant(getattr(lstm_ops, target)))

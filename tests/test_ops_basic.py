@@ -106,7 +106,7 @@ def _affine_bugs():
 
 
 @pytest.mark.parametrize("bug, culprit", _affine_bugs(), ids=lambda v: getattr(v, "__name__", v))
-def test_affine_planted_bugs(backend, bug, culprit):
+def test_affine_planted_bugs(backend, reference_lines, bug, culprit):
     case = build(affine_case, (2, 3), 4, 4, backward=bug)
     assert failing(case) == {culprit}
     with pytest.raises(GradientCheckError, match=f"d{culprit}\\["):
@@ -131,7 +131,7 @@ def _embedding_bugs():
 
 
 @pytest.mark.parametrize("bug", _embedding_bugs(), ids=lambda f: f.__name__)
-def test_embedding_planted_bugs(backend, bug):
+def test_embedding_planted_bugs(backend, reference_lines, bug):
     case = build(embedding_case, (2, 4), 4, 3, backward=bug)
     assert failing(case) == {"W"}
     with pytest.raises(GradientCheckError, match=r"dW\["):
@@ -168,7 +168,7 @@ def _cross_entropy_bugs():
 
 
 @pytest.mark.parametrize("bug", _cross_entropy_bugs(), ids=lambda f: f.__name__)
-def test_cross_entropy_planted_bugs(backend, bug):
+def test_cross_entropy_planted_bugs(backend, reference_lines, bug):
     case = build(cross_entropy_case, (3, 4), 5, ignore_index=0, backward=bug, seed=1)
     assert failing(case) == {"logits"}
     with pytest.raises(GradientCheckError, match=r"dlogits\["):

@@ -27,7 +27,7 @@ def test_registered_case_passes(backend, seed):
     pytest.param(*edit("rnn_step_backward", "da.sum(axis=0)", "da.sum(axis=0) * 0.5"), {}, {"b"}, id="half-db"),
     pytest.param("rnn_step_backward", lambda f: scaled(f, 2, 1.001), {}, {"Wx"}, id="scale-dWx"),
 ])
-def test_planted_bugs(backend, monkeypatch, target, plant, kwargs, expected):
+def test_planted_bugs(backend, reference_lines, monkeypatch, target, plant, kwargs, expected):
     monkeypatch.setattr(rnn_ops, target, plant(getattr(rnn_ops, target)))
     assert failures(build(rnn_step_case, 1, **kwargs)) == expected
 

@@ -149,7 +149,7 @@ BUGS = [
 
 @pytest.mark.parametrize("name, module, attr, make_bug, expected", BUGS,
                          ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(BUGS)])
-def test_planted_bugs_are_caught(backend, monkeypatch, name, module, attr, make_bug, expected):
+def test_planted_bugs_are_caught(backend, reference_lines, monkeypatch, name, module, attr, make_bug, expected):
     monkeypatch.setattr(module, attr, make_bug(getattr(module, attr)))
     case = build_case(name, seed=2)
     with pytest.raises(GradientCheckError) as info:

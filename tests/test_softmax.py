@@ -53,7 +53,7 @@ def _sum_over_wrong_axis(dp, cache):
 
 @pytest.mark.parametrize("bug", [_drop_sum_term, _scaled, _wrong_sign, _sum_over_wrong_axis])
 @pytest.mark.parametrize("name", CASES)
-def test_planted_bugs_are_caught(backend, monkeypatch, name, bug):
+def test_planted_bugs_are_caught(backend, reference_lines, monkeypatch, name, bug):
     monkeypatch.setattr(softmax_ops, "softmax_backward", bug)
     case = build_case(name, seed=1)
     with pytest.raises(GradientCheckError, match=r"dx\["):
