@@ -5,7 +5,7 @@ own code (checked against the source by tests/test_lessons.py) and are not execu
 
 A lesson's figures go to a temporary directory of its own, removed afterwards, so running the
 lessons never changes a committed file; ``MINATT_WRITE_FIGURES=1`` regenerates the committed
-figures in lessons/figures instead (see minatt/lesson_figures.py).
+figures in lessons/figures instead (see minatt/tools/lesson_figures.py).
 """
 
 import os

@@ -2,7 +2,7 @@
 
 Argument types are checked while parsing, before anything is built. :func:`run_command_line`
 turns the errors a user can cause into one line ``minatt: error: ...`` and exit status 2.
-Every command module (:mod:`minatt.cli`, :mod:`minatt.train.command`, :mod:`minatt.bench.command`,
+Every command module (:mod:`minatt.cli`, :mod:`minatt.train.command`, :mod:`minatt.tools.bench.command`,
 :mod:`minatt.exercises.command`, :mod:`minatt.experiments.command`) takes them from here, so
 that nothing but ``__main__`` imports :mod:`minatt.cli`.
 """
@@ -159,9 +159,9 @@ def run_command_line(build: Callable[[], MinattParser], argv: Sequence[str]) -> 
         if args.command is None:
             raise UsageError(f"choose a command: {', '.join(parser.command_names)} (see: minatt --help)")
         if args.command in _TRAINING_COMMANDS:
-            from minatt.runtime import tune_malloc
+            from minatt.tools.runtime import tune_malloc
 
-            tune_malloc()  # keep the step's freed memory for the next step (see minatt.runtime)
+            tune_malloc()  # keep the step's freed memory for the next step (see minatt.tools.runtime)
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
@@ -203,7 +203,7 @@ def _reader_gone() -> int:
 
 def workers_count(text: str) -> int | str:
     """``--workers``: a positive integer, or ``auto`` (the command picks from the cores and the batch
-    with :func:`minatt.parallel.auto_workers`)."""
+    with :func:`minatt.train.parallel.auto_workers`)."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
@@ -222,7 +222,7 @@ def warn_if_more_than_cores(flag: str, n: int) -> None:
 
 
 def run_one_command(add_parser: Callable[[Any], Any], name: str, argv: Sequence[str] | None = None) -> int:
-    """``python -m minatt.bench ARGS`` and the like: run one command as ``python -m minatt NAME ARGS`` does."""
+    """``python -m minatt.tools.bench ARGS`` and the like: run one command as ``python -m minatt NAME ARGS`` does."""
 
     def build() -> MinattParser:
         parser = MinattParser(prog="minatt")

@@ -1,6 +1,6 @@
 """The array backend: NumPy on the CPU, CuPy on a CUDA GPU, behind one name.
 
-The math in ``minatt.ops``, ``minatt.nn``, ``minatt.seq2seq`` and ``minatt.optim`` never imports
+The math in ``minatt.ops``, ``minatt.model.nn``, ``minatt.model.seq2seq`` and ``minatt.optim`` never imports
 numpy or cupy. Ops ask their own inputs which module they live in (``array_module(x)``, the
 same idea as ``cupy.get_array_module``), so nothing holds a stale module after a switch.
 Code that *creates* arrays (parameter initialisation, batches) asks this module for the

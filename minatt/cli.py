@@ -38,7 +38,7 @@ def add_train_commands(subparsers: Any) -> None:
 def add_gradcheck_parser(subparsers: Any) -> argparse.ArgumentParser:
     """``gradcheck``: check every hand-written backward pass against finite differences."""
     from minatt.backend import BACKENDS
-    from minatt.seq2seq import CELLS, DECODERS, SCORES
+    from minatt.model.seq2seq import CELLS, DECODERS, SCORES
 
     p = subparsers.add_parser(
         "gradcheck",
@@ -80,7 +80,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     """Handler of ``gradcheck``: 0 if every check passes, 1 otherwise."""
     from minatt.backend import use
     from minatt.gradcheck import format_table, registry, run_case
-    from minatt.runtime import blas_threads
+    from minatt.tools.runtime import blas_threads
 
     if not (args.model or args.model_only or args.list):
         filters = [flag for flag, value in (("--cell", args.cell), ("--score", args.score), ("--decoder", args.decoder),
@@ -156,7 +156,7 @@ def _model_summary(results: list[Any]) -> str:
 def _model_results(args: argparse.Namespace) -> list[Any]:
     """Gradient checks of whole models over minatt.gradcheck.model_cases.COMBOS, filtered by the flags."""
     from minatt.gradcheck import model_cases as model_checks
-    from minatt.seq2seq import SCORE_ALIASES
+    from minatt.model.seq2seq import SCORE_ALIASES
 
     wanted = {"cell": args.cell, "score": SCORE_ALIASES.get(args.score, args.score), "decoder": args.decoder,
               "bidirectional": None if args.bidirectional is None else args.bidirectional == "yes"}
@@ -181,8 +181,8 @@ def _model_results(args: argparse.Namespace) -> list[Any]:
 COMMANDS: list[Callable[[Any], Any]] = [add_train_commands, add_gradcheck_parser]
 
 #: Modules elsewhere that each expose ``add_parser(subparsers)``: add one line to add a command.
-COMMAND_MODULES: list[str] = ["minatt.exercises", "minatt.bench", "minatt.experiments", "minatt.figures",
-                             "minatt.lessons_html"]
+COMMAND_MODULES: list[str] = ["minatt.exercises", "minatt.tools.bench", "minatt.experiments", "minatt.tools.figures",
+                             "minatt.tools.lessons_html"]
 
 
 def build_parser() -> MinattParser:

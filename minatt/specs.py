@@ -4,7 +4,7 @@ The spec language and the decorator that uses it are described in :mod:`minatt.v
 this module is its machinery: :func:`parse_spec` turns ``"N T bool?"`` into a :class:`Spec`,
 and a :class:`Signature` checks one call, binding dimension letters, the float dtype and the
 backend as it goes, and raising the one-line :class:`minatt.errors.ShapeError`. The model's
-batch validation (:mod:`minatt.seq2seq`) uses a Signature directly.
+batch validation (:mod:`minatt.model.seq2seq`) uses a Signature directly.
 """
 
 from __future__ import annotations

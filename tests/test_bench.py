@@ -13,12 +13,12 @@ import sys
 import numpy as np
 import pytest
 
-from minatt import bench
 from minatt.backend import default_dtype
-from minatt.flops import flop_terms, step_flops
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
-from minatt.torch_reference import build_twin, copy_weights, trainable_count
+from minatt.tools import bench
+from minatt.tools.flops import flop_terms, step_flops
+from minatt.tools.torch_reference import build_twin, copy_weights, trainable_count
 
 TINY = ["--batch", "2", "--src-len", "3", "--tgt-len", "4", "--embed", "5", "--hidden", "6", "--vocab", "7",
         "--steps", "2", "--warmup", "1", "--peak-size", "64",
@@ -82,8 +82,8 @@ def test_memory_is_measured_in_a_fresh_process(capsys):
 def test_the_cli_dispatches_to_bench(monkeypatch, capsys):
     from minatt import cli
 
-    if "minatt.bench" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "minatt.bench"])
+    if "minatt.tools.bench" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "minatt.tools.bench"])
     args = cli.build_parser().parse_args(["bench", *TINY, "--json"])
     assert args.func(args) == 0
     assert "median_ms" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -233,7 +233,7 @@ def test_vs_torch_without_pytorch_times_minatt_and_says_how_to_compare(monkeypat
 
 
 def test_largest_drop_counts_from_the_first_pass_of_0_9():
-    from minatt.bench.curve import largest_drop
+    from minatt.tools.bench.curve import largest_drop
 
     assert largest_drop([0.0, 0.5, 0.3, 0.95, 1.0, 0.85, 1.0]) == pytest.approx(0.15)   # 0.5 -> 0.3 is before 0.9
     assert largest_drop([0.2, 0.8]) == 0.0
@@ -241,7 +241,7 @@ def test_largest_drop_counts_from_the_first_pass_of_0_9():
 
 
 def test_the_curve_script_measures_the_run_train_makes(capsys):
-    from minatt.bench.curve import main
+    from minatt.tools.bench.curve import main
 
     tiny = ["embed=8", "hidden=16", "batch=8", "min_len=2", "max_len=4", "steps=10", "eval_every=5", "test_size=16",
             "warmup=2", "lr=0.01", "target=null"]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from minatt import atomic
-from minatt import checkpoint as ckpt
 from minatt.errors import CheckpointError, MinattError
+from minatt.tools import checkpoint as ckpt
 
 
 def _state(seed: int = 0):
@@ -93,7 +93,7 @@ def test_hard_kill_mid_write_keeps_previous_checkpoint(tmp_path):
     ckpt.save_checkpoint(path, params, optim, meta)
     script = textwrap.dedent(f"""
         import os, numpy as np
-        from minatt import checkpoint as ckpt
+        from minatt.tools import checkpoint as ckpt
         real = ckpt.atomic_write_bytes
         def dying(path, data):
             with ckpt.atomic_writer(path) as f:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minatt import checkpoint as ckpt
 from minatt import cli
+from minatt.tools import checkpoint as ckpt
 from minatt.train import blas_threads
 
 ROOT = Path(__file__).resolve().parents[1]

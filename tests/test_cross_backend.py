@@ -18,10 +18,10 @@ import pytest
 import minatt
 from minatt import cli
 from minatt.errors import ConfigError
-from minatt.parallel import DataParallel
-from minatt.plot import save_attention
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.tools.plot import save_attention
 from minatt.train import TrainConfig, load_run, predict, resume, train
+from minatt.train.parallel import DataParallel
 from tests.conftest import GPU, device
 
 BASE = {"task": "reverse", "min_len": 3, "max_len": 6, "embed": 16, "hidden": 24, "steps": 60, "batch": 16,

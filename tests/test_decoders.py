@@ -1,7 +1,7 @@
 """The decoders: the one-function steps against the library's restructured loop, and direct tests.
 
 Chapter 8 teaches a decoder step as one forward and one backward function
-(:func:`minatt.decoders.bahdanau_step_forward`, ...). The model runs the same step restructured
+(:func:`minatt.model.decoders.bahdanau_step_forward`, ...). The model runs the same step restructured
 for speed (projections before the loop, weight gradients after it, the keys' gradients summed in
 MemoryGrads). Here a plain teacher-forced loop of the one-function steps must give the model's
 logits and every gradient.
@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype, use
-from minatt.decoders import (
+from minatt.model.decoders import (
     bahdanau_step_backward,
     bahdanau_step_forward,
     luong_step_backward,
     luong_step_forward,
 )
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.ops.lstm import lstm_step_forward
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 
 WEIGHTS = {  # the step functions' weight arguments, in order, as model parameters
     "bahdanau": ("dec.attn.Wq", "dec.attn.Wk", "dec.attn.v", "dec.rnn.Wx", "dec.rnn.Wh", "dec.rnn.b"),

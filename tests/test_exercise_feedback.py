@@ -347,7 +347,7 @@ def test_overfit_falls_back_to_the_librarys_model(tmp_path):
 def test_the_step_exercises_compute_the_decoders_step(kind):
     """steps.bahdanau_step_forward / luong_step_forward give what the model's decoder step gives."""
     from minatt.exercises import steps
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 
     with use("numpy"), default_dtype("float64"):
         score = "additive" if kind == "bahdanau" else "general"
@@ -371,9 +371,9 @@ def test_the_step_exercises_compute_the_decoders_step(kind):
 
 
 def test_the_bidirectional_reference_is_the_encoders(tmp_path):
-    """references.bidirectional_forward / _backward compute what minatt.nn.Encoder does (its embedding aside)."""
+    """references.bidirectional_forward / _backward compute what minatt.model.nn.Encoder does (its embedding aside)."""
     from minatt.exercises import references
-    from minatt.nn import Encoder
+    from minatt.model.nn import Encoder
 
     with use("numpy"), default_dtype("float64"):
         params: dict = {}

@@ -456,7 +456,7 @@ def test_without_matplotlib_the_json_is_written_and_redraw_draws_it_later(tmp_pa
 
     from minatt.experiments.pretrain import SMALL_PRETRAIN, run_pretrain
 
-    for name in ("minatt.plot", "matplotlib.backends.backend_agg", "matplotlib.figure"):
+    for name in ("minatt.tools.plot", "matplotlib.backends.backend_agg", "matplotlib.figure"):
         monkeypatch.setitem(sys.modules, name, None)  # an import of any of them now fails
     cfg = replace(SMALL_PRETRAIN, pretrain_steps=5, steps=5, test_size=10, embed=8, hidden=8, workers=1)
     run_pretrain(cfg, tmp_path, "cmd", log=lambda line: None)

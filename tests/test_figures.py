@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from minatt.cli import main
-from minatt.figures import GRAPHS, make_figures
-from minatt.figures.command import DEFAULT_OUT
-from minatt.figures.draw import Node, graph_figure, used_twice
-from minatt.figures.walk import attention_walk_figure
-from minatt.plot import attention_figure
+from minatt.tools.figures import GRAPHS, make_figures
+from minatt.tools.figures.command import DEFAULT_OUT
+from minatt.tools.figures.draw import Node, graph_figure, used_twice
+from minatt.tools.figures.walk import attention_walk_figure
+from minatt.tools.plot import attention_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -220,8 +220,8 @@ def test_fused_sources_compile_with_nvcc(tmp_path):
 
 def _train_steps(steps=2, cell="lstm", score="additive"):
     """Two training steps of a small model -> (losses, params), still on the backend (read nothing)."""
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.optim import clip_grad_norm
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.tasks import make_task
 
     task = make_task("reverse", min_len=2, max_len=5)

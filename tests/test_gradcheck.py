@@ -265,7 +265,7 @@ def test_tiny_gradients_are_judged_by_their_absolute_error():
 def test_the_whole_model_check_is_strict(monkeypatch):
     """A model whose backward forgets one parameter's gradient fails the check, naming it."""
     from minatt.gradcheck.model_cases import Combo, check_model
-    from minatt.seq2seq import Seq2Seq
+    from minatt.model.seq2seq import Seq2Seq
 
     real = Seq2Seq.loss_and_grads
 

@@ -15,7 +15,7 @@ pytest.importorskip("ipykernel")
 pytest.importorskip("latex2mathml")
 
 from minatt.cli import main  # noqa: E402
-from minatt.lessons_html import build, chapters  # noqa: E402
+from minatt.tools.lessons_html import build, chapters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED_PNG = re.compile(r'<img[^>]+src="data:image/png;base64,')

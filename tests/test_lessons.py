@@ -94,13 +94,13 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_lessons_save_figures_only_through_the_scratch_helper(lesson):
     """A chapter run by a test or a learner must not rewrite lessons/figures: figures go through
-    minatt.lesson_figures.save_lesson_figure, which writes there only under MINATT_WRITE_FIGURES=1."""
+    minatt.tools.lesson_figures.save_lesson_figure, which writes there only under MINATT_WRITE_FIGURES=1."""
     code = "\n".join(PYTHON_BLOCK.findall(lesson.read_text()))
     assert ".savefig(" not in code, f"{lesson.name}: save figures with save_lesson_figure, not fig.savefig"
 
 
 def test_figures_go_to_scratch_unless_asked(monkeypatch, tmp_path):
-    from minatt.lesson_figures import COMMITTED, figure_dir
+    from minatt.tools.lesson_figures import COMMITTED, figure_dir
 
     monkeypatch.delenv("MINATT_WRITE_FIGURES", raising=False)
     monkeypatch.setenv("MINATT_FIGURES_DIR", str(tmp_path / "figs"))

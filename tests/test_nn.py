@@ -1,4 +1,4 @@
-"""minatt.nn: the parameter holders (names, initialisation, gradient filing), the source reversal, the
+"""minatt.model.nn: the parameter holders (names, initialisation, gradient filing), the source reversal, the
 encoder's two directions, and a decoder's step-by-step RNN against the whole-sequence one."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype, host_rng
-from minatt.nn import RNN, Embedding, Encoder, Linear, Module, accumulate, reverse_index
+from minatt.model.nn import RNN, Embedding, Encoder, Linear, Module, accumulate, reverse_index
 
 MASK = np.array([[True, True, True, True], [True, True, False, False], [True, False, False, False]])
 

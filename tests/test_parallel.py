@@ -11,10 +11,10 @@ import pytest
 from minatt.backend import default_dtype
 from minatt.errors import ConfigError, MinattError, ShapeError
 from minatt.gradcheck.model_cases import COMBOS, combo_name
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.optim import Adam
-from minatt.parallel import DataParallel, shard_rows
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
+from minatt.train.parallel import DataParallel, shard_rows
 
 
 def padded_batch(n: int, seed: int, vocab: int = 11, s_max: int = 7, t_max: int = 6) -> Batch:
@@ -152,10 +152,10 @@ def test_one_worker_starts_no_process():
 
 
 def test_workers_need_a_numpy_model_one_worker_does_not(monkeypatch):
-    import minatt.parallel
+    import minatt.train.parallel
 
     model = float64_model()
-    monkeypatch.setattr(minatt.parallel, "is_device_array", lambda a: True)  # as if the model lived on a GPU
+    monkeypatch.setattr(minatt.train.parallel, "is_device_array", lambda a: True)  # as if the model lived on a GPU
     DataParallel(model, workers=1).close()  # one worker is the model itself, on any backend
     with pytest.raises(ConfigError, match="data-parallel workers run the NumPy backend"):
         DataParallel(model, workers=2)
@@ -220,8 +220,8 @@ def test_a_script_without_the_main_guard_gets_a_clear_error(tmp_path):
     root = Path(__file__).resolve().parents[1]
     script = tmp_path / "no_guard.py"
     script.write_text(
-        "from minatt.parallel import DataParallel\n"
-        "from minatt.seq2seq import Seq2Seq, Seq2SeqConfig\n"
+        "from minatt.train.parallel import DataParallel\n"
+        "from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig\n"
         "DataParallel(Seq2Seq(Seq2SeqConfig(11, 11, embed=6, hidden=8)), workers=2)\n")
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120,

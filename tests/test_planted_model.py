@@ -9,9 +9,9 @@ wrong gradient flows on, those upstream of it) and which must not (those the bug
 
 from __future__ import annotations
 
-from minatt import decoders, nn, scorer, seq2seq
 from minatt.backend import array_module
 from minatt.gradcheck.model_cases import check_model
+from minatt.model import decoders, nn, scorer, seq2seq
 
 
 def failed(combo, **options) -> set[str]:

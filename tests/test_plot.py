@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from minatt import plot
+from minatt.tools import plot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -80,7 +80,7 @@ def test_smooth_is_a_trailing_mean():
 def test_plotting_needs_no_display_and_leaves_pyplot_alone(tmp_path):
     code = (
         "import os, sys; os.environ.pop('DISPLAY', None); os.environ['MPLBACKEND'] = 'TkAgg';"
-        "import numpy as np; from minatt import plot;"
+        "import numpy as np; from minatt.tools import plot;"
         f"plot.save_attention({str(tmp_path / 'a.png')!r}, np.eye(2), ['a', 'b'], ['c', 'd']);"
         "assert 'matplotlib.pyplot' not in sys.modules; print('ok')"
     )

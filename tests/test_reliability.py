@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minatt import checkpoint as ckpt
 from minatt import cli, ops
 from minatt.backend import default_dtype
 from minatt.errors import ShapeError
 from minatt.gradcheck import assert_gradients, project
+from minatt.tools import checkpoint as ckpt
 from minatt.train import TrainConfig, blas_threads, load_run, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,7 +287,7 @@ def test_a_wrong_size_is_always_named(seq, victim, extra):
 @given(st.integers(0, 2**16))
 def test_model_loss_ignores_what_is_under_the_padding(seed):
     """Whatever ids sit under False mask entries, the model's loss and gradients do not change."""
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.tasks import make_task
 
     rng = np.random.default_rng(seed)

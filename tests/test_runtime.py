@@ -8,7 +8,7 @@ import numpy  # noqa: F401  (loads NumPy's BLAS, so threadpoolctl can find it)
 import pytest
 from threadpoolctl import threadpool_info
 
-from minatt.runtime import blas_info, blas_threads, describe_blas, get_blas_threads, set_blas_threads
+from minatt.tools.runtime import blas_info, blas_threads, describe_blas, get_blas_threads, set_blas_threads
 
 
 def blas_counts() -> list[int]:

@@ -416,7 +416,7 @@ def test_general_projecting_the_query_gives_the_same_scores(backend, rng):
 @pytest.mark.parametrize("kind", ["dot", "scaled_dot", "general", "additive", "concat"])
 def test_scorer_halves_give_the_one_call_scores_and_gradients(backend, kind):
     """prepare once + score per step (the model) equals the one-call op, gradients summed over steps."""
-    from minatt.scorer import Scorer
+    from minatt.model.scorer import Scorer
 
     rng = np.random.default_rng(3)
     N, S, H, A, T = 3, 4, 5, 6, 3
@@ -451,9 +451,9 @@ def test_scorer_halves_give_the_one_call_scores_and_gradients(backend, kind):
 
 
 def test_the_model_offers_every_score_of_the_scorer():
-    from minatt.scorer import SCORES as SCORER_KINDS
-    from minatt.seq2seq import SCORE_ALIASES
-    from minatt.seq2seq import SCORES as MODEL_SCORES
+    from minatt.model.scorer import SCORES as SCORER_KINDS
+    from minatt.model.seq2seq import SCORE_ALIASES
+    from minatt.model.seq2seq import SCORES as MODEL_SCORES
 
     assert set(MODEL_SCORES) == {*SCORER_KINDS, *SCORE_ALIASES, "none"}
 

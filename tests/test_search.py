@@ -1,4 +1,4 @@
-"""minatt.search: greedy and beam search, held against brute force over every output sequence, and never
+"""minatt.model.search: greedy and beam search, held against brute force over every output sequence, and never
 emitting BOS or PAD.
 
 The models here have a tiny target vocabulary, PAD 0, BOS 1, EOS 2 and three words, and PAD
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
 
 PAD, BOS, EOS = 0, 1, 2

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import minatt
-from minatt import decoders
 from minatt.backend import default_dtype, to_numpy
 from minatt.errors import ConfigError, ShapeError
 from minatt.gradcheck.model_cases import COMBOS, check_model, combo_name
+from minatt.model import decoders
+from minatt.model.seq2seq import Decoded, Seq2Seq, Seq2SeqConfig
 from minatt.optim import Adam
-from minatt.seq2seq import Decoded, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch, collate, make_task
 
 TOL = 1e-6

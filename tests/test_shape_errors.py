@@ -378,7 +378,7 @@ def test_backward_checks_the_cache_and_the_upstream_gradient(rng):
 def test_the_model_runs_its_loops_with_the_checks_off(settings, monkeypatch):
     """loss, loss_and_grads, greedy and beam check their batch once; no op call inside them is checked."""
     from minatt import validate
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.tasks import make_task
 
     checked = []
@@ -401,7 +401,7 @@ def test_the_model_runs_its_loops_with_the_checks_off(settings, monkeypatch):
 
 
 def _model_and_batch():
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.tasks import make_task
 
     task = make_task("reverse", min_len=2, max_len=4)

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minatt import ceiling, tasks
-from minatt.tasks import BOS, EOS, PAD, UNK, Vocab, collate, format_date, make_task
+from minatt import tasks
+from minatt.tasks import BOS, EOS, PAD, UNK, Vocab, ceiling, collate, format_date, make_task
 from minatt.tasks import base as task_base
 
 DIGIT_TASKS = ("copy", "reverse", "sort", "denoise")

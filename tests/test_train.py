@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minatt import checkpoint as ckpt
 from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
-from minatt.seq2seq import Seq2SeqConfig
+from minatt.model.seq2seq import Seq2SeqConfig
 from minatt.tasks import collate, make_task
+from minatt.tools import checkpoint as ckpt
 from minatt.train import (
     LOG_EVERY,
     TrainConfig,

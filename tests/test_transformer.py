@@ -304,7 +304,7 @@ TINY_RUN = {"embed": 8, "hidden": 16, "batch": 8, "min_len": 2, "max_len": 4, "e
 
 def test_config_checks_the_transformer_settings():
     from minatt.errors import ConfigError
-    from minatt.seq2seq import Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2SeqConfig
 
     with pytest.raises(ConfigError, match="heads must divide hidden .* got heads=3, hidden=16"):
         Seq2SeqConfig(9, 9, hidden=16, encoder="transformer", heads=3)
@@ -319,7 +319,7 @@ def test_config_checks_the_transformer_settings():
 def test_padding_never_reaches_the_loss():
     """The padded positions' own outputs are never used: any ids there give the same loss and gradients."""
     from minatt.gradcheck.model_cases import check_batch
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 
     with default_dtype("float64"):
         model = Seq2Seq(Seq2SeqConfig(7, 6, embed=3, hidden=4, encoder="transformer", heads=2), seed=0)

@@ -1,4 +1,4 @@
-"""``--workers auto``: the pick (minatt.parallel.auto_workers) and the flag's type, not timings."""
+"""``--workers auto``: the pick (minatt.train.parallel.auto_workers) and the flag's type, not timings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from minatt import bench, parallel
 from minatt.argtypes import workers_count
-from minatt.parallel import auto_workers
+from minatt.tools import bench
+from minatt.train import parallel
+from minatt.train.parallel import auto_workers
 
 
 @pytest.mark.parametrize(("batch", "cores", "expected"), [

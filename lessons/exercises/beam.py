@@ -4,7 +4,7 @@ Fill in ``beam_search`` below, then check it:
 
     python -m minatt exercise beam
 
-The checker runs your search and the library's ``minatt.search.beam_search`` (k = 3) on three
+The checker runs your search and the library's ``minatt.model.search.beam_search`` (k = 3) on three
 small fixed models (Bahdanau and Luong decoders, LSTM and GRU, with and without attention) whose
 sequences stop at different steps. Your tokens must equal the library's exactly, and your
 attention to 1e-10 (a correct search gives exactly the same numbers).

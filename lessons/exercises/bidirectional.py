@@ -5,7 +5,7 @@ Fill in ``bidirectional_backward`` below, then check it:
     python -m minatt exercise bidirectional
 
 The checker runs ``minatt.exercises.references.bidirectional_forward`` (what the library's
-``minatt.nn.Encoder`` does with bidirectional=True, without the embedding) on small padded
+``minatt.model.nn.Encoder`` does with bidirectional=True, without the embedding) on small padded
 batches and compares your seven gradients with finite differences. Your relative errors should
 be below 1e-8 (the checker passes below 1e-7).
 """

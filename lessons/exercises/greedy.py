@@ -4,7 +4,7 @@ Fill in ``greedy_search`` below, then check it:
 
     python -m minatt exercise greedy
 
-The checker runs your loop and the library's ``minatt.search.greedy_search`` on three small
+The checker runs your loop and the library's ``minatt.model.search.greedy_search`` on three small
 fixed models (Bahdanau and Luong decoders, LSTM and GRU, with and without attention; sequences
 that stop at different steps, and some that never stop). Your tokens must equal the library's
 exactly, and your attention to 1e-10 (a correct loop gives exactly the same numbers).

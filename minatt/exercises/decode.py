@@ -2,7 +2,7 @@
 
 The learner gets the decoder as ``step(y, state) -> (state, logits, weights)`` (:class:`DecoderStep`),
 so the exercise is the search loop alone. The checker runs the learner's loop and the library's
-(:func:`minatt.search.greedy_search`, :func:`minatt.search.beam_search`) on the same small fixed
+(:func:`minatt.model.search.greedy_search`, :func:`minatt.model.search.beam_search`) on the same small fixed
 models (random weights, the end-of-sequence bias raised so that sequences stop at different steps)
 and compares the tokens exactly and the attention to 1e-10.
 
@@ -18,10 +18,10 @@ import numpy
 
 from minatt.backend import array_module
 from minatt.exercises.spec import Exercise, Trial
-from minatt.search import _rows, _step
-from minatt.search import beam_search as library_beam
-from minatt.search import greedy_search as library_greedy
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.search import _rows, _step
+from minatt.model.search import beam_search as library_beam
+from minatt.model.search import greedy_search as library_greedy
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 
 __all__ = ["BEAM", "GREEDY", "DecoderStep", "beam_search", "decode_trials", "greedy_search"]
 
@@ -49,12 +49,12 @@ def _config(bos: int, eos: int, pad: int) -> SimpleNamespace:
 
 
 def greedy_search(step: DecoderStep, state: Any, n: int, max_len: int, bos: int, eos: int, pad: int) -> tuple:
-    """The reference: the library's :func:`minatt.search.greedy_search` -> tokens (N, L), attention (N, L, S)."""
+    """The reference: the library's :func:`minatt.model.search.greedy_search` -> tokens (N, L), attention (N, L, S)."""
     return tuple(library_greedy(step.decoder, step.mem, state.h, state.c, max_len, _config(bos, eos, pad)))
 
 
 def beam_search(step: DecoderStep, state: Any, n: int, max_len: int, k: int, bos: int, eos: int, pad: int) -> tuple:
-    """The reference: the library's :func:`minatt.search.beam_search` -> tokens (N, L), attention (N, L, S)."""
+    """The reference: the library's :func:`minatt.model.search.beam_search` -> tokens (N, L), attention (N, L, S)."""
     c = None if state.c is None else state.c[::k]
     return tuple(library_beam(step.decoder, step.mem, state.h[::k], c, max_len, k, _config(bos, eos, pad)))
 

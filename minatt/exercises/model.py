@@ -29,7 +29,7 @@ from minatt.exercises.load import (
 )
 from minatt.exercises.spec import Exercise, Trial
 from minatt.exercises.values import as_host, compare_output
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
 
 __all__ = [

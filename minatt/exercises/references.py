@@ -2,7 +2,7 @@
 
     rnn_forward, rnn_backward        the tanh RNN over a sequence: minatt.ops.rnn's step in a loop
     bidirectional_forward/_backward  the bidirectional encoder's two LSTMs and its reversal, as in
-                                     minatt.nn.Encoder (tests/test_exercises.py checks they agree)
+                                     minatt.model.nn.Encoder (tests/test_exercises.py checks they agree)
     adam_update                      one step of minatt.optim.Adam, its state passed in and out
     clip_outputs                     minatt.optim.clip_grad_norm's (in-place) effect as outputs
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.nn import reverse_index
+from minatt.model.nn import reverse_index
 from minatt.ops.lstm import lstm_backward, lstm_forward
 from minatt.ops.rnn import rnn_step_backward, rnn_step_forward
 from minatt.optim import Adam, clip_grad_norm

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from minatt.argtypes import nonempty, nonneg_int, positive_float, positive_int, run_one_command, seconds
-from minatt.checkpoint import read_json
 from minatt.errors import ConfigError
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
 from minatt.experiments.common import FULL_OUT, SMALL_OUT, make_out, save_png
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, check_variants, run_lengths
 from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
+from minatt.tools.checkpoint import read_json
 
 __all__ = ["add_parser", "main", "run"]
 

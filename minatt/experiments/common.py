@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy
 
-from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
+from minatt.tools.checkpoint import atomic_write_json
 
 if TYPE_CHECKING:  # matplotlib is imported only to draw: without it an experiment still writes its JSON
     from matplotlib.figure import Figure
@@ -49,10 +49,10 @@ def figure(width: float, height: float) -> Figure:
 
 
 def blas_limit(threads: int) -> Any:
-    """A context limiting NumPy's BLAS to ``threads`` (:func:`minatt.runtime.blas_threads`); a no-op without
+    """A context limiting NumPy's BLAS to ``threads`` (:func:`minatt.tools.runtime.blas_threads`); a no-op without
     threadpoolctl (then the environment's OPENBLAS_NUM_THREADS / OMP_NUM_THREADS decide)."""
     try:
-        from minatt.runtime import blas_threads
+        from minatt.tools.runtime import blas_threads
     except ImportError:
         return contextlib.nullcontext()
     return blas_threads(threads)
@@ -61,7 +61,7 @@ def blas_limit(threads: int) -> Any:
 def save_png(draw: Figure | Callable[[], Figure], path: str | Path) -> bool:
     """Draw (if ``draw`` is a function) and save a figure at ``path``; False, said on stderr, without matplotlib."""
     try:
-        from minatt.plot import save_figure
+        from minatt.tools.plot import save_figure
 
         save_figure(draw() if callable(draw) else draw, Path(path), dpi=110)
     except ImportError as exc:

@@ -21,10 +21,10 @@ import numpy
 from matplotlib.figure import Figure
 
 from minatt.backend import array_module, default_dtype, randn, synchronize, use
-from minatt.checkpoint import atomic_write_json
 from minatt.errors import ConfigError
 from minatt.experiments.common import COLORS, figure, interval, log, make_out, write_result
-from minatt.runtime import blas_threads
+from minatt.tools.checkpoint import atomic_write_json
+from minatt.tools.runtime import blas_threads
 from minatt.validate import unchecked
 
 __all__ = ["DESIGN", "SMALL_COST", "CostConfig", "cache_bytes", "cost_figure", "cost_verdict", "model_batch",
@@ -262,7 +262,7 @@ def cost_verdict(result: dict[str, Any]) -> dict[str, Any]:
 def run_cost(cfg: CostConfig, out: str | Path, command: str = "",
              log: Callable[[str], None] = log) -> dict[str, Any]:
     """Measure the score ops and whole training steps; write 10_cost.json (DESIGN first) and 10_cost.png."""
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 
     start = time.perf_counter()
     out = Path(out)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from minatt.checkpoint import atomic_write_json, read_json
 from minatt.errors import CheckpointError
+from minatt.tools.checkpoint import atomic_write_json, read_json
 
 __all__ = ["RunStore", "run_jobs"]
 

@@ -32,8 +32,8 @@ from typing import Any
 import numpy
 
 from minatt.argtypes import run_one_command
-from minatt.checkpoint import atomic_write_json
 from minatt.experiments.common import make_out
+from minatt.tools.checkpoint import atomic_write_json
 
 __all__ = ["DESIGN", "UniversalConfig", "network", "quadratic_network", "random_feature_fit", "real_queries_and_keys",
            "run_universal", "tanh_network", "universal_verdict"]
@@ -103,8 +103,8 @@ def real_queries_and_keys(cfg: UniversalConfig) -> dict[str, Any]:
     """
     from minatt.backend import default_dtype, to_numpy, use
     from minatt.experiments.common import train_model
-    from minatt.runtime import blas_threads
     from minatt.tasks import make_task
+    from minatt.tools.runtime import blas_threads
     from minatt.train import TrainConfig
 
     train_cfg = TrainConfig(task=cfg.task, min_len=cfg.length, max_len=cfg.length, score="dot", embed=cfg.embed,

@@ -1,4 +1,4 @@
-"""Whole-model gradient checks: every cell x score x decoder x direction of :class:`minatt.seq2seq.Seq2Seq`.
+"""Whole-model gradient checks: every cell x score x decoder x direction of :class:`minatt.model.seq2seq.Seq2Seq`.
 
 Not in the op registry (the op sweep stays fast); ``python -m minatt gradcheck --model`` runs
 :func:`check_model` over :data:`COMBOS`. Each case is a tiny float64 model on a fixed batch
@@ -24,7 +24,7 @@ import numpy
 from minatt.backend import asarray, default_dtype, randn
 from minatt.gradcheck.checker import Case, GradResult, check_gradients
 from minatt.gradcheck.transformer_cases import clear_encoder_kinks
-from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.tasks import Batch
 
 CELLS = ("lstm", "gru")

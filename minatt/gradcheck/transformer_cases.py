@@ -180,7 +180,7 @@ def encoder_layer_case(rng: numpy.random.Generator) -> Case:
 
 
 def clear_encoder_kinks(encoder: Any, src: Any, mask: Any, rng: numpy.random.Generator) -> None:
-    """Set every layer's b1 of a :class:`minatt.transformer.TransformerEncoder` (in place, bottom
+    """Set every layer's b1 of a :class:`minatt.model.transformer.TransformerEncoder` (in place, bottom
     layer first) so that no ReLU input on this batch is within KINK_MARGIN of the kink."""
     for index, layer in enumerate(encoder.layers):
         _, _, _, cache = encoder.forward(src, mask)

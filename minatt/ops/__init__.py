@@ -10,7 +10,7 @@ N), dtype (floating point, all the same), backend (no NumPy array among CuPy one
 ids (inside the vocabulary), masks (bool, the right shape), and it refuses empty batches
 (N = 0) and zero-length sequences (T = 0, S = 0). A mistake raises
 :class:`minatt.errors.ShapeError` with one line naming the op, the argument, the expected and
-the actual value. The model (:mod:`minatt.seq2seq`) computes its loss, gradients and decodings
+the actual value. The model (:mod:`minatt.model.seq2seq`) computes its loss, gradients and decodings
 inside :func:`minatt.validate.unchecked`, so in its time loops an op skips the checks; the
 model validates its own inputs once, at its boundary.
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from minatt import ceiling
+from minatt.tasks import ceiling
 from minatt.tasks.base import DIGITS, Pair, Task, _split_min_len, _symbols
 from minatt.tasks.batches import Batch, Vocab
 
@@ -123,13 +123,13 @@ class DenoiseTask(SequenceTask):
 
         Why they are below 1: a dropped or replaced symbol is a fresh uniform draw the source
         keeps no trace of, so even a model that knows the generator exactly must guess it
-        (:mod:`minatt.ceiling` computes what that model outputs). Sequence: when
-        :func:`~minatt.ceiling.copy_is_best` holds (it does for the defaults), the best decoder
+        (:mod:`minatt.tasks.ceiling` computes what that model outputs). Sequence: when
+        :func:`~minatt.tasks.ceiling.copy_is_best` holds (it does for the defaults), the best decoder
         copies, and is right exactly on the uncorrupted examples; a source shorter than
         ``min_len`` lost at least d = min_len - len(noisy) symbols and counts V^-d, a bound.
-        Otherwise every example counts V^-d (V-1)^-r (:func:`~minatt.ceiling.lost`), the best
+        Otherwise every example counts V^-d (V-1)^-r (:func:`~minatt.tasks.ceiling.lost`), the best
         a model told where the corruption was could expect. Token: each example's
-        :func:`~minatt.ceiling.best_output`, scored like ``token_accuracy``. Both hold in
+        :func:`~minatt.tasks.ceiling.best_output`, scored like ``token_accuracy``. Both hold in
         expectation: on a finite set a lucky guess of a lost symbol can put a model a hair above.
         An empty dict when ``insert`` > 0: these ceilings count drops and replacements only.
         """

@@ -37,7 +37,7 @@ resuming with a larger ``steps`` stretches the remaining decay.
 another busy process was measured 25x slower (127 s instead of 4.8 s for 200 steps).
 """
 
-from minatt.runtime import blas_threads
+from minatt.tools.runtime import blas_threads
 from minatt.train.config import (
     CELLS,
     DECODERS,

@@ -31,12 +31,12 @@ from minatt.argtypes import (
 )
 from minatt.backend import BACKENDS, default_dtype, use
 from minatt.errors import ConfigError
-from minatt.parallel import auto_workers
-from minatt.runtime import blas_threads
 from minatt.tasks import TASKS
+from minatt.tools.runtime import blas_threads
 from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, SETTINGS, TrainConfig, build_task, resume_changes
 from minatt.train.loop import Trainer
 from minatt.train.memory import memory_warning
+from minatt.train.parallel import auto_workers
 from minatt.train.prediction import empty_answer, predict
 from minatt.train.report import print_start, print_summary
 from minatt.train.rundir import (
@@ -300,7 +300,7 @@ def run_predict(args: argparse.Namespace) -> int:
         print(f"minatt: warning: the input is outside the training distribution: {pred.unfamiliar}; "
               "the answer may be wrong", file=sys.stderr)
     if args.plot:
-        from minatt.plot import save_attention
+        from minatt.tools.plot import save_attention
 
         title = pred.title() if config.model.score != "none" else "no attention (score='none')"
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from minatt.backend import BACKENDS
 from minatt.errors import ConfigError, MinattError
-from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORE_ALIASES, SCORES, Seq2Seq, Seq2SeqConfig
+from minatt.model.seq2seq import CELLS, DECODERS, ENCODERS, SCORE_ALIASES, SCORES, Seq2Seq, Seq2SeqConfig
 from minatt.tasks import TASKS, Task, make_task
 
 __all__ = ["CELLS", "CONFIG_FORMAT", "DECODERS", "ENCODERS", "MODEL_SETTINGS", "OPTIMIZERS", "RESUMABLE", "SCORES",
@@ -178,7 +178,7 @@ def build_task(config: TrainConfig) -> Task:
 
 
 def build_model(config: TrainConfig, task: Task) -> Any:
-    """A freshly initialised :class:`minatt.seq2seq.Seq2Seq` on the current backend and dtype."""
+    """A freshly initialised :class:`minatt.model.seq2seq.Seq2Seq` on the current backend and dtype."""
     try:
         sizes = {"src_vocab": len(task.src_vocab), "tgt_vocab": len(task.tgt_vocab)}
         return Seq2Seq(dataclasses.replace(config.model, **sizes), seed=config.seed)

@@ -34,12 +34,11 @@ from typing import Any
 
 import numpy
 
-from minatt import checkpoint as ckpt
 from minatt.backend import array_module, to_numpy
 from minatt.errors import CheckpointError, ConfigError, TrainingDiverged
 from minatt.optim import clip_grad_norm
-from minatt.parallel import DataParallel
 from minatt.tasks import Batch, Task, collate
+from minatt.tools import checkpoint as ckpt
 from minatt.train.config import (
     CONFIG_FORMAT,
     TrainConfig,
@@ -51,6 +50,7 @@ from minatt.train.config import (
 )
 from minatt.train.evaluation import evaluate, final_metrics
 from minatt.train.interrupt import SigintFlag
+from minatt.train.parallel import DataParallel
 from minatt.train.prediction import attention_title, decode
 from minatt.train.report import Reporter
 from minatt.train.rundir import load_params, read_run_config
@@ -218,7 +218,7 @@ class Trainer:
             until: stop (as if interrupted, but with status "paused") after this step.
             log: where "log" lines go (default: print to stdout).
             on_step: called after every step (a hook for tests).
-            workers: split every batch over this many processes (:class:`minatt.parallel.DataParallel`,
+            workers: split every batch over this many processes (:class:`minatt.train.parallel.DataParallel`,
                 NumPy only). The gradients equal the one-process ones up to float rounding, so a
                 run is reproducible for a fixed worker count. A script that passes workers > 1
                 needs an ``if __name__ == "__main__":`` guard (the workers are spawned).
@@ -394,7 +394,7 @@ class Trainer:
         ``progress``: see :func:`final_metrics`. ``evaluation_seconds`` in metrics.json is the wall
         time of the final evaluation (``seconds`` is the training's).
         """
-        from minatt.plot import save_attention, save_curves
+        from minatt.tools.plot import save_attention, save_curves
 
         cfg = self.config
         metrics = self.metrics(status)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minatt.argtypes import steps_text
-from minatt.runtime import describe_blas
+from minatt.tools.runtime import describe_blas
 
 __all__ = ["EVAL_LOG_EVERY", "Reporter", "print_start", "print_summary"]
 

@@ -1,6 +1,6 @@
 """Run directories: where a new run goes, reading a run's config.json, loading a run at its checkpoint.
 
-A run directory (its files are listed in :mod:`minatt.checkpoint`) holds ``config.json``
+A run directory (its files are listed in :mod:`minatt.tools.checkpoint`) holds ``config.json``
 (``{"format": "minatt-run", "train": ..., "model": ...}``), ``checkpoint.npz``,
 ``metrics.json``, ``curves.png`` and ``attention.png``.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy
 
-from minatt import checkpoint as ckpt
 from minatt.backend import asarray, default_dtype
 from minatt.errors import CheckpointError, ConfigError
 from minatt.tasks import Task
+from minatt.tools import checkpoint as ckpt
 from minatt.train.config import CONFIG_FORMAT, TrainConfig, build_model, build_task
 
 __all__ = ["LATEST", "default_run_dir", "link_latest", "load_params", "load_run", "read_run_config"]

@@ -1,7 +1,7 @@
 """Start a training run, or continue one: :func:`train` and :func:`resume` build a :class:`Trainer` and run it.
 
 Both select the run's backend, default dtype and BLAS threads for the duration (see
-:func:`minatt.runtime.blas_threads`).
+:func:`minatt.tools.runtime.blas_threads`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from minatt.backend import default_dtype, use
-from minatt.runtime import blas_threads
+from minatt.tools.runtime import blas_threads
 from minatt.train.config import TrainConfig
 from minatt.train.loop import Trainer, TrainResult
 from minatt.train.rundir import default_run_dir, read_run_config

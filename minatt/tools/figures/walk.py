@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy
 from matplotlib.figure import Figure
 
-from minatt.plot import _figure
+from minatt.tools.plot import _figure
 
 __all__ = ["attention_walk_figure"]
 

@@ -1,7 +1,7 @@
 """The two attention decoders, one step at a time, and the teacher-forced loop over all steps.
 
 Dimensions: N batch, S source steps, T target steps, E target embedding, H decoder hidden,
-K key size (the encoder outputs; K = H in minatt.seq2seq), V target vocabulary.
+K key size (the encoder outputs; K = H in minatt.model.seq2seq), V target vocabulary.
 ``y_emb`` is the embedding of the previous target token y_{t-1}; the state is (s or h, c) with
 c the LSTM cell (None for GRU). With score 'none' there is no attention: the context is the
 same fixed vector every step (``Memory.fixed``, the encoder's final state; Cho et al. 2014).
@@ -25,9 +25,9 @@ The plain step functions (``bahdanau_step_forward`` / ``_backward``, ``luong_ste
 step in one function each, the form chapter 8 teaches. The classes compute the same step,
 restructured for speed: under teacher forcing :meth:`Decoder.forward` embeds every y_{t-1} in one
 lookup and projects it into the cell's gates in one product before the loop (``ay``,
-:meth:`minatt.nn.RNN.project`), runs the loop time-major, and maps every o_t to the vocabulary in
+:meth:`minatt.model.nn.RNN.project`), runs the loop time-major, and maps every o_t to the vocabulary in
 ONE matmul after it. Backward runs the steps in reverse; the cell's weight gradients wait for
-:meth:`minatt.nn.RNN.finish` after the loop, and the keys' gradients (as values, dvalues, and as
+:meth:`minatt.model.nn.RNN.finish` after the loop, and the keys' gradients (as values, dvalues, and as
 scored keys) are SUMMED over steps in :class:`MemoryGrads`, which the caller backpropagates
 through the encoder once.
 """
@@ -37,7 +37,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module
-from minatt.nn import RNN, Embedding, Grads, Linear, Params, Rng
+from minatt.model.nn import RNN, Embedding, Grads, Linear, Params, Rng
+from minatt.model.scorer import Scorer
 from minatt.ops.activations import tanh_backward
 from minatt.ops.attention import (
     AttentionCache,
@@ -54,7 +55,6 @@ from minatt.ops.scores import (
     general_score_backward,
     general_score_forward,
 )
-from minatt.scorer import Scorer
 
 Array = Any
 

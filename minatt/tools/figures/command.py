@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from minatt.argtypes import Formatter, nonempty, seconds
-from minatt.figures.draw import graph_figure
-from minatt.figures.graphs import GRAPHS
-from minatt.plot import save_figure
+from minatt.tools.figures.draw import graph_figure
+from minatt.tools.figures.graphs import GRAPHS
+from minatt.tools.plot import save_figure
 
 __all__ = ["DEFAULT_OUT", "GROUPS", "add_parser", "make_figures", "run"]
 
@@ -65,7 +65,7 @@ def make_figures(out: str | os.PathLike, only: Sequence[str] = GROUPS, small: bo
             figures[stem] = graph_figure(nodes, edges, title, note=note)
     if "trained" in only:
         # imported here, not at the top: it imports the trainer, which the other groups never need
-        from minatt.figures.trained import trained_figures
+        from minatt.tools.figures.trained import trained_figures
 
         figures.update(trained_figures(small=small, log=log))
     paths = []

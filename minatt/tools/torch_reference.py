@@ -1,4 +1,4 @@
-"""The PyTorch twin of :class:`minatt.seq2seq.Seq2Seq`, for ``python -m minatt bench --vs-torch``.
+"""The PyTorch twin of :class:`minatt.model.seq2seq.Seq2Seq`, for ``python -m minatt bench --vs-torch``.
 
 Host-side benchmark code, not a math module: it imports torch (an optional extra) lazily,
 when a twin is built. The twin is the SAME model written the way a PyTorch user would:

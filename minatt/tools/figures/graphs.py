@@ -2,8 +2,8 @@
 unrolled (chapter 1), the LSTM step, BPTT over three steps, the Bahdanau decoder step and the
 Luong decoder step.
 
-Each function returns ``(nodes, edges, title, note)`` for :func:`minatt.figures.draw.graph_figure`.
-The graphs follow the code they picture (minatt/ops/lstm.py and minatt/decoders.py) line by
+Each function returns ``(nodes, edges, title, note)`` for :func:`minatt.tools.figures.draw.graph_figure`.
+The graphs follow the code they picture (minatt/ops/lstm.py and minatt/model/decoders.py) line by
 line; a node whose value is used twice is found from the edges, and in the code it is exactly
 where backward adds two gradients (``dc_t = dc + ...`` in lstm_cell_backward, ``ds_prev + dq``
 and ``do[:, H:] + dz`` in BahdanauDecoder.step_backward, ``dstate.h + dcat[:, K:]`` and
@@ -12,7 +12,7 @@ and ``do[:, H:] + dz`` in BahdanauDecoder.step_backward, ``dstate.h + dcat[:, K:
 
 from __future__ import annotations
 
-from minatt.figures.draw import Node
+from minatt.tools.figures.draw import Node
 
 __all__ = ["GRAPHS", "bahdanau_step_graph", "bptt_graph", "encoder_decoder_graph", "lstm_step_graph",
            "luong_step_graph"]

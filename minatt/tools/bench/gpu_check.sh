@@ -2,7 +2,7 @@
 # The GPU measurements of issue 27, in one call on a fresh GPU machine (about 5 minutes at most).
 #
 # Run from the repository root, with CuPy, PyTorch and pytest installed (minatt itself need not be):
-#     OUT=/some/folder bash minatt/bench/gpu_check.sh
+#     OUT=/some/folder bash minatt/tools/bench/gpu_check.sh
 # Optional: the code before the change, extracted at .gpu_before/ (git archive 7ca864e | tar -x -C
 # .gpu_before), is timed beside it. Everything lands under $OUT: one log per part and gpu_check.json.
 # Each part has its own timeout, and the whole has a deadline (BUDGET_S, default 300 s), so one failure
@@ -15,7 +15,7 @@
 #   train     the default `train --backend cupy` against `train` (NumPy) on this host's CPU, wall time
 #   gradcheck `gradcheck --backend cupy --model`, wall time (goal: under 90 s)
 #   workers   N=256, H=512 on the CPU, --threads = all cores, --workers 1, 2, 4, 8, auto
-#   phases    each fused op against its reference, and the small step's phases (minatt/bench/gpu_phases.py)
+#   phases    each fused op against its reference, and the small step's phases (minatt/tools/bench/gpu_phases.py)
 #   suite     pytest tests -k "fused or cupy or strict" on real CuPy (last: the longest, and already
 #             known to pass before the change)
 set -u
@@ -89,7 +89,7 @@ for W in 1 2 4 8 auto; do
         --threads "$CORES" --workers "$W"
 done
 
-part phases 40 $PY -m minatt.bench.gpu_phases --repeats 100
+part phases 40 $PY -m minatt.tools.bench.gpu_phases --repeats 100
 
 part suite 150 $PY -m pytest tests -k "fused or cupy or strict" -q -p no:cacheprovider -o addopts="" \
     --continue-on-collection-errors --timeout 120 -n 8

@@ -1,7 +1,7 @@
 """Where a GPU training step's time goes: each fused op against its per-equation reference, and the
-step's phases (forward, backward, clipping, Adam). One JSON line; part of minatt/bench/gpu_check.sh.
+step's phases (forward, backward, clipping, Adam). One JSON line; part of minatt/tools/bench/gpu_check.sh.
 
-    python -m minatt.bench.gpu_phases [--backend cupy] [--repeats 200]
+    python -m minatt.tools.bench.gpu_phases [--backend cupy] [--repeats 200]
 
 Every time is the median of ``repeats`` calls, each ended by a stream synchronisation, in microseconds
 (ops) or milliseconds (phases). Sizes: the small step (N=64, H=128, E=64, S=T=20, LSTM + additive).
@@ -78,9 +78,9 @@ def op_times(xp: Any, repeats: int, N: int = 64, H: int = 128, S: int = 20) -> d
 
 def step_phases(repeats: int) -> dict[str, float]:
     """The small step's phases, milliseconds: forward (to the loss), backward, clip, Adam, and all four."""
-    from minatt.bench.steps import make_batch
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.optim import Adam, clip_grad_norm
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.tools.bench.steps import make_batch
     from minatt.validate import unchecked
 
     model = Seq2Seq(Seq2SeqConfig(32, 32, embed=64, hidden=128), seed=0)
@@ -97,7 +97,7 @@ def step_phases(repeats: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m minatt.bench.gpu_phases", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m minatt.tools.bench.gpu_phases", description=__doc__.splitlines()[0])
     p.add_argument("--backend", choices=("numpy", "cupy"), default="cupy")
     p.add_argument("--repeats", type=int, default=200)
     args = p.parse_args(argv)

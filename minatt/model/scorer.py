@@ -1,6 +1,6 @@
 """The attention scorer: the parameters of a score function, and its two halves over a batch.
 
-A parameter holder like those in :mod:`minatt.nn` (it calls :mod:`minatt.ops.scores` and does no
+A parameter holder like those in :mod:`minatt.model.nn` (it calls :mod:`minatt.ops.scores` and does no
 math of its own): the keys' half runs once per batch, the query's half at every decoder step.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from minatt.backend import uniform
-from minatt.nn import Grads, Module, Params, Rng, accumulate
+from minatt.model.nn import Grads, Module, Params, Rng, accumulate
 from minatt.ops.scores import (
     additive_keys_backward,
     additive_keys_forward,

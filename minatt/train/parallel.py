@@ -1,6 +1,6 @@
 """Data parallelism on the CPU: one training step's batch split over worker processes.
 
->>> from minatt.parallel import DataParallel
+>>> from minatt.train.parallel import DataParallel
 >>> with DataParallel(model, workers=2) as dp:             # doctest: +SKIP
 ...     loss, grads = dp.loss_and_grads(batch)              # the same numbers as model.loss_and_grads
 
@@ -125,7 +125,7 @@ class DataParallel:
     """Compute ``model.loss_and_grads(batch)`` with the batch's rows split over ``workers`` processes.
 
     Args:
-        model: a :class:`minatt.seq2seq.Seq2Seq` on the NumPy backend, float32 or float64. Its
+        model: a :class:`minatt.model.seq2seq.Seq2Seq` on the NumPy backend, float32 or float64. Its
             parameters may change between calls (an optimiser updates them in place): every
             call sends the current values.
         workers: how many shards a batch is cut into: this process plus ``workers - 1`` children.
@@ -277,8 +277,8 @@ def _serve(conn: Any, config: dict, dtype: str, layout: list[_Slot], shared_para
     """A worker's life: build the model on the shared parameters, then answer steps until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     from minatt.backend import default_dtype, use
-    from minatt.runtime import set_blas_threads, tune_malloc
-    from minatt.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
+    from minatt.tools.runtime import set_blas_threads, tune_malloc
 
     set_blas_threads(threads)
     tune_malloc()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module, get_default_dtype, get_xp, uniform
-from minatt.nn import Embedding, Grads, Module, Params, Rng, accumulate
+from minatt.model.nn import Embedding, Grads, Module, Params, Rng, accumulate
 from minatt.ops.encoder_layer import EncoderLayerParams, encoder_layer_backward, encoder_layer_forward
 from minatt.ops.positions import sinusoidal_positions
 

@@ -70,7 +70,7 @@ def _done(tokens: list, attention: list) -> Decoded:
 
 
 def greedy_search(decoder, mem, h0: Array, c0: Array | None, max_len: int, config) -> Decoded:
-    """decoder (minatt.decoders), mem (Memory, N rows), h0/c0 the initial state -> Decoded (N, L)."""
+    """decoder (minatt.model.decoders), mem (Memory, N rows), h0/c0 the initial state -> Decoded (N, L)."""
     xp = array_module(mem.keys)
     N = mem.keys.shape[0]
     pad, eos = config.pad_id, config.eos_id

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from minatt.argtypes import nonempty
-from minatt.checkpoint import atomic_write_bytes
 from minatt.errors import ConfigError
+from minatt.tools.checkpoint import atomic_write_bytes
 
 __all__ = ["DEFAULT_OUT", "SETUP", "add_parser", "build", "chapter_notebook", "chapters", "execute", "render_math",
            "run", "to_html"]
@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_OUT", "SETUP", "add_parser", "build", "chapter_notebook", "c
 DEFAULT_OUT = "build/html"
 #: run first in every kernel, then removed: what lessons/conftest.py does before each chapter
 SETUP = 'import minatt\nminatt.use("numpy")\nminatt.set_default_dtype("float32")\n%matplotlib inline'
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTER_LINK = re.compile(r'href="((?:\d\d|A\d)-[\w-]+)\.md(#[^"]*)?"')
 # Markdown that is not prose: fenced blocks and inline code spans keep their dollar signs.
 CODE = re.compile(r"(^```.*?^```[^\n]*$|`[^`\n]+`)", re.DOTALL | re.MULTILINE)

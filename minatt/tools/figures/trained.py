@@ -17,8 +17,8 @@ import numpy
 from matplotlib.figure import Figure
 
 from minatt.backend import default_dtype, use
-from minatt.plot import _figure, _visible, attention_figure, curves_figure
-from minatt.runtime import blas_threads
+from minatt.tools.plot import _figure, _visible, attention_figure, curves_figure
+from minatt.tools.runtime import blas_threads
 from minatt.train import Prediction, TrainConfig, Trainer, final_metrics, predict
 
 __all__ = ["INPUTS", "SCORE_PANELS", "SNAPSHOT_STEPS", "heatmaps_figure", "trained_figures"]

@@ -25,7 +25,7 @@ from minatt.errors import ConfigError
 
 __all__ = ["COMMITTED", "figure_dir", "save_lesson_figure"]
 
-COMMITTED = Path(__file__).resolve().parents[1] / "lessons" / "figures"
+COMMITTED = Path(__file__).resolve().parents[2] / "lessons" / "figures"
 
 
 def figure_dir() -> Path:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from minatt.plot import _figure
+from minatt.tools.plot import _figure
 
 __all__ = ["COLOURS", "Node", "graph_figure", "used_twice"]
 

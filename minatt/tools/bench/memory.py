@@ -13,8 +13,8 @@ import subprocess
 import sys
 from typing import Any
 
-from minatt.bench.steps import MinattTrainer, make_batch, make_config, set_threads
-from minatt.runtime import tune_malloc
+from minatt.tools.bench.steps import MinattTrainer, make_batch, make_config, set_threads
+from minatt.tools.runtime import tune_malloc
 
 __all__ = ["cache_bytes", "measure_memory", "memory_child"]
 
@@ -50,7 +50,7 @@ def memory_child(spec: dict) -> dict:
             tracemalloc.stop()
             out["cache_mib"] = cache_bytes(trainer.model, batch) / 2**20
     else:
-        from minatt.torch_reference import TorchTrainer, build_twin, import_torch
+        from minatt.tools.torch_reference import TorchTrainer, build_twin, import_torch
 
         torch = import_torch()
         set_threads(args.threads, torch)
@@ -68,7 +68,7 @@ def cache_bytes(model: Any, batch: Any) -> int:
     Walks the loss cache (NamedTuples, lists, dicts, and helper objects)
     and counts each underlying buffer once, views included in their base.
     """
-    from minatt.nn import Module
+    from minatt.model.nn import Module
 
     params = {id(_base(p)) for p in model.params.values()}
     seen: set[int] = set()
@@ -100,10 +100,10 @@ def _base(a: Any) -> Any:
 def measure_memory(args: argparse.Namespace, side: str) -> dict:
     """Run :func:`memory_child` for ``side`` ('minatt' or 'torch') in a fresh Python process."""
     spec = {"side": side, "args": {k: v for k, v in vars(args).items() if k != "func"}}
-    code = ("import json, sys; from minatt.bench.memory import memory_child; "
+    code = ("import json, sys; from minatt.tools.bench.memory import memory_child; "
             "print(json.dumps(memory_child(json.loads(sys.argv[1]))))")
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     done = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True, env=env,
                           check=False)

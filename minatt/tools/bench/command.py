@@ -5,7 +5,7 @@ backward, global-norm clipping (5.0), an Adam update. The bench builds a model o
 size, a fixed random batch of full-length sequences (every position real), runs ``--warmup``
 steps, then times ``--steps`` steps one by one and reports the median (and the spread).
 
-    GFLOP/step   the analytic matrix-product count of :mod:`minatt.flops` (forward + backward)
+    GFLOP/step   the analytic matrix-product count of :mod:`minatt.tools.flops` (forward + backward)
     GFLOP/s      GFLOP/step / median seconds
     % of peak    that over this machine's float32 matmul peak, measured here by
                  :func:`matmul_peak` (the best of several square float32 products)
@@ -13,7 +13,7 @@ steps, then times ``--steps`` steps one by one and reports the median (and the s
                  fresh process, after the model, optimiser and batch exist (``--memory``);
                  for NumPy also the exact peak of NumPy's own allocations (tracemalloc)
 
-``--vs-torch`` builds the PyTorch twin (:mod:`minatt.torch_reference`: same parameters,
+``--vs-torch`` builds the PyTorch twin (:mod:`minatt.tools.torch_reference`: same parameters,
 same FLOPs, the same loss on the same weights), and times the two in the SAME process,
 alternating blocks of ``--block`` steps with a ``--pause`` before each (see :func:`time_steps`),
 so both see the same machine load; it prints the ratio of the medians (minatt / PyTorch:
@@ -23,7 +23,7 @@ Threads: ``--threads N`` sets NumPy's BLAS (through threadpoolctl, so on any bui
 MKL, BLIS, Accelerate) and ``torch.set_num_threads`` to N (default: the BLAS's current count),
 so the two libraries always use the same number of threads. The output names the BLAS and its
 thread count as threadpoolctl reports them (``blas`` in ``--json``).
-``--workers W`` splits minatt's batch over W processes (:mod:`minatt.parallel`, the same
+``--workers W`` splits minatt's batch over W processes (:mod:`minatt.train.parallel`, the same
 gradient), each on N / W BLAS threads, so ``--threads 2 --workers 2`` gives both libraries
 the same two cores.
 On ``--backend cupy`` every timed step ends with a stream synchronisation (and PyTorch runs
@@ -50,8 +50,8 @@ from minatt.argtypes import (
     warn_if_more_than_cores,
     workers_count,
 )
-from minatt.bench.memory import measure_memory
-from minatt.bench.steps import (
+from minatt.tools.bench.memory import measure_memory
+from minatt.tools.bench.steps import (
     MinattTrainer,
     make_batch,
     make_config,
@@ -59,8 +59,8 @@ from minatt.bench.steps import (
     set_threads,
     time_steps,
 )
-from minatt.flops import step_flops
-from minatt.runtime import blas_info, describe_blas, get_blas_threads, tune_malloc
+from minatt.tools.flops import step_flops
+from minatt.tools.runtime import blas_info, describe_blas, get_blas_threads, tune_malloc
 
 __all__ = ["add_arguments", "add_parser", "bench", "format_result", "main", "run"]
 
@@ -77,7 +77,7 @@ def bench(args: argparse.Namespace) -> dict:
     blas = blas_info()  # what threadpoolctl reports once --threads is set
     workers = args.workers
     if workers == "auto":
-        from minatt.parallel import auto_workers
+        from minatt.train.parallel import auto_workers
 
         workers = auto_workers(args.batch) if args.backend == "numpy" else 1
     warn_if_more_than_cores("--workers", workers)
@@ -103,7 +103,7 @@ def bench(args: argparse.Namespace) -> dict:
         result["params"] = trainer.model.num_params()
         steps, syncs = {"minatt": trainer.step}, {"minatt": trainer.synchronize}
         if torch is not None:
-            from minatt.torch_reference import TorchTrainer, build_twin, trainable_count
+            from minatt.tools.torch_reference import TorchTrainer, build_twin, trainable_count
 
             device = "cuda" if xp.__name__ == "cupy" and torch.cuda.is_available() else "cpu"
             twin = build_twin(config, device=device)
@@ -191,7 +191,7 @@ def format_result(r: dict) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The bench's flags."""
-    from minatt.seq2seq import CELLS, DECODERS, ENCODERS, SCORES
+    from minatt.model.seq2seq import CELLS, DECODERS, ENCODERS, SCORES
 
     p.add_argument("--cell", choices=CELLS, default="lstm", metavar="NAME",
                    help=f"recurrent cell: {', '.join(CELLS)} (default: lstm)")
@@ -223,7 +223,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="BLAS threads for NumPy (any BLAS threadpoolctl supports) and torch alike "
                         "(default: the BLAS's current count)")
     p.add_argument("--workers", type=workers_count, default=1, metavar="N",
-                   help="split minatt's batch over N processes (minatt.parallel), each on threads/N BLAS "
+                   help="split minatt's batch over N processes (minatt.train.parallel), each on threads/N BLAS "
                         "threads; torch keeps --threads intra-op threads (default: 1, one process)")
     p.add_argument("--vs-torch", action="store_true", help="also time the PyTorch twin, alternating steps")
     p.add_argument("--memory", action="store_true",
@@ -262,5 +262,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m minatt.bench ...``: the same as ``python -m minatt bench ...``."""
+    """``python -m minatt.tools.bench ...``: the same as ``python -m minatt bench ...``."""
     return run_one_command(add_parser, "bench", argv)

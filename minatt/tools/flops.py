@@ -9,7 +9,7 @@ matrix-vector), at 2 FLOPs per multiply-add, and twice that again for the backwa
 each of cost F). So a step costs 3 x the forward count. Elementwise work (gates, tanh,
 softmax, Adam, clipping) and lookups (embeddings) are not counted: they are O(N H) per step
 against the products' O(N H^2), and the count is a property of the MODEL, the same for
-minatt and its PyTorch twin (:mod:`minatt.torch_reference`), however either evaluates it.
+minatt and its PyTorch twin (:mod:`minatt.tools.torch_reference`), however either evaluates it.
 
 Forward multiply-adds, per training step:
 

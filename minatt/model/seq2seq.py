@@ -3,12 +3,12 @@
 Dimensions: N batch, S source steps, T target steps, L decoded steps, E embedding, H hidden,
 K key size, A attention size, V vocabulary.
 
-    encoder   keys (N, S, K), final_h, final_c = Encoder(src, src_mask)          (minatt.nn)
-              or TransformerEncoder: final_h = the mean of the keys, final_c = None (minatt.transformer)
+    encoder   keys (N, S, K), final_h, final_c = Encoder(src, src_mask)          (minatt.model.nn)
+              or TransformerEncoder: final_h = the mean of the keys, final_c = None (minatt.model.transformer)
     bridge    h0, c0 = final_h, final_c                             (one direction)
               h0 = tanh(final_h Wbh + bbh),  c0 = final_c Wbc + bbc (bidirectional)
               h0 = tanh(final_h Wbh + bbh),  c0 = 0                 (transformer; c0 for LSTM)
-    decoder   logits (T, N, V) = Bahdanau- or Luong-style decoder over tgt_in     (minatt.decoders)
+    decoder   logits (T, N, V) = Bahdanau- or Luong-style decoder over tgt_in     (minatt.model.decoders)
     loss      mean cross-entropy of logits against tgt_out over the real target tokens
 
 Sizes. The keys always have size K = H, whatever the direction count: one direction runs an
@@ -30,7 +30,7 @@ attention maps are reported as zeros.
 
 Backward, in reverse: cross-entropy -> output matmul -> decoder steps (reverse time) -> the
 per-step key gradients summed once -> scorer's key projection (once) -> bridge -> encoder
-(both directions) -> embeddings. Decoding (greedy, beam) is in :mod:`minatt.search`.
+(both directions) -> embeddings. Decoding (greedy, beam) is in :mod:`minatt.model.search`.
 
 Checks. ``loss``, ``loss_and_grads``, ``greedy`` and ``beam`` validate the batch once, here,
 and run everything below with the ops' contract checks off (:func:`minatt.validate.unchecked`).
@@ -44,14 +44,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from minatt.backend import array_module, asarray, host_rng
-from minatt.decoders import Memory, make_decoder
 from minatt.errors import ConfigError, ShapeError
-from minatt.nn import Encoder, Linear
+from minatt.model.decoders import Memory, make_decoder
+from minatt.model.nn import Encoder, Linear
+from minatt.model.search import Decoded, beam_search, greedy_search
+from minatt.model.transformer import TransformerEncoder
 from minatt.ops.activations import tanh_backward
 from minatt.ops.loss import cross_entropy_backward, cross_entropy_forward
-from minatt.search import Decoded, beam_search, greedy_search
 from minatt.specs import Signature, parse_spec
-from minatt.transformer import TransformerEncoder
 from minatt.validate import unchecked
 
 Array = Any
@@ -184,7 +184,7 @@ class Seq2Seq:
     ``params`` maps names to arrays on the current backend in the default dtype; an optimiser
     updates them in place. Names: ``enc.embed.W``, ``enc.fwd.*``, ``enc.bwd.*`` (bidirectional),
     ``bridge.h.W``/``.b`` and ``bridge.c.W``/``.b`` (bidirectional; c for LSTM; transformer: h only),
-    ``enc.layer{l}.*`` (transformer: Wq ... ln2_b, see minatt.transformer), ``dec.embed.W``,
+    ``enc.layer{l}.*`` (transformer: Wq ... ln2_b, see minatt.model.transformer), ``dec.embed.W``,
     ``dec.rnn.*``, ``dec.attn.*`` (per score), ``dec.combine.W``/``.b`` (Luong), ``dec.out.W``/``.b``.
     RNN parameters: LSTM ``Wx, Wh, b``; GRU ``Wx, Wh, bx, bh``.
     """
@@ -295,7 +295,7 @@ class Seq2Seq:
     # -- decoding ------------------------------------------------------------------------
     @unchecked()
     def greedy(self, src: Any, src_mask: Any, max_len: int) -> Decoded:
-        """Greedy decoding of up to max_len tokens (see :func:`minatt.search.greedy_search`)."""
+        """Greedy decoding of up to max_len tokens (see :func:`minatt.model.search.greedy_search`)."""
         max_len = _positive("max_len", max_len)
         src, src_mask = self._device_source(src, src_mask)
         mem, h0, c0, _ = self.encode(src, src_mask)
@@ -303,7 +303,7 @@ class Seq2Seq:
 
     @unchecked()
     def beam(self, src: Any, src_mask: Any, max_len: int, k: int) -> Decoded:
-        """Beam search with k beams per sequence (see :func:`minatt.search.beam_search`)."""
+        """Beam search with k beams per sequence (see :func:`minatt.model.search.beam_search`)."""
         max_len, k = _positive("max_len", max_len), _positive("k", k)
         src, src_mask = self._device_source(src, src_mask)
         mem, h0, c0, _ = self.encode(src, src_mask)

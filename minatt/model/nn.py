@@ -15,7 +15,7 @@ bit-identical weights on NumPy and CuPy), in the default dtype:
     Embedding   W ~ N(0, 1)
     Linear      W, b ~ U(-1/sqrt(D), 1/sqrt(D))          D = fan-in
     RNN         every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))
-    Scorer      every weight ~ U(-1/sqrt(fan-in), 1/sqrt(fan-in))   (minatt.scorer, built on Module)
+    Scorer      every weight ~ U(-1/sqrt(fan-in), 1/sqrt(fan-in))   (minatt.model.scorer, built on Module)
 """
 
 from __future__ import annotations

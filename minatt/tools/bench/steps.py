@@ -1,7 +1,7 @@
 """The two training steps the bench times, and how it times them.
 
 :class:`MinattTrainer` is one minatt training step on a fixed batch (the PyTorch twin's is
-:class:`minatt.torch_reference.TorchTrainer`); :func:`time_steps` alternates the libraries in
+:class:`minatt.tools.torch_reference.TorchTrainer`); :func:`time_steps` alternates the libraries in
 blocks; :func:`matmul_peak` measures the machine's float32 matrix-product rate;
 :func:`set_threads` gives NumPy's BLAS (any build threadpoolctl supports) and torch the same thread count.
 """
@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy
 
-from minatt.runtime import get_blas_threads
+from minatt.tools.runtime import get_blas_threads
 
 __all__ = ["MinattTrainer", "make_batch", "make_config", "matmul_peak", "set_threads", "time_steps"]
 
 
 def make_config(args: Any) -> Any:
     """The Seq2SeqConfig of the bench's flags (``--cell``, ``--hidden``, ...)."""
-    from minatt.seq2seq import Seq2SeqConfig
+    from minatt.model.seq2seq import Seq2SeqConfig
 
     return Seq2SeqConfig(args.vocab, args.vocab, embed=args.embed, hidden=args.hidden, cell=args.cell,
                          score=args.score, decoder=args.decoder, attn_dim=args.attn_dim, encoder=args.encoder,
@@ -42,16 +42,16 @@ def make_batch(N: int, S: int, T: int, V: int, seed: int = 0) -> Any:
 class MinattTrainer:
     """One minatt training step on a fixed batch (as :mod:`minatt.train` does per batch).
 
-    With ``workers > 1`` the gradient comes from :class:`minatt.parallel.DataParallel` (the
+    With ``workers > 1`` the gradient comes from :class:`minatt.train.parallel.DataParallel` (the
     batch's rows split over that many processes, each on ``threads`` BLAS threads); call
     :meth:`close` to stop them.
     """
 
     def __init__(self, config: Any, batch: Any, lr: float = 1e-3, clip: float = 5.0, seed: int = 0,
                  workers: int = 1, threads: int = 1) -> None:
+        from minatt.model.seq2seq import Seq2Seq
         from minatt.optim import Adam
-        from minatt.parallel import DataParallel
-        from minatt.seq2seq import Seq2Seq
+        from minatt.train.parallel import DataParallel
 
         self.model = Seq2Seq(config, seed=seed)
         self.opt = Adam(self.model.params, lr=lr)
@@ -124,7 +124,7 @@ def matmul_peak(xp: Any = numpy, size: int = 2048, repeats: int = 5) -> float:
 
 def set_threads(n: int | None, torch: Any = None) -> int | None:
     """Set every BLAS (and torch, if given) to ``n`` threads (None: the BLAS's current count); returns it."""
-    from minatt.runtime import set_blas_threads
+    from minatt.tools.runtime import set_blas_threads
 
     if n is None:
         n = get_blas_threads()

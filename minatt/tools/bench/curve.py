@@ -1,4 +1,4 @@
-"""``python -m minatt.bench.curve``: does the default run forget? Its held-out curve on several seeds.
+"""``python -m minatt.tools.bench.curve``: does the default run forget? Its held-out curve on several seeds.
 
 Trains the default ``python -m minatt train`` run (any ``TrainConfig`` field can be changed with
 ``--set name=value``) on each seed, and besides the run's own evaluations (every ``eval_every``
@@ -19,7 +19,7 @@ from typing import Any
 
 from minatt.argtypes import nonneg_float, nonneg_int, positive_int
 from minatt.backend import default_dtype, use
-from minatt.runtime import blas_threads
+from minatt.tools.runtime import blas_threads
 from minatt.train.config import TrainConfig
 from minatt.train.evaluation import evaluate
 from minatt.train.loop import Trainer
@@ -58,7 +58,7 @@ def curve(config: TrainConfig, every: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minatt.bench.curve", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog="python -m minatt.tools.bench.curve", description=__doc__.split("\n\n")[1])
     parser.add_argument("--seeds", type=nonneg_int, nargs="+", default=[0, 1, 2, 3, 4], metavar="N")
     parser.add_argument("--every", type=positive_int, default=25, metavar="N", help="steps between measurements")
     parser.add_argument("--max-drop", type=nonneg_float, default=0.1, metavar="F")

@@ -1,0 +1,5 @@
+"""``python -m minatt.tools.bench ...``: the same as ``python -m minatt bench ...``."""
+
+from minatt.tools.bench.command import main
+
+raise SystemExit(main())
