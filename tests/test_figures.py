@@ -3,15 +3,21 @@ every heatmap has a colour scale."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from minatt.cli import main
+from minatt.experiments.alignment_figures import heatmap_figure
 from minatt.tools.figures import GRAPHS, make_figures
 from minatt.tools.figures.command import DEFAULT_OUT
 from minatt.tools.figures.draw import Node, graph_figure, used_twice
 from minatt.tools.figures.walk import attention_walk_figure
 from minatt.tools.plot import attention_figure
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -80,6 +86,8 @@ def test_every_heatmap_has_a_colour_scale():
             rng.uniform(-1, 1, 6), rng.normal(size=4), weights[0], rng.uniform(-1, 1, (4, 5)),
             weights[0] @ rng.uniform(-1, 1, (4, 5)), list("abcd"), "walk"),
     }
+    alignment = json.loads((ROOT / "lessons" / "figures" / "10_alignment.json").read_text())
+    figures["alignment heatmap_figure"] = heatmap_figure(alignment)  # chapter 10's, from its committed run
     for name, fig in figures.items():
         assert [ax.images for ax in fig.axes if ax.images], name  # it does draw heatmaps
         assert _images_without_a_colour_scale(fig) == [], name

@@ -72,7 +72,7 @@ def heatmap_figure(result: dict[str, Any]) -> Figure:
         for col, score in enumerate(cfg["scores"]):
             ex = tasks[name]["variants"][f"{score}/{d}"]["runs"][0]["example"]
             ax = fig.add_subplot(len(rows), len(cfg["scores"]), row * len(cfg["scores"]) + col + 1)
-            ax.imshow(numpy.array(ex["weights"]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
+            image = ax.imshow(numpy.array(ex["weights"]), cmap="Greys", vmin=0, vmax=1, aspect="auto")
             true = [(j, s) for j, s in enumerate(ex["where"]) if s >= 0]
             ax.scatter([s for _, s in true], [j for j, _ in true], s=30, facecolors="none", edgecolors="red",
                        marker="s", linewidths=0.8)
@@ -82,5 +82,7 @@ def heatmap_figure(result: dict[str, Any]) -> Figure:
             ax.tick_params(labelsize=6)
     fig.suptitle(f"attention on one held-out source at rate {max(cfg['test_rates'])} (first seed); "
                  "red squares: the position the task done exactly on this source reads", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    bar = fig.add_axes((0.945, 0.3, 0.012, 0.4))  # one scale for every panel: all share vmin 0, vmax 1
+    fig.colorbar(image, cax=bar, label="attention weight")
     return fig
