@@ -180,14 +180,14 @@ SOLUTIONS = {
         from minatt.ops.lstm import lstm_step_backward
         from minatt.ops.scores import additive_score_backward
 
-        def bahdanau_step_backward(do, ds, dc, cache):
-            H, K = ds.shape[1], cache.attention.values.shape[2]
-            dx, dh, dc_prev, dWx, dWh, db = lstm_step_backward(ds + do[:, :H], dc, cache.lstm)
+        def bahdanau_step_backward(do, ds_next, dc_next, cache):
+            H, K = ds_next.shape[1], cache.attention.values.shape[2]
+            dx, ds_prev, dc_prev, dWx, dWh, db = lstm_step_backward(ds_next + do[:, :H], dc_next, cache.lstm)
             E = dx.shape[1] - K
             dcontext = do[:, H:] + dx[:, E:]
             dscores, dvalues = attention_backward(dcontext, None, cache.attention)
             dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, cache.score)
-            return dx[:, :E], dh + dq, dc_prev, dkeys + dvalues, dWq, dWk, dv, dWx, dWh, db
+            return dx[:, :E], ds_prev + dq, dc_prev, dkeys + dvalues, dWq, dWk, dv, dWx, dWh, db
     """,
     "luong_step": """
         from minatt.ops.attention import attention_backward
@@ -195,14 +195,14 @@ SOLUTIONS = {
         from minatt.ops.lstm import lstm_step_backward
         from minatt.ops.scores import general_score_backward
 
-        def luong_step_backward(dht, dh, dc, cache):
+        def luong_step_backward(dht, dh_next, dc_next, cache):
             dpre = dht * (1 - cache.ht ** 2)
             dcat, dWc, dbc = affine_backward(dpre, cache.combine)
-            H = dh.shape[1]
+            H = dh_next.shape[1]
             K = dcat.shape[1] - H
             dscores, dvalues = attention_backward(dcat[:, :K], None, cache.attention)
             dq, dkeys, dWa = general_score_backward(dscores, cache.score)
-            dx, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh + dcat[:, K:] + dq, dc, cache.lstm)
+            dx, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh_next + dcat[:, K:] + dq, dc_next, cache.lstm)
             E = dx.shape[1] - H
             return dx[:, :E], dh_prev, dc_prev, dx[:, E:], dkeys + dvalues, dWx, dWh, db, dWa, dWc, dbc
     """,
@@ -290,7 +290,7 @@ BUGS = [
     ("embedding", "np.add.at(dW, cache.ids.reshape(-1), dout.reshape(-1, D))",
      "dW[cache.ids.reshape(-1)] += dout.reshape(-1, D)", "dW", "fail"),
     ("cross_entropy", "max(cache.n_counted, 1)", "K", "dlogits", "fail"),
-    ("bahdanau_step", "dh + dq, dc_prev", "dh, dc_prev", "ds_prev", "fail"),
+    ("bahdanau_step", "ds_prev + dq, dc_prev", "ds_prev, dc_prev", "ds_prev", "fail"),
     ("bahdanau_step", "dkeys + dvalues, dWq", "dkeys, dWq", "dkeys", "fail"),
     ("luong_step", "dkeys + dvalues, dWx", "dvalues, dWx", "dkeys", "fail"),
     ("luong_step", "dx[:, E:], dkeys", "dx[:, :H], dkeys", "dfeed", "fail"),

@@ -1,4 +1,4 @@
-"""The bench command: it runs and reports, its FLOP count is the hand count, the PyTorch twin is the same model.
+"""The bench command: it runs and reports (its FLOP count: tests/test_flops.py; the PyTorch twin: tests/test_torch_reference.py).
 
 No timing is asserted anywhere: only that the numbers exist and are consistent.
 """
@@ -10,15 +10,10 @@ import json
 import os
 import sys
 
-import numpy as np
 import pytest
 
-from minatt.backend import default_dtype
 from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
-from minatt.tasks import Batch
 from minatt.tools import bench
-from minatt.tools.flops import flop_terms, step_flops
-from minatt.tools.torch_reference import build_twin, copy_weights, trainable_count
 
 TINY = ["--batch", "2", "--src-len", "3", "--tgt-len", "4", "--embed", "5", "--hidden", "6", "--vocab", "7",
         "--steps", "2", "--warmup", "1", "--peak-size", "64",
@@ -89,33 +84,6 @@ def test_the_cli_dispatches_to_bench(monkeypatch, capsys):
     assert "median_ms" in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-# ------------------------------------------------------------------ the FLOP count
-
-
-def test_flops_equal_a_hand_count():
-    # N=2, S=3, T=4, E=5, H=K=A=6, V=7, G=4 (LSTM), additive, Bahdanau (decoder input E + K = 11):
-    # encoder 2*3*(5+6)*24 = 1584; keys 2*3*6*6 = 216; decoder 2*4*(11+6)*24 = 3264;
-    # query 2*4*6*6 = 288; scores 2*4*3*6 = 144; context 144; output 2*4*(6+6)*7 = 672 -> 6312 MACs
-    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="lstm", score="additive", decoder="bahdanau")
-    assert sum(flop_terms(cfg, 2, 3, 4).values()) == 6312
-    assert step_flops(cfg, 2, 3, 4) == 6 * 6312
-    # GRU (G=3), general, Luong with input feeding (decoder input E + H = 11):
-    # encoder 2*3*11*18 = 1188; keys 2*3*6*6 = 216; decoder 2*4*17*18 = 2448; scores 144; context 144;
-    # combine 2*4*12*6 = 576; output 2*4*6*7 = 336 -> 5052 MACs
-    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="gru", score="general", decoder="luong")
-    assert step_flops(cfg, 2, 3, 4) == 6 * 5052
-
-
-def test_transformer_encoder_flops_equal_a_hand_count():
-    # as the first case above, with one Transformer layer (D = 6, F = 8, 2 heads) in place of the LSTM encoder:
-    # Wq, Wk, Wv, Wo 4*2*3*6*6 = 864; q.k and weights @ v 2*2*3*3*6 = 216; feed-forward 2*2*3*6*8 = 576
-    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6, cell="lstm", score="additive", decoder="bahdanau",
-                        encoder="transformer", layers=1, heads=2, ff=8)
-    assert flop_terms(cfg, 2, 3, 4)["encoder"] == 864 + 216 + 576
-    assert sum(flop_terms(cfg, 2, 3, 4).values()) == 6312 - 1584 + 1656
-    assert step_flops(cfg.__class__(**{**cfg.to_dict(), "layers": 3}), 2, 3, 4) == 6 * (6312 - 1584 + 3 * 1656)
-
-
 def test_bench_times_the_transformer_encoder(capsys):
     args = [*TINY, "--json", "--threads", "1", "--encoder", "transformer", "--layers", "1", "--heads", "2", "--ff", "8"]
     assert bench.run(parse(args)) == 0
@@ -135,79 +103,6 @@ def test_vs_torch_refuses_the_transformer_encoder_in_one_line(capsys):
     assert code != 0 and len(err.splitlines()) == 1
     assert "recurrent encoders only" in err and "--vs-torch" in err
 
-
-def test_flops_grow_with_each_size():
-    cfg = Seq2SeqConfig(7, 7, embed=5, hidden=6)
-    base = step_flops(cfg, 2, 3, 4)
-    assert step_flops(cfg, 4, 3, 4) == 2 * base  # linear in the batch
-    assert step_flops(cfg, 2, 4, 4) > base and step_flops(cfg, 2, 3, 5) > base
-
-
-# ------------------------------------------------------------------ the PyTorch twin
-
-
-
-def padded_batch(rng: np.random.Generator, N: int, S: int, T: int, V: int) -> Batch:
-    src_len, tgt_len = rng.integers(1, S + 1, N), rng.integers(1, T + 1, N)
-    src_len[0], tgt_len[0] = S, T
-    sm, tm = np.arange(S) < src_len[:, None], np.arange(T) < tgt_len[:, None]
-    ids = [rng.integers(4, V, shape) for shape in ((N, S), (N, T), (N, T))]
-    return Batch(np.where(sm, ids[0], 0), sm, np.where(tm, ids[1], 0), np.where(tm, ids[2], 0), tm)
-
-
-@pytest.mark.parametrize("cell, score, decoder, feeding", [
-    ("lstm", "additive", "bahdanau", True),
-    ("gru", "additive", "bahdanau", True),
-    ("lstm", "general", "luong", True),
-    ("gru", "dot", "luong", False),
-    ("lstm", "scaled_dot", "bahdanau", True),
-    ("lstm", "concat", "luong", True),
-    ("gru", "none", "bahdanau", True),
-])
-def test_the_twin_is_the_same_model(cell, score, decoder, feeding):
-    """Same weights (copied across), float64, padded batch: same parameter count, same loss, same gradients."""
-    torch = pytest.importorskip("torch")
-    with default_dtype("float64"):
-        cfg = Seq2SeqConfig(11, 13, embed=4, hidden=6, cell=cell, score=score, decoder=decoder,
-                            input_feeding=feeding, attn_dim=5)
-        model = Seq2Seq(cfg, seed=3)
-    twin = build_twin(cfg, dtype="float64")
-    copy_weights(model, twin)
-    assert trainable_count(twin) == model.num_params()
-    batch = padded_batch(np.random.default_rng(0), 5, 7, 6, 11)
-    loss, grads = model.loss_and_grads(batch)
-    theirs = twin(*(torch.as_tensor(a) for a in batch))
-    assert theirs.item() == pytest.approx(loss, rel=1e-12, abs=1e-12)
-    theirs.backward()
-    expected = twin_gradients(twin, cell)
-    assert set(expected) == set(grads) == set(model.params)  # every gradient is compared
-    for name, g in grads.items():
-        np.testing.assert_allclose(g, expected[name], rtol=1e-9, atol=1e-12, err_msg=f"d{name}")
-
-
-def twin_gradients(twin, cell: str) -> dict[str, np.ndarray]:
-    """The twin's gradients under minatt's parameter names, oriented like minatt's arrays.
-
-    Written out here rather than derived from copy_weights, so a mistake in either shows up.
-    PyTorch keeps weights as (out, in), minatt as (in, out); the LSTM's one bias is bias_ih.
-    """
-    grads = {"enc.embed.W": twin.enc_embed.weight.grad, "dec.embed.W": twin.dec_embed.weight.grad,
-             "dec.out.W": twin.out.weight.grad.T, "dec.out.b": twin.out.bias.grad}
-    rnns = {"enc.fwd": (twin.enc_rnn.weight_ih_l0, twin.enc_rnn.weight_hh_l0, twin.enc_rnn.bias_ih_l0,
-                        twin.enc_rnn.bias_hh_l0),
-            "dec.rnn": (twin.dec_cell.weight_ih, twin.dec_cell.weight_hh, twin.dec_cell.bias_ih, twin.dec_cell.bias_hh)}
-    for prefix, (w_ih, w_hh, b_ih, b_hh) in rnns.items():
-        grads[f"{prefix}.Wx"], grads[f"{prefix}.Wh"] = w_ih.grad.T, w_hh.grad.T
-        if cell == "lstm":
-            grads[f"{prefix}.b"] = b_ih.grad
-        else:
-            grads[f"{prefix}.bx"], grads[f"{prefix}.bh"] = b_ih.grad, b_hh.grad
-    for name in ("Wq", "Wk", "v", "Wa"):  # the score's weights, stored as minatt stores them
-        if hasattr(twin, name):
-            grads[f"dec.attn.{name}"] = getattr(twin, name).grad
-    if hasattr(twin, "combine"):
-        grads["dec.combine.W"], grads["dec.combine.b"] = twin.combine.weight.grad.T, twin.combine.bias.grad
-    return {k: g.numpy() for k, g in grads.items()}
 
 
 def test_vs_torch_reports_both_and_the_ratio(capsys):

@@ -105,6 +105,6 @@ def test_the_bahdanau_context_is_part_of_the_cells_input():
         x = np.concatenate([y_emb, context], axis=1)
         s_next, c_next, _ = lstm_step_forward(x, h0, c0, p["dec.rnn.Wx"], p["dec.rnn.Wh"], p["dec.rnn.b"])
     assert np.abs(context).min() > 1e-3  # a context that would be missed if dropped
-    np.testing.assert_allclose(state.h, s_next, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(state.c, c_next, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(state.hidden, s_next, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(state.cell_state, c_next, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(o, np.concatenate([s_next, context], axis=1), rtol=1e-12, atol=1e-12)

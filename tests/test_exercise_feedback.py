@@ -366,7 +366,7 @@ def test_the_step_exercises_compute_the_decoders_step(kind):
         else:
             ours = steps.luong_step_forward(y_emb, h0, c0, state.feed, mem.keys, *rnn, p["dec.attn.Wa"],
                                             p["dec.combine.W"], p["dec.combine.b"], mask=mask)
-    for a, b in zip(ours[:3], (o, new.h, new.c)):
+    for a, b in zip(ours[:3], (o, new.hidden, new.cell_state)):
         numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 

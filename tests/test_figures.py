@@ -23,8 +23,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 # The values each graph's backward sums two or more gradients for, as the code does it:
 # lstm_cell_backward: dc_t = dc + ...; lstm_backward: dh = dh + dhs[:, t] and dWx etc. summed over steps;
-# BahdanauDecoder.step_backward: ds_prev + dq, do[:, H:] + dz, dstate.h + do[:, :H];
-# LuongDecoder.step_backward: dstate.h + dcat[:, K:] + dq, do + dstate.feed; keys and P: MemoryGrads.
+# BahdanauDecoder.step_backward: ds_prev + dq, do[:, H:] + dz, ds_next + do[:, :H];
+# LuongDecoder.step_backward: dh_next + dcat[:, K:] + dq, do + dfeed_next; keys and P: MemoryGrads.
 SUMMED = {
     "graph_encoder_decoder": {"h1", "h2", "h3", "h4", "s0", "s1", "s2"},  # each h_s: every step's c_t, and h_{s+1}
     "graph_lstm_step": {"c", "h"},

@@ -1,8 +1,10 @@
-"""The ops name a recurrent state one way: ``h_prev, c_prev -> h_next, c_next`` forward and
-``dh_next, dc_next -> dh_prev, dc_prev`` backward, never a bare ``h``, ``c``, ``dh`` or ``dc``.
+"""The ops and the model name a recurrent state one way: ``h_prev, c_prev -> h_next, c_next`` forward
+and ``dh_next, dc_next -> dh_prev, dc_prev`` backward, never a bare ``h``, ``c``, ``dh`` or ``dc``.
 
-Checked on every function and cache of ``minatt/ops``: the parameters (inspect), the fields of
-the NamedTuple caches, and the names a step's or cell's ``return`` statement hands back (ast).
+Checked on every function and cache of ``minatt/ops`` and of the model's recurrent modules
+(``minatt.model.nn``'s RNN, the decoders and their steps, search): the parameters (inspect), the
+fields of the NamedTuples (caches, the decoder's state), and the names a step's or cell's
+``return`` statement hands back (ast).
 """
 
 from __future__ import annotations
@@ -40,8 +42,18 @@ def returned_names(fn) -> list[str]:
     return names
 
 
+def function_problems(where: str, name: str, fn) -> list[str]:
+    """A function's (or method's) bare parameters and, for a step or a cell, its bare returns."""
+    problems = [f"{where}: parameter {p!r}" for p in inspect.signature(fn).parameters if p in BARE]
+    if "_step_" in name or "_cell_" in name or name in ("step", "step_backward"):
+        for r in returned_names(fn):
+            if r in BARE or (name.endswith("_backward") and r[:2] in ("dh", "dc") and r not in STATE_GRADIENTS):
+                problems.append(f"{where}: returns {r!r}")
+    return problems
+
+
 def naming_problems(module: types.ModuleType) -> list[str]:
-    """Every break of the convention in one module, as 'module.function: what'."""
+    """Every break of the convention in one module, as 'module.function: what' (methods: 'module.Class.method')."""
     problems = []
     for name, obj in vars(module).items():
         if getattr(obj, "__module__", None) != module.__name__:
@@ -49,18 +61,30 @@ def naming_problems(module: types.ModuleType) -> list[str]:
         where = f"{module.__name__}.{name}"
         if inspect.isclass(obj) and hasattr(obj, "_fields"):
             problems += [f"{where}: cache field {f!r}" for f in obj._fields if f in BARE]
+        elif inspect.isclass(obj):
+            for method, fn in vars(obj).items():
+                if inspect.isfunction(fn):
+                    problems += function_problems(f"{where}.{method}", method, fn)
         elif inspect.isfunction(obj):
-            problems += [f"{where}: parameter {p!r}" for p in inspect.signature(obj).parameters if p in BARE]
-            if "_step_" in name or "_cell_" in name:
-                for r in returned_names(obj):
-                    if r in BARE or (name.endswith("_backward") and r[:2] in ("dh", "dc") and r not in STATE_GRADIENTS):
-                        problems.append(f"{where}: returns {r!r}")
+            problems += function_problems(where, name, obj)
     return problems
 
 
 @pytest.mark.parametrize("module", op_modules(), ids=lambda m: m.__name__)
 def test_ops_name_states_prev_and_next(module):
     assert naming_problems(module) == []
+
+
+@pytest.mark.parametrize("name", ["minatt.model.nn", "minatt.model.decoders", "minatt.model.search"])
+def test_the_models_recurrent_modules_name_states_prev_and_next(name):
+    assert naming_problems(importlib.import_module(name)) == []
+
+
+def test_the_models_steps_take_the_conventional_names():
+    from minatt.model import nn
+
+    assert list(inspect.signature(nn.RNN.step).parameters)[3:] == ["h_prev", "c_prev"]
+    assert list(inspect.signature(nn.RNN.step_backward).parameters)[1:3] == ["dh_next", "dc_next"]
 
 
 def test_the_recurrent_ops_take_and_return_the_conventional_names():

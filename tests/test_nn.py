@@ -95,19 +95,20 @@ def test_a_decoders_steps_equal_the_whole_sequence_forward_and_backward(cell):
 
     steps = {}
     ay, project_cache = rnn.project(y)  # (T, N, GH)
-    h, c, caches = h0, c0, []
+    h_prev, c_prev, caches = h0, c0, []
     for t in range(T):
-        h, c, step_cache = rnn.step(ay[t], z[t], h, c)
-        np.testing.assert_allclose(h, hs[:, t], atol=1e-12)
+        h_prev, c_prev, step_cache = rnn.step(ay[t], z[t], h_prev, c_prev)  # step t's next state is t + 1's previous
+        np.testing.assert_allclose(h_prev, hs[:, t], atol=1e-12)
         caches.append(step_cache)
-    dh, dc, dz, dgates = np.zeros((N, H)), (np.zeros((N, H)) if cell == "lstm" else None), [None] * T, [None] * T
+    dh_next, dc_next = np.zeros((N, H)), (np.zeros((N, H)) if cell == "lstm" else None)
+    dz, dgates = [None] * T, [None] * T
     for t in reversed(range(T)):
-        dz[t], dh, dc, dgates[t] = rnn.step_backward(dh + dhs[t], dc, caches[t])
+        dz[t], dh_next, dc_next, dgates[t] = rnn.step_backward(dh_next + dhs[t], dc_next, caches[t])
     dy = rnn.finish(caches, dgates, project_cache, steps)
     assert sorted(steps) == sorted(whole)
     for name in whole:
         np.testing.assert_allclose(steps[name], whole[name], atol=1e-12, err_msg=name)
     np.testing.assert_allclose(np.concatenate([dy, np.stack(dz)], axis=2), dx.transpose(1, 0, 2), atol=1e-12)
-    np.testing.assert_allclose(dh, dh0, atol=1e-12)
+    np.testing.assert_allclose(dh_next, dh0, atol=1e-12)  # after step 0's backward: the initial state's gradient
     if cell == "lstm":
-        np.testing.assert_allclose(dc, dc0, atol=1e-12)
+        np.testing.assert_allclose(dc_next, dc0, atol=1e-12)

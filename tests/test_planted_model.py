@@ -126,8 +126,8 @@ def test_bahdanau_context_gets_no_gradient_from_the_cell_input(monkeypatch):
     passing_model_check(combo)
     real = nn.RNN.step_backward  # a decoder step's backward (the encoder runs whole sequences)
 
-    def step_backward(self, dh, dc, cache):
-        dz, *rest = real(self, dh, dc, cache)
+    def step_backward(self, dh_next, dc_next, cache):
+        dz, *rest = real(self, dh_next, dc_next, cache)
         return (0.0 * dz, *rest)  # dz: the gradient of the cell's input c_t
 
     monkeypatch.setattr(nn.RNN, "step_backward", step_backward)

@@ -1,6 +1,7 @@
-"""The contract mechanism itself (minatt.validate, minatt.specs): the spec language, the switch, what a check reads.
+"""The contract mechanism itself (minatt.validate): the decorator, the switch, what a check reads.
 
-The ops' own contracts and messages are tested in tests/test_shape_errors.py.
+The spec language and one call's checks (minatt.specs) are tested in tests/test_specs.py; the ops'
+own contracts and messages in tests/test_shape_errors.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-import minatt.specs
 import minatt.validate
 from minatt.errors import ShapeError
-from minatt.specs import Spec, parse_spec
 from minatt.validate import Cache, checking, contract, unchecked
 
 
@@ -46,21 +45,7 @@ def probe_ids(ids, table, index=None, scale=1.0):
 
 
 def test_the_docstring_examples_run():
-    for module in (minatt.validate, minatt.specs):
-        assert doctest.testmod(module, raise_on_error=False).failed == 0, module.__name__
-
-
-def test_specs_parse_into_axes_kind_and_flags():
-    assert parse_spec("N T D") == Spec("N T D", "N T D", "float")
-    assert parse_spec("N T bool?") == Spec("N T bool?", "N T", "bool", optional=True)
-    assert parse_spec("... int<V|ignore_index") == Spec("... int<V|ignore_index", "...", "int", vocab="V",
-                                                        ignore="ignore_index")
-    assert parse_spec("Hq+Hk 4H") == Spec("Hq+Hk 4H", "Hq+Hk 4H", "float")
-    assert parse_spec("id?") == Spec("id?", "", "id", optional=True)
-    assert parse_spec("... D shape").kind == "shape"
-    for bad in ("N T float", "N -1", "N ... D", "N 4H broadcastable", "4 H+"):
-        with pytest.raises(ValueError, match="bad contract spec"):
-            parse_spec(bad)
+    assert doctest.testmod(minatt.validate, raise_on_error=False).failed == 0
 
 
 def test_a_contract_names_only_real_parameters():

@@ -50,13 +50,13 @@ def _config(bos: int, eos: int, pad: int) -> SimpleNamespace:
 
 def greedy_search(step: DecoderStep, state: Any, n: int, max_len: int, bos: int, eos: int, pad: int) -> tuple:
     """The reference: the library's :func:`minatt.model.search.greedy_search` -> tokens (N, L), attention (N, L, S)."""
-    return tuple(library_greedy(step.decoder, step.mem, state.h, state.c, max_len, _config(bos, eos, pad)))
+    return tuple(library_greedy(step.decoder, step.mem, state.hidden, state.cell_state, max_len, _config(bos, eos, pad)))
 
 
 def beam_search(step: DecoderStep, state: Any, n: int, max_len: int, k: int, bos: int, eos: int, pad: int) -> tuple:
     """The reference: the library's :func:`minatt.model.search.beam_search` -> tokens (N, L), attention (N, L, S)."""
-    c = None if state.c is None else state.c[::k]
-    return tuple(library_beam(step.decoder, step.mem, state.h[::k], c, max_len, k, _config(bos, eos, pad)))
+    c0 = None if state.cell_state is None else state.cell_state[::k]
+    return tuple(library_beam(step.decoder, step.mem, state.hidden[::k], c0, max_len, k, _config(bos, eos, pad)))
 
 
 MODELS = [  # (decoder, cell, score, source lengths, max_len, seed, weight scale, EOS bias)

@@ -64,10 +64,12 @@ __all__ = ["BahdanauDecoder", "BahdanauStepCache", "DecState", "Decoder", "Luong
 
 
 class DecState(NamedTuple):
-    """The decoder's recurrent state (or, in backward, its gradient)."""
+    """The decoder's recurrent state between two steps (or, in backward, its gradient): step t
+    returns it as its next state and step t + 1 takes it as its previous one, so a step unpacks it
+    as ``h_prev, c_prev, feed_prev`` and its backward as ``dh_next, dc_next, dfeed_next``."""
 
-    h: Array  # (N, H) s_t (Bahdanau) or h_t (Luong)
-    c: Array | None  # (N, H) LSTM cell; None for GRU
+    hidden: Array  # (N, H) s_t (Bahdanau) or h_t (Luong)
+    cell_state: Array | None  # (N, H) the LSTM's c_t; None for GRU
     feed: Array | None  # (N, H) Luong's h~_t when input feeding; otherwise None
 
 
@@ -163,8 +165,8 @@ def luong_step_backward(dht: Array, dh_next: Array, dc_next: Array, cache: Luong
     dvalues = weights[:, :, None] * dcontext[:, None, :]  # (N, S, K): dk_s = a_s dc, the keys as values
     dscores = attention_scores_backward(dcontext, None, cache.attention)  # (N, S)
     dq, dkeys_scored, dWa = general_score_backward(dscores, cache.score)
-    dh = dh_next + dcat[:, K:] + dq  # h_next went on to step t + 1, into [context; h_next] and the score
-    dx, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh, dc_next, cache.lstm)
+    dh_total = dh_next + dcat[:, K:] + dq  # h_next went on to step t + 1, into [context; h_next] and the score
+    dx, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh_total, dc_next, cache.lstm)
     E = dx.shape[1] - H
     return dx[:, :E], dh_prev, dc_prev, dx[:, E:], dvalues + dkeys_scored, dWx, dWh, db, dWa, dWc, dbc
 
@@ -316,7 +318,7 @@ class Decoder:
         rnn_caches = [step.rnn for step in cache.steps]
         dy_emb = self.rnn.finish(rnn_caches, dgates, cache.project, grads)  # (T, N, E)
         self.embed.backward(dy_emb, cache.embed, grads)
-        return mg, dstate.h, dstate.c
+        return mg, dstate.hidden, dstate.cell_state
 
     def logits(self, o: Array) -> Array:
         """One step's output o (N, out_dim) -> logits (N, V) (inference; no cache kept)."""
@@ -346,15 +348,17 @@ class BahdanauDecoder(Decoder):
 
     def step(self, ay: Array, state: DecState, mem: Memory) -> tuple:
         xp = array_module(ay)
-        context, weights, attend_cache = self.attend(state.h, mem)  # (N, K); the query is s_prev
-        s_next, c_next, rnn_cache = self.rnn.step(ay, context, state.h, state.c)  # input [y_emb; context]
+        s_prev, c_prev, _ = state
+        context, weights, attend_cache = self.attend(s_prev, mem)  # (N, K); the query is s_prev
+        s_next, c_next, rnn_cache = self.rnn.step(ay, context, s_prev, c_prev)  # input [y_emb; context]
         o = xp.concatenate([s_next, context], axis=1)  # (N, H + K)
         return DecState(s_next, c_next, None), o, weights, BahdanauStep(attend_cache, rnn_cache)
 
     def step_backward(self, do: Array, dstate: DecState, cache: BahdanauStep, mg: MemoryGrads,
                       grads: Grads) -> tuple[DecState, Array]:
         H = self.H
-        dz, ds_prev, dc_prev, dgates = self.rnn.step_backward(dstate.h + do[:, :H], dstate.c, cache.rnn)
+        ds_next, dc_next, _ = dstate
+        dz, ds_prev, dc_prev, dgates = self.rnn.step_backward(ds_next + do[:, :H], dc_next, cache.rnn)
         dcontext = do[:, H:] + dz  # the context fed o and the cell's input
         dq = self.attend_backward(dcontext, cache.attend, mg, grads)  # files the keys' gradients in mg
         if dq is not None:
@@ -376,7 +380,8 @@ class LuongDecoder(Decoder):
 
     def step(self, ay: Array, state: DecState, mem: Memory) -> tuple:
         xp = array_module(ay)
-        h_next, c_next, rnn_cache = self.rnn.step(ay, state.feed, state.h, state.c)  # input [y_emb; feed] or y_emb
+        h_prev, c_prev, feed_prev = state
+        h_next, c_next, rnn_cache = self.rnn.step(ay, feed_prev, h_prev, c_prev)  # input [y_emb; h~_{t-1}] or y_emb
         context, weights, attend_cache = self.attend(h_next, mem)  # (N, K)
         pre, combine_cache = self.combine.forward(xp.concatenate([context, h_next], axis=1))  # (N, H)
         ht = xp.tanh(pre)  # h~_t
@@ -386,14 +391,15 @@ class LuongDecoder(Decoder):
     def step_backward(self, do: Array, dstate: DecState, cache: LuongStep, mg: MemoryGrads,
                       grads: Grads) -> tuple[DecState, Array]:
         K = self.K
-        dht = do + dstate.feed if self.input_feeding else do  # h~_t is the output and the next input
+        dh_next, dc_next, dfeed_next = dstate
+        dht = do + dfeed_next if self.input_feeding else do  # h~_t is the output and the next input
         dcat = self.combine.backward(tanh_backward(dht, cache.ht), cache.combine, grads)  # (N, K + H)
-        dh = dstate.h + dcat[:, K:]
+        dh_total = dh_next + dcat[:, K:]
         dq = self.attend_backward(dcat[:, :K], cache.attend, mg, grads)  # files the keys' gradients in mg
         if dq is not None:
-            dh = dh + dq  # h_next was also the query
-        dfeed, dh_prev, dc_prev, dgates = self.rnn.step_backward(dh, dstate.c, cache.rnn)  # dfeed: d h~_{t-1}
-        return DecState(dh_prev, dc_prev, dfeed if self.input_feeding else None), dgates
+            dh_total = dh_total + dq  # h_next was also the query
+        dfeed_prev, dh_prev, dc_prev, dgates = self.rnn.step_backward(dh_total, dc_next, cache.rnn)  # d h~_{t-1}
+        return DecState(dh_prev, dc_prev, dfeed_prev if self.input_feeding else None), dgates
 
 
 def make_decoder(kind: str, params: Params, cell: str, vocab: int, embed: int, hidden: int, key_size: int,

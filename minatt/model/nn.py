@@ -134,7 +134,7 @@ class RNN(Module):
 
     LSTM: ``prefix.Wx`` (D, 4H), ``prefix.Wh`` (H, 4H), ``prefix.b`` (4H,); the state is (h, c).
     GRU:  ``prefix.Wx`` (D, 3H), ``prefix.Wh`` (H, 3H), ``prefix.bx``, ``prefix.bh`` (3H,); the
-    state is h alone, and every ``c`` / ``dc`` below is None.
+    state is h alone, and every ``c0``, ``c_prev``, ``c_next``, ``cT`` and its gradient below is None.
 
     A decoder's step input is [y; z]: y (E of the D features) is known for every step before
     the loop, z only at its step. :meth:`project` turns all the y into ay = y @ Wx[:E] + b in
@@ -212,12 +212,12 @@ class RNN(Module):
         h_next, cell = gru_cell_forward(ax, ah, h_prev)
         return h_next, None, GRUStepCache(z, Wz, Wh, cell)
 
-    def step_backward(self, dh: Array, dc: Array | None, cache: Any) -> tuple:
-        """dh, dc (N, H) at the step's outputs -> dz (N, D - E), dh_prev (N, H), dc_prev (or None),
+    def step_backward(self, dh_next: Array, dc_next: Array | None, cache: Any) -> tuple:
+        """dh_next, dc_next (N, H) at the step's outputs -> dz (N, D - E), dh_prev (N, H), dc_prev (or None),
         dgates: the step's pre-activation gradients (LSTM da; GRU (dax, dah)) for :meth:`finish`."""
         if self.cell == "lstm":
-            return lstm_step_input_backward(dh, dc, cache)
-        dz, dh_prev, dax, dah = gru_step_input_backward(dh, cache)
+            return lstm_step_input_backward(dh_next, dc_next, cache)
+        dz, dh_prev, dax, dah = gru_step_input_backward(dh_next, cache)
         return dz, dh_prev, None, (dax, dah)
 
     def finish(self, caches: list, dgates: list, project_cache: Any, grads: Grads) -> Array:

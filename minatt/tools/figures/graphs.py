@@ -6,8 +6,8 @@ Each function returns ``(nodes, edges, title, note)`` for :func:`minatt.tools.fi
 The graphs follow the code they picture (minatt/ops/lstm.py and minatt/model/decoders.py) line by
 line; a node whose value is used twice is found from the edges, and in the code it is exactly
 where backward adds two gradients (``dc_t = dc + ...`` in lstm_cell_backward, ``ds_prev + dq``
-and ``do[:, H:] + dz`` in BahdanauDecoder.step_backward, ``dstate.h + dcat[:, K:]`` and
-``dq`` and ``do + dstate.feed`` in LuongDecoder.step_backward).
+and ``do[:, H:] + dz`` in BahdanauDecoder.step_backward, ``dh_next + dcat[:, K:]`` and
+``dq`` and ``do + dfeed_next`` in LuongDecoder.step_backward).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def luong_step_graph() -> tuple:
     edges += [("cell_prev", "rnn"), ("h_prev", "rnn", "state"), ("y", "rnn"), ("feed", "rnn", "input"),
               ("rnn", "h"), ("rnn", "cell"), ("h", "e", "query"), ("h", "ht"), ("h", "h_next"),
               ("cell", "cell_next"), ("ctx", "ht"), ("ht", "logits"), ("ht", "feed_next"), ("logits", "loss")]
-    note = "backward: dh_t = dstate.h + dcat[:, K:] + dq (three uses); d h~_t = do + dstate.feed"
+    note = "backward: dh_t = dh_next + dcat[:, K:] + dq (three uses); d h~_t = do + dfeed_next"
     return nodes, edges, "Luong decoder step (LuongDecoder.step, input feeding), parameters not drawn", note
 
 

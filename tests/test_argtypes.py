@@ -3,7 +3,8 @@ names the flag, exit status 2, no traceback.
 
 The commands and their flags are read from the parser itself (:func:`minatt.cli.build_parser`), so a
 new command or flag is covered the day it is added. The bad values of each argument type are listed
-beside the types, in :data:`minatt.argtypes.NUMBER_TYPES`.
+beside the types, in :data:`minatt.argtypes.NUMBER_TYPES`. The types themselves, and running a
+command line (:func:`minatt.argtypes.run_command_line`), are tested directly at the end.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from minatt import cli
+from minatt import argtypes, cli
 from minatt.argtypes import NUMBER_TYPES, nonempty
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,3 +118,64 @@ def test_an_empty_text_value_is_one_line_naming_the_flag(words, flag, capsys, tm
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [f"minatt: error: argument {flag}: must not be empty (see: minatt {words[0]} --help)"]
     assert not any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ the types and the runner, directly
+
+
+@pytest.mark.parametrize("parse, good, value", [
+    (argtypes.positive_int, "3", 3), (argtypes.nonneg_int, "0", 0), (argtypes.positive_float, "0.5", 0.5),
+    (argtypes.nonneg_float, "0", 0.0), (argtypes.fraction, "1", 1.0), (argtypes.fraction_below_one, "0", 0.0),
+    (argtypes.target_value, "1", 1.0), (argtypes.target_value, "Off", argtypes.NO_TARGET),
+    (argtypes.workers_count, "auto", "auto"), (argtypes.workers_count, "2", 2),
+])
+def test_each_type_takes_its_good_values(parse, good, value):
+    assert parse(good) == value
+
+
+@pytest.mark.parametrize("parse, bads", [*NUMBER_TYPES.items(), (argtypes.workers_count, ("0", "x", "1.5"))])
+def test_each_type_refuses_its_bad_values_in_one_line(parse, bads):
+    for bad in bads:
+        with pytest.raises(argparse.ArgumentTypeError) as info:
+            parse(bad)
+        message = str(info.value)
+        assert len(message.splitlines()) == 1 and message.endswith((f"got {bad!r}", f"got {bad}")), message
+
+
+def test_choice_is_case_insensitive_and_lists_the_choices():
+    cell = argtypes.choice(["lstm", "gru"], "cell")
+    assert cell(" GRU ") == "gru" and cell.__name__ == "cell"
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown cell 'rnn': choose one of lstm, gru"):
+        cell("rnn")
+
+
+def test_durations_and_step_counts_read_as_a_person_writes_them():
+    assert [argtypes.seconds(s) for s in (1.64, 9.94, 9.96, 42.4)] == ["1.6 s", "9.9 s", "10 s", "42 s"]
+    assert [argtypes.steps_text(n) for n in (1, 2, 300)] == ["1 step", "2 steps", "300 steps"]
+
+
+def _one_command(action):
+    def add(subparsers):
+        sub = subparsers.add_parser("go")
+        sub.add_argument("--n", type=argtypes.positive_int, default=1)
+        sub.set_defaults(func=lambda args: action(args))
+    return add
+
+
+@pytest.mark.parametrize("argv, action, code, err", [
+    (["--n", "2"], lambda args: args.n - 2, 0, ""),
+    (["--n", "2"], lambda args: 1, 1, ""),
+    (["--m"], lambda args: 0, 2, "minatt: error: unrecognized arguments: --m (see: minatt go --help)"),
+    ([], lambda args: (_ for _ in ()).throw(argtypes.MinattError("bad\n  thing")), 2, "minatt: error: bad thing"),
+    ([], lambda args: (_ for _ in ()).throw(KeyboardInterrupt), 130, "minatt: interrupted"),
+    ([], lambda args: (_ for _ in ()).throw(PermissionError(13, "Permission denied", "/x")), 2,
+     "minatt: error: Permission denied (/x)"),
+])
+def test_run_one_command_turns_each_outcome_into_an_exit_status(argv, action, code, err, capsys):
+    assert argtypes.run_one_command(_one_command(action), "go", argv) == code
+    assert capsys.readouterr().err.strip() == err
+
+
+def test_a_bad_flag_value_exits_2_naming_the_flag(capsys):
+    assert argtypes.run_one_command(_one_command(lambda args: 0), "go", ["--n", "0"]) == 2
+    assert "argument --n: must be a positive integer, got 0" in capsys.readouterr().err
