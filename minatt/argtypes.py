@@ -2,8 +2,8 @@
 
 Argument types are checked while parsing, before anything is built. :func:`run_command_line`
 turns the errors a user can cause into one line ``minatt: error: ...`` and exit status 2.
-Every command module (:mod:`minatt.cli`, :mod:`minatt.train.command`, :mod:`minatt.tools.bench.command`,
-:mod:`minatt.exercises.command`, :mod:`minatt.experiments.command`) takes them from here, so
+Every command module (:mod:`minatt.cli`, :mod:`minatt.train.train_command`, :mod:`minatt.tools.bench.bench_command`,
+:mod:`minatt.exercises.exercise_command`, :mod:`minatt.experiments.experiment_command`) takes them from here, so
 that nothing but ``__main__`` imports :mod:`minatt.cli`.
 """
 

@@ -25,8 +25,8 @@ __all__ = ["COMMANDS", "COMMAND_MODULES", "MinattParser", "UsageError", "build_p
 
 
 def add_train_commands(subparsers: Any) -> None:
-    """``train`` and ``predict``: defined beside the trainer, in :mod:`minatt.train.command`."""
-    from minatt.train.command import add_parser
+    """``train`` and ``predict``: defined beside the trainer, in :mod:`minatt.train.train_command`."""
+    from minatt.train.train_command import add_parser
 
     add_parser(subparsers)
 

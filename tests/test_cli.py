@@ -205,7 +205,7 @@ def test_predict_warns_on_a_source_unlike_any_training_source(run_dir, capsys):
 
 
 def test_train_warns_when_a_step_needs_more_memory_than_is_free(tmp_path, capsys, monkeypatch):
-    from minatt.train import memory
+    from minatt.train import memory_warning as memory
 
     assert cli.main(["train", *TINY, "--steps", "2", "--out", str(tmp_path / "a"), "--quiet"]) == 0
     captured = capsys.readouterr()

@@ -346,7 +346,7 @@ def test_overfit_falls_back_to_the_librarys_model(tmp_path):
 @pytest.mark.parametrize("kind", ["bahdanau", "luong"])
 def test_the_step_exercises_compute_the_decoders_step(kind):
     """steps.bahdanau_step_forward / luong_step_forward give what the model's decoder step gives."""
-    from minatt.exercises import steps
+    from minatt.exercises import decoder_steps as steps
     from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 
     with use("numpy"), default_dtype("float64"):

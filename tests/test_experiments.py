@@ -233,7 +233,7 @@ def test_cache_bytes_counts_each_buffer_once_and_skips_inputs():
 
 
 def test_full_runs_write_under_runs_not_over_the_committed_figures(tmp_path, monkeypatch):
-    from minatt.experiments import command
+    from minatt.experiments import experiment_command as command
 
     seen = []
     monkeypatch.setattr(command, "run_lengths", lambda cfg, out, cmd: seen.append(out) or {"seconds": 0})
@@ -441,7 +441,7 @@ def test_full_runs_script_runs_every_claim_experiment_with_jobs_into_one_folder(
     assert sorted(calls) == sorted(f"-m minatt.experiments {name} --jobs 7 --out OUT"
                                    for name in ("alignment", "lengths", "pretrain"))
     # and each of those lines is one the experiment command accepts
-    from minatt.experiments.command import add_parser
+    from minatt.experiments.experiment_command import add_parser
 
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))

@@ -12,8 +12,8 @@ import pytest
 from minatt.cli import main
 from minatt.experiments.alignment_figures import heatmap_figure
 from minatt.tools.figures import GRAPHS, make_figures
-from minatt.tools.figures.command import DEFAULT_OUT
 from minatt.tools.figures.draw import Node, graph_figure, used_twice
+from minatt.tools.figures.figures_command import DEFAULT_OUT
 from minatt.tools.figures.walk import attention_walk_figure
 from minatt.tools.plot import attention_figure
 

@@ -37,10 +37,21 @@ def modules() -> dict[str, Path]:
 def test_the_walk_finds_the_modules_it_should():
     names = modules()
     assert {"argtypes", "atomic", "nn", "seq2seq", "flops", "ops", "train", "bench", "figures"} <= set(names)
-    assert not {"__init__", "__main__", "minatt", "model", "tools", "lstm", "command"} & set(names)
+    assert not {"__init__", "__main__", "minatt", "model", "tools", "lstm", "train_command"} & set(names)
 
 
 def test_every_module_has_its_test_file():
     missing = [f"{path.relative_to(ROOT)} (write tests/test_{name}.py)"
                for name, path in modules().items() if not (ROOT / "tests" / f"test_{name}.py").exists()]
     assert not missing, "modules without a test file: " + ", ".join(missing)
+
+
+def test_every_file_name_is_unique():
+    """One name, one file, across all of minatt (issue 25: no two ``command.py``): a name in a traceback,
+    a lesson or a test file's name points at exactly one file."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "minatt").rglob("*.py")):
+        if path.name not in ("__init__.py", "__main__.py"):
+            seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    twice = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not twice, f"file names used more than once: {twice}"

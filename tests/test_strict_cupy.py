@@ -21,7 +21,7 @@ from minatt.backend import array_module, to_numpy
 from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
 from minatt.ops import loss as loss_module
 from minatt.tasks import make_task
-from minatt.tools.bench.memory import cache_bytes
+from minatt.tools.bench.cache_memory import cache_bytes
 from tests import strict_cupy
 from tests.strict_cupy import IMPLICIT, cupy
 

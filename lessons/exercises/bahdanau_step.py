@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minatt.exercises.steps import BahdanauStepCache
+from minatt.exercises.decoder_steps import BahdanauStepCache
 from minatt.ops.attention import attention_backward  # noqa: F401 - the pieces' backwards are yours to call
 from minatt.ops.lstm import lstm_step_backward  # noqa: F401
 from minatt.ops.scores import additive_score_backward  # noqa: F401

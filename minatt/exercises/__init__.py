@@ -46,7 +46,7 @@ from minatt.exercises.check import (
            GradientReport,
            check_exercise,
 )
-from minatt.exercises.command import add_parser, list_exercises, main, run
+from minatt.exercises.exercise_command import add_parser, list_exercises, main, run
 from minatt.exercises.load import find_exercise_file, load_module
 from minatt.exercises.registry import EXERCISES, Exercise, Trial, get_exercise
 

@@ -1,5 +1,5 @@
 """``python -m minatt.exercises ...``: the same as ``python -m minatt exercise ...``."""
 
-from minatt.exercises.command import main
+from minatt.exercises.exercise_command import main
 
 raise SystemExit(main())

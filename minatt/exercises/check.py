@@ -7,7 +7,7 @@ forward (:func:`minatt.gradcheck.check_gradients`). Where the learner writes a f
 outputs are first compared with the library's, and its backward gets the learner's own cache;
 a search loop's tokens are compared with the library's (:mod:`minatt.exercises.values`).
 
-It reports per name (:mod:`minatt.exercises.report`): PASS, FAIL (with the kind of mistake,
+It reports per name (:mod:`minatt.exercises.feedback_report`): PASS, FAIL (with the kind of mistake,
 :mod:`minatt.exercises.feedback`, and the tier of hint asked for), WRONG SHAPE, or NOT
 IMPLEMENTED while the stub still raises :class:`NotImplementedError`. Exit status: 0 when
 everything passes, 1 otherwise.
@@ -23,6 +23,7 @@ import numpy
 
 from minatt.backend import default_dtype, randn, use
 from minatt.exercises import decode, feedback, model
+from minatt.exercises.feedback_report import STATUSES, ExerciseReport, GradientReport
 from minatt.exercises.load import (
     LearnerError,
     NotImplementedByLearner,
@@ -31,7 +32,6 @@ from minatt.exercises.load import (
     returned,
 )
 from minatt.exercises.registry import Exercise, Trial, get_exercise
-from minatt.exercises.report import STATUSES, ExerciseReport, GradientReport
 from minatt.exercises.spec import TOL, tier
 from minatt.exercises.values import as_host, compare_output, compare_tokens
 from minatt.gradcheck import check_gradients, numerical_gradient, project

@@ -24,7 +24,7 @@ from minatt.exercises.spec import Exercise, Trial
 
 __all__ = ["EXERCISES", "Exercise", "Trial", "get_exercise"]
 
-STEPS = "minatt.exercises.steps"
+STEPS = "minatt.exercises.decoder_steps"
 REFS = "minatt.exercises.references"
 KEYS_TWICE = ("keys are used twice, scored AND averaged into the context: their gradient is the sum of both",
               "dkeys = (attention_backward's dvalues) + (the score backward's dkeys); padded positions get 0")

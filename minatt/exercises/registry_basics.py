@@ -13,7 +13,7 @@ from minatt.exercises.spec import Exercise
 
 __all__ = ["BASICS", "GRU_GATE_GROUPS", "GRU_GATE_HINTS", "LSTM_GATES", "LSTM_GATE_GROUPS", "LSTM_GATE_HINTS"]
 
-STEPS = "minatt.exercises.steps"
+STEPS = "minatt.exercises.decoder_steps"
 REFS = "minatt.exercises.references"
 LSTM_GATES = {"Wx": "ifgo", "Wh": "ifgo", "b": "ifgo"}
 LSTM_GATE_HINTS = {

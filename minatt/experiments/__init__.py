@@ -31,8 +31,8 @@ One module per experiment:
 """
 
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
-from minatt.experiments.command import add_parser, main, run
 from minatt.experiments.common import interval, train_model
+from minatt.experiments.experiment_command import add_parser, main, run
 from minatt.experiments.lengths import SMALL_LENGTHS, VARIANTS, LengthsConfig, lengths_figure, run_lengths
 from minatt.experiments.pretrain import SMALL_PRETRAIN, PretrainConfig, run_pretrain
 

@@ -1,5 +1,5 @@
 """``python -m minatt.experiments ...``: the same as ``python -m minatt experiment ...``."""
 
-from minatt.experiments.command import main
+from minatt.experiments.experiment_command import main
 
 raise SystemExit(main())

@@ -80,7 +80,7 @@ def step_phases(repeats: int) -> dict[str, float]:
     """The small step's phases, milliseconds: forward (to the loss), backward, clip, Adam, and all four."""
     from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
     from minatt.optim import Adam, clip_grad_norm
-    from minatt.tools.bench.steps import make_batch
+    from minatt.tools.bench.timed_steps import make_batch
     from minatt.validate import unchecked
 
     model = Seq2Seq(Seq2SeqConfig(32, 32, embed=64, hidden=128), seed=0)

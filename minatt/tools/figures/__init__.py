@@ -20,7 +20,7 @@ The command and :func:`make_figures` are in command.py; walk.py draws chapter 1'
 
 from __future__ import annotations
 
-from minatt.tools.figures.command import GROUPS, add_parser, make_figures, run
+from minatt.tools.figures.figures_command import GROUPS, add_parser, make_figures, run
 from minatt.tools.figures.graphs import GRAPHS
 
 __all__ = ["GRAPHS", "GROUPS", "add_parser", "make_figures", "run"]

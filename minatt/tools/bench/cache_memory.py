@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
-from minatt.tools.bench.steps import MinattTrainer, make_batch, make_config, set_threads
+from minatt.tools.bench.timed_steps import MinattTrainer, make_batch, make_config, set_threads
 from minatt.tools.runtime import tune_malloc
 
 __all__ = ["cache_bytes", "measure_memory", "memory_child"]
@@ -100,7 +100,7 @@ def _base(a: Any) -> Any:
 def measure_memory(args: argparse.Namespace, side: str) -> dict:
     """Run :func:`memory_child` for ``side`` ('minatt' or 'torch') in a fresh Python process."""
     spec = {"side": side, "args": {k: v for k, v in vars(args).items() if k != "func"}}
-    code = ("import json, sys; from minatt.tools.bench.memory import memory_child; "
+    code = ("import json, sys; from minatt.tools.bench.cache_memory import memory_child; "
             "print(json.dumps(memory_child(json.loads(sys.argv[1]))))")
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))

@@ -50,8 +50,8 @@ from minatt.argtypes import (
     warn_if_more_than_cores,
     workers_count,
 )
-from minatt.tools.bench.memory import measure_memory
-from minatt.tools.bench.steps import (
+from minatt.tools.bench.cache_memory import measure_memory
+from minatt.tools.bench.timed_steps import (
     MinattTrainer,
     make_batch,
     make_config,

@@ -35,7 +35,7 @@ from minatt.tasks import TASKS
 from minatt.tools.runtime import blas_threads
 from minatt.train.config import CELLS, DECODERS, ENCODERS, OPTIMIZERS, SCORES, SETTINGS, TrainConfig, build_task, resume_changes
 from minatt.train.loop import Trainer
-from minatt.train.memory import memory_warning
+from minatt.train.memory_warning import memory_warning
 from minatt.train.parallel import auto_workers
 from minatt.train.prediction import empty_answer, predict
 from minatt.train.report import print_start, print_summary
