@@ -1,7 +1,7 @@
 """The decoders: the one-function steps against the library's restructured loop, and direct tests.
 
 Chapter 8 teaches a decoder step as one forward and one backward function
-(:func:`minatt.model.decoders.bahdanau_step_forward`, ...). The model runs the same step restructured
+(:func:`minatt.model.plain_steps.bahdanau_step_forward`, ...). The model runs the same step restructured
 for speed (projections before the loop, weight gradients after it, the keys' gradients summed in
 MemoryGrads). Here a plain teacher-forced loop of the one-function steps must give the model's
 logits and every gradient.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from minatt.backend import default_dtype, use
-from minatt.model.decoders import (
+from minatt.model.plain_steps import (
     bahdanau_step_backward,
     bahdanau_step_forward,
     luong_step_backward,

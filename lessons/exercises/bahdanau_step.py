@@ -4,7 +4,7 @@ Fill in ``bahdanau_step_backward`` below, then check it:
 
     python -m minatt exercise bahdanau_step
 
-The step is ``bahdanau_step_forward`` of minatt/model/decoders.py, one function with a cache (an LSTM
+The step is ``bahdanau_step_forward`` of minatt/model/plain_steps.py, one function with a cache (an LSTM
 cell and the additive score). The checker runs it on small random float64 inputs (with a padding
 mask, including a row of one real source position) and compares your ten gradients with finite
 differences. Your relative errors should be below 1e-8 (the checker passes below 1e-7).

@@ -5,8 +5,8 @@ Two groups:
 - Adapters, so the checker can call the library op as ``forward(*inputs, **rest) -> (*outputs,
   cache)``: :func:`lstm_sequence` (the masked LSTM over a sequence), :func:`embedding`
   (the table first, then the ids) and :func:`cross_entropy` (the loss as a 0-d array).
-- The two decoder steps, one function each: :func:`minatt.model.decoders.bahdanau_step_forward` and
-  :func:`minatt.model.decoders.luong_step_forward` (and their backwards, the reference solutions),
+- The two decoder steps, one function each: :func:`minatt.model.plain_steps.bahdanau_step_forward` and
+  :func:`minatt.model.plain_steps.luong_step_forward` (and their backwards, the reference solutions),
   imported from the library so that the exercise and the model share one definition.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from minatt.backend import array_module
-from minatt.model.decoders import (
+from minatt.model.plain_steps import (
     BahdanauStepCache,
     LuongStepCache,
     bahdanau_step_backward,

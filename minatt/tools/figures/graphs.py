@@ -3,7 +3,7 @@ unrolled (chapter 1), the LSTM step, BPTT over three steps, the Bahdanau decoder
 Luong decoder step.
 
 Each function returns ``(nodes, edges, title, note)`` for :func:`minatt.tools.figures.draw.graph_figure`.
-The graphs follow the code they picture (minatt/ops/lstm.py and minatt/model/decoders.py) line by
+The graphs follow the code they picture (minatt/ops/lstm.py, minatt/model/decoders.py) line by
 line; a node whose value is used twice is found from the edges, and in the code it is exactly
 where backward adds two gradients (``dc_t = dc + ...`` in lstm_cell_backward, ``ds_prev + dq``
 and ``do[:, H:] + dz`` in BahdanauDecoder.step_backward, ``dh_next + dcat[:, K:]`` and
