@@ -224,8 +224,10 @@ class Signature:
                             f"{self.source[vocab]}), got ids from {lo} to {hi}")
 
     def mask(self, name: str, m: Any, pattern: str) -> None:
-        """A bool array of ``pattern`` (True = real token)."""
-        self._array(name, m, pattern)
+        """A bool array of ``pattern`` (True = real token). It may stay on the host beside device
+        arrays: an op copies it over, and a recurrence reads its padding flags there for free."""
+        if is_device_array(m) or getattr(m, "dtype", None) is None or getattr(m, "shape", None) is None:
+            self._array(name, m, pattern)  # (a host mask binds no backend and breaks none)
         if m.dtype.kind != "b":
             self.fail(name, f"expected a bool mask (True = real token, False = padding), got {describe(m)}")
         self.shape(name, tuple(m.shape), pattern, m)

@@ -19,7 +19,7 @@ The grammar of one spec: axes, then an optional kind, then an optional ``?`` (No
     "N T D"   a float array, one positive size per letter (float arguments share a dtype and backend)
     "D 4H"    an axis 4 times a letter;  "Hq+Hk": the sum of two letters;  "2": exactly 2
     "... D"   any leading axes, the same for every argument that has them ("..." alone: any shape)
-    "N S bool"        a bool mask, True = real token
+    "N S bool"        a bool mask, True = real token (it may stay on the host: the op copies it)
     "N int<V"         integer ids in [0, V); "int<V|ignore_index": or equal to that argument
     "... D shape"     a shape tuple (a cache's record of its input's shape)
     "number", "id"    a finite Python real; a Python int

@@ -25,6 +25,12 @@ object that is not an ndarray meets NumPy exactly as a CuPy array does: through 
 It also counts what CuPy would copy back to the host (each of which, on a GPU, waits for everything
 queued before it): ``TRANSFERS`` counts ``.get()``, ``float``, ``int``, ``bool``, ``.item()``,
 ``.tolist()``, formatting and printing, by kind; ``with counting() as seen:`` gives the counts of a block.
+And it counts what CuPy would launch on the GPU: ``LAUNCHES`` counts, by name, every call that makes
+new device data or writes into it (a ufunc, a reduction, ``concatenate``, a copy, a fill, a
+``zeros``, an advanced index, an assignment, a host array sent over), and not what CuPy does
+without the GPU (a view: a basic slice, ``reshape``, ``.T``; ``empty``). One count is one kernel
+(or one cuBLAS call, or one copy) as a first approximation: what a step costs on a GPU, where each
+launch costs ~10-30 us whatever its size; ``with launching() as seen:`` gives the counts of a block.
 
 What it does not imitate: speed, memory, asynchrony (everything here is finished when it
 returns), and two index quirks (CuPy wraps out-of-range integer indices around where NumPy raises,
@@ -52,10 +58,15 @@ IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
 SCALARS = (bool, int, float, complex, numpy.generic)
 _new = object.__new__
 TRANSFERS: collections.Counter = collections.Counter()  # device-to-host reads, by kind
+LAUNCHES: collections.Counter = collections.Counter()  # device work CuPy would launch, by name
 
 
 def _transfer(kind: str) -> None:
     TRANSFERS[kind] += 1
+
+
+def _launch(name: str) -> None:
+    LAUNCHES[name] += 1
 
 
 @contextlib.contextmanager
@@ -67,6 +78,22 @@ def counting() -> Iterator[collections.Counter]:
         yield seen
     finally:
         seen.update(TRANSFERS - before)
+
+
+@contextlib.contextmanager
+def launching() -> Iterator[collections.Counter]:
+    """``with launching() as seen:`` ``seen`` holds the launches (see the module docstring) made inside."""
+    before = LAUNCHES.copy()
+    seen: collections.Counter = collections.Counter()
+    try:
+        yield seen
+    finally:
+        seen.update(LAUNCHES - before)
+
+
+def _shares(r: Any, a: numpy.ndarray) -> bool:
+    """True if the NumPy result r is a view of a (CuPy makes it without a launch)."""
+    return isinstance(r, numpy.ndarray) and (r is a or (r.base is not None and numpy.may_share_memory(r, a)))
 
 # ndarray methods (each of them CuPy has) and the keywords CuPy's version takes.
 METHODS = {
@@ -244,6 +271,8 @@ class ndarray(NDArrayOperatorsMixin):
         r = self._a[key]
         if type(r) is not numpy.ndarray:  # a NumPy scalar: CuPy returns a 0-d view instead
             r = self._a[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
+        if not _shares(r, self._a):
+            _launch("getitem (advanced)")
         return _wrap(r, self)
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -258,6 +287,7 @@ class ndarray(NDArrayOperatorsMixin):
                                      "assignment must ensure arrays have same shape and dtype")
             elif not _advanced(key):
                 raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
+        _launch("setitem")
         self._a[key] = value._a if type(value) is ndarray else value
 
     def scatter_add(self, slices: Any, value: Any) -> None:
@@ -266,6 +296,7 @@ class ndarray(NDArrayOperatorsMixin):
                                    numpy.uint32, numpy.uint64):
             raise TypeError("scatter_add only supports int32, float16, float32, float64, uint32, uint64, "
                             "as data type")
+        _launch("scatter_add")
         numpy.add.at(self._a, _index(slices), value._a if type(value) is ndarray else value)
 
 
@@ -289,6 +320,8 @@ def _method(name: str, allowed: tuple[str, ...]) -> Any:
         if name in ("item", "tolist"):
             _transfer(name)
         result = getattr(self._a, name)(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
+        if name not in ("item", "tolist") and not _shares(result, self._a):
+            _launch(name)
         if result is self._a:
             return self  # astype(copy=False), reshape to the same shape...
         return _call(lambda: result, (), {}, (kwargs.get("out"),), self)
@@ -311,6 +344,7 @@ def _from_host(a: numpy.ndarray) -> ndarray:
 
 def _ufunc_call(u: numpy.ufunc, inputs: tuple, kwargs: dict) -> Any:
     args = [_operand(x) for x in inputs]
+    _launch(u.__name__)
     out = kwargs.get("out")
     if out is None:
         return _wrap(u(*args, **kwargs))
@@ -349,7 +383,11 @@ def _function(name: str, params: tuple[str, ...]) -> Any:
             raise TypeError(f"cupy.{name}() takes at most {len(params)} positional arguments")
         outs = (kwargs.get("out"),)
         parent = args[0] if args and type(args[0]) is ndarray else None
-        return _call(np_fn, _raw(args), {k: _raw(v) for k, v in kwargs.items()}, outs, parent)
+        result = _call(np_fn, _raw(args), {k: _raw(v) for k, v in kwargs.items()}, outs, parent)
+        if name not in ("empty", "empty_like", "allclose") and not (
+                parent is not None and type(result) is ndarray and _shares(result._a, parent._a)):
+            _launch(name)  # (allclose: counted by the launches of its parts; empty: no kernel)
+        return result
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"cupy.{name}{params}: numpy.{name} on device arrays, refusing host arrays."
@@ -360,6 +398,7 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: Any = None, b
     """Host data (array, list, scalar) copied to the device; a device array as it is (or cast)."""
     if type(a) is ndarray:
         return a if dtype is None or numpy.dtype(dtype) == a.dtype else a.astype(dtype)
+    _launch("host to device")
     return _wrap(numpy.array(_host_ok(a), dtype=dtype, order=order or "K", copy=True))
 
 
@@ -368,6 +407,7 @@ def array(obj: Any, dtype: Any = None, copy: bool = True, order: str = "K", subo
     """Like :func:`asarray`, but a device array is copied unless ``copy=False``."""
     if type(obj) is ndarray and not copy and (dtype is None or numpy.dtype(dtype) == obj.dtype):
         return obj
+    _launch("array" if type(obj) is ndarray else "host to device")
     return _wrap(numpy.array(_host_ok(obj), dtype=dtype, order=order, copy=True, ndmin=ndmin))
 
 
@@ -397,6 +437,7 @@ def copyto(dst: ndarray, src: Any, casting: str = "same_kind", where: Any = None
         if src.size != 1:
             raise ValueError("non-scalar numpy.ndarray cannot be used for copyto")
         src = src.squeeze()[()]
+    _launch("copyto")
     numpy.copyto(dst._a, _operand(src), casting=casting, where=True if where is None else _raw(where))
 
 
@@ -405,6 +446,8 @@ def ascontiguousarray(a: ndarray, dtype: Any = None) -> ndarray:
     if type(a) is not ndarray:
         raise TypeError(f"Argument 'a' has incorrect type (expected cupy.ndarray, got {type(a).__name__})")
     r = numpy.ascontiguousarray(a._a, dtype=dtype)
+    if r is not a._a:
+        _launch("ascontiguousarray")
     return a if r is a._a else _wrap(r)
 
 
@@ -485,4 +528,4 @@ def installed() -> Iterator[ModuleType]:
         backend._set_cupy_module(previous)
 
 
-__all__ = ["IMPLICIT", "TRANSFERS", "counting", "cupy", "installed", "ndarray"]
+__all__ = ["IMPLICIT", "LAUNCHES", "TRANSFERS", "counting", "cupy", "installed", "launching", "ndarray"]

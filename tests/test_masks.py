@@ -37,3 +37,13 @@ def test_padding_mask_is_right_padded_with_the_special_lengths_first(backend, rn
     assert all(mask[n, :lengths[n]].all() and not mask[n, lengths[n]:].any() for n in range(6))
     shuffled = to_numpy(padding_mask(rng, 6, 4, (0, 1, 4), shuffle=True)).sum(axis=1)
     assert {0, 1, 4} <= set(shuffled.tolist())
+
+
+def test_a_host_mask_gives_its_flags_and_crosses_to_the_device_once(backend):
+    """padded_steps(host mask, like=x): the flags read on the host, the pad where x is."""
+    x = asarray(np.zeros((2, 3, 1)))
+    pad, flags = padded_steps(np.array([[True, True, False], [True, True, True]]), like=x)
+    assert flags == (False, False, True)
+    assert is_device_array(pad) == is_device_array(x)
+    assert to_numpy(pad)[:, :, 0].tolist() == [[False, False, True], [False, False, False]]
+    assert padded_steps(np.ones((2, 3), dtype=bool), like=x) == (None, (False, False, False))

@@ -424,3 +424,17 @@ def test_model_refuses_a_source_row_with_no_real_token():
     mask[1] = False
     with pytest.raises(ShapeError, match=r"^Seq2Seq: src_mask: row 1 has no real token \(a zero-length source\)"):
         model.greedy(batch.src, mask, max_len=3)
+
+
+def test_a_mask_may_stay_on_the_host_but_not_go_to_the_device_alone(rng):
+    """A host mask beside device arrays is accepted (the op copies it; a recurrence reads its padding
+    flags there for free); a device mask beside host arrays is refused like any other argument."""
+    from minatt.specs import Signature
+
+    sig = Signature("softmax_forward")
+    sig.floats("x", _r(rng, N, S).view(_DeviceLike), "N S")
+    sig.mask("mask", np.ones((N, S), dtype=bool), "N S")  # no error
+    host = Signature("softmax_forward")
+    host.floats("x", _r(rng, N, S), "N S")
+    with pytest.raises(ShapeError, match=r"^softmax_forward: mask: is a CuPy array but x is a NumPy array"):
+        host.mask("mask", np.ones((N, S), dtype=bool).view(_DeviceLike), "N S")

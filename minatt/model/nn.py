@@ -307,7 +307,7 @@ class Encoder(Module):
             return keys, hT, cT, EncoderCache(ecache, fcache, None, None, None)
         xp = array_module(src)
         rows = xp.arange(N)[:, None]  # (N, 1)
-        rev = reverse_index(mask)  # (N, S)
+        rev = xp.asarray(reverse_index(mask))  # (N, S), built where the mask is (the host: no launch)
         emb, ecache = self.embed.forward(xp.concatenate([src, src[rows, rev]], axis=0))  # (2N, S, E)
         hs_f, hT_f, cT_f, fcache = self.fwd.forward(emb[:N], h0, c0, mask)
         hs_r, hT_b, cT_b, bcache = self.bwd.forward(emb[N:], *self._zeros(N), mask)  # zeros of its own

@@ -228,8 +228,15 @@ class Seq2Seq:
 
     # -- encoder + bridge ----------------------------------------------------------------
     def encode(self, src: Array, src_mask: Array) -> tuple[Memory, Array, Array | None, EncodeCache]:
-        """src (N, S), src_mask (N, S) on the backend -> Memory, h0 (N, H), c0 (N, H) or None, cache."""
-        keys, final_h, final_c, enc_cache = self.encoder.forward(src, src_mask)
+        """src (N, S) on the backend, src_mask (N, S) bool on the host or the backend -> Memory,
+        h0 (N, H), c0 (N, H) or None, cache.
+
+        A recurrent encoder takes the mask as it came: from the host, its steps' padding flags cost
+        nothing and unpadded steps skip the masking (minatt.ops.masks.padded_steps). Attention and the
+        Transformer read it on the device."""
+        device_mask = array_module(src).asarray(src_mask, dtype=bool)  # (N, S)
+        steps_mask = src_mask if isinstance(self.encoder, Encoder) else device_mask
+        keys, final_h, final_c, enc_cache = self.encoder.forward(src, steps_mask)
         h0, c0, bh_cache, bc_cache = final_h, final_c, None, None
         if self.bridge_h is not None:
             pre, bh_cache = self.bridge_h.forward(final_h)
@@ -241,7 +248,7 @@ class Seq2Seq:
         scorer = self.decoder.scorer
         prepared, prep_cache = scorer.prepare(keys) if scorer is not None else (None, None)
         fixed = final_h if scorer is None else None
-        mem = Memory(keys, src_mask, prepared, fixed)
+        mem = Memory(keys, device_mask, prepared, fixed)
         return mem, h0, c0, EncodeCache(enc_cache, prep_cache, bh_cache, bc_cache, h0, tuple(keys.shape))
 
     def _encode_backward(self, mg, dh0: Array, dc0: Array | None, cache: EncodeCache, grads: dict) -> None:
@@ -326,7 +333,7 @@ class Seq2Seq:
         if len(empty):
             raise ShapeError(f"Seq2Seq: src_mask: row {int(empty[0])} has no real token (a zero-length source): "
                              "every source needs at least one token")
-        return asarray(src, dtype="int64"), asarray(src_mask, dtype=bool)
+        return asarray(src, dtype="int64"), src_mask  # the mask stays on the host: see encode
 
     def _device_batch(self, batch: Any) -> tuple[Array, ...]:
         names = ("src", "src_mask", "tgt_in", "tgt_out", "tgt_mask")

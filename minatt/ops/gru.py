@@ -180,7 +180,7 @@ def gru_forward(x: Array, h0: Array, Wx: Array, Wh: Array, bx: Array, bh: Array,
     """
     xp = array_module(x, h0, Wx)
     N, T, H = x.shape[0], x.shape[1], Wh.shape[0]
-    pad, flags = padded_steps(mask)
+    pad, flags = padded_steps(mask, like=x)  # a host mask's flags are free
     # Structure: every x_t is known before the loop, so x @ Wx + bx is ONE matrix product.
     ax, _ = affine_forward(x, Wx, bx)  # (N, T, 3H)
     h_prev, cells = h0, []

@@ -187,7 +187,7 @@ def lstm_forward(x: Array, h0: Array, c0: Array, Wx: Array, Wh: Array, b: Array,
     """
     xp = array_module(x, h0, Wx)
     N, T, H = x.shape[0], x.shape[1], Wh.shape[0]
-    pad, flags = padded_steps(mask)
+    pad, flags = padded_steps(mask, like=x)  # a host mask's flags are free
     # Structure: every x_t is known before the loop, so x @ Wx + b is ONE matrix product.
     ax, _ = affine_forward(x, Wx, b)  # (N, T, 4H)
     h_prev, c_prev, cells = h0, c0, []

@@ -18,17 +18,25 @@ __all__ = ["allowed_keys", "padded_steps", "padding_mask"]
 Array = Any
 
 
-def padded_steps(mask: Array | None) -> tuple[Array | None, tuple[bool, ...]]:
+def padded_steps(mask: Array | None, like: Array | None = None) -> tuple[Array | None, tuple[bool, ...]]:
     """mask (N, T) bool (True = real) or None -> pad (N, T, 1) bool (True at padding) or None,
-    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)"""
+    and the host flags (T,): has step t a padded row? (None and no flags when nothing is padded.)
+
+    A mask on the host gives its flags for free, and steps without padding skip the masking. Its
+    pad crosses to ``like``'s device once, after they are read: the model passes its batch's host
+    mask here (issue 27: no host round trip inside a step). A mask already on the device is not read
+    back (that would make the host wait for the GPU): every step counts as padded."""
     if mask is None:
         return None, ()
     xp = array_module(mask)
     pad = ~xp.asarray(mask, dtype=bool)  # (N, T)
-    if is_device_array(pad):  # reading the flags would make the host wait for the GPU: every step may be padded
+    if is_device_array(pad):
         return pad[:, :, None], (True,) * pad.shape[1]
     flags = tuple(bool(p) for p in pad.any(axis=0).tolist())
-    return (pad[:, :, None] if any(flags) else None), flags  # (N, T, 1)
+    if not any(flags):
+        return None, flags
+    pad = pad if like is None else array_module(like).asarray(pad)  # one copy to like's device
+    return pad[:, :, None], flags  # (N, T, 1)
 
 
 def allowed_keys(mask: Array | None, T: int, S: int, causal: bool, xp: Any) -> Array | None:
