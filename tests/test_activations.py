@@ -16,6 +16,7 @@ from minatt.backend import array_module, asarray, to_numpy
 from minatt.gradcheck import run_case
 from minatt.gradcheck.basic_cases import sigmoid_case, tanh_case
 from minatt.ops.activations import sigmoid, sigmoid_backward, tanh_backward
+from minatt.validate import unchecked
 from tests.planting import build, failures
 
 X = np.array([-800.0, -30.0, -5.0, -1.0, -0.25, 0.0, 0.25, 1.0, 5.0, 30.0, 800.0])
@@ -116,3 +117,31 @@ def test_planted_sigmoid_backward_bugs_fail(bug):
 @pytest.mark.parametrize("bug", TANH_BUGS)
 def test_planted_tanh_backward_bugs_fail(bug):
     assert failures(build(tanh_case, 0, shape=(3, 4), backward=TANH_BUGS[bug])) == {"x"}
+
+
+# --- tanh_backward's broadcasting: dt may be smaller than t, or (unchecked) larger ------------------
+
+
+@pytest.mark.parametrize("dt_shape", [(4, 5, 3), (4, 5, 1), (3,), (1, 1, 3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@unchecked()  # a user's call must pass t's shape; the formula itself broadcasts
+def test_tanh_backward_broadcasts_dt_and_leaves_its_inputs(backend, rng, dt_shape, dtype):
+    """tanh_backward: dt * (1 - t^2) for any dt that broadcasts to t, inputs untouched."""
+    xp = array_module(asarray(np.zeros(1)))
+    t = xp.tanh(asarray(rng.standard_normal((4, 5, 3)), dtype=dtype))
+    dt = asarray(rng.standard_normal(dt_shape), dtype=dtype)
+    t_before, dt_before = to_numpy(t).copy(), to_numpy(dt).copy()
+    dx = tanh_backward(dt, t)
+    assert dx.shape == (4, 5, 3) and dx.dtype == t.dtype
+    assert np.allclose(to_numpy(dx), dt_before * (1 - t_before**2), rtol=1e-6)
+    assert np.array_equal(to_numpy(t), t_before) and np.array_equal(to_numpy(dt), dt_before)
+
+
+def test_tanh_backward_when_dt_is_the_larger_array_or_another_dtype(rng):
+    t = np.tanh(rng.standard_normal((5, 1)))
+    dt = rng.standard_normal((5, 3))
+    with unchecked():  # the math copes; a checked call refuses both (see tests/test_shape_errors.py)
+        assert np.allclose(tanh_backward(dt, t), dt * (1 - t**2))  # t broadcasts: a new (5, 3) array
+        t32 = t.astype(np.float32)
+        dx = tanh_backward(dt, t32)
+    assert dx.dtype == np.float64 and np.allclose(dx, dt * (1 - t32.astype(np.float64) ** 2), rtol=1e-6)

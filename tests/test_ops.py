@@ -1,7 +1,7 @@
 """The ops package (minatt/ops/__init__.py): one flat namespace over the submodules, every op checked.
 
 Each op is tested in the file of its submodule (tests/test_lstm.py, tests/test_gru.py,
-tests/test_ops_basic.py, tests/test_scores_attention.py, ...); the GPU kernels of the
+tests/test_linear.py, tests/test_scores.py, ...); the GPU kernels of the
 fused_*.py modules in tests/test_fused.py. This file tests what the package itself promises.
 """
 

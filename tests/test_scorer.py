@@ -1,7 +1,7 @@
 """The model's Scorer (minatt.model.scorer): the two halves of each score op, wired as the decoder uses them.
 
 prepare once + score per step must equal the one-call op of minatt/ops/scores.py (tested in
-tests/test_scores_attention.py), gradients summed over the steps.
+tests/test_scores.py), gradients summed over the steps.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ def tanh_of_scores_backward(dscores: Array, v: Array, t: Array) -> Array:
 
     A speed helper, written with in-place updates rather than one line per equation: the same
     numbers in ONE (N, S, A) array, not the two lines' four temporaries; 1.0 against 2.0 ms per
-    decoder step at N = 128, S = 50, A = 256 (BENCHMARKS.md). tests/test_scores_attention.py holds it against the two plain lines.
+    decoder step at N = 128, S = 50, A = 256 (BENCHMARKS.md). tests/test_scores.py holds it against the two plain lines.
     """
     if fusable(t):
         return fused.tanh_of_scores_backward(dscores, v, t)  # as one GPU kernel: ops/fused_attention.py

@@ -1,13 +1,10 @@
-"""Attention scores and masked attention: gradient checks, planted bugs, padding, dtypes, cross-checks."""
+"""Attention scores (minatt.ops.scores): gradient checks, planted bugs the checker must catch, the additive
+split into keys and queries, concat = additive, float32, and every score against PyTorch."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from minatt.backend import array_module, asarray, default_dtype, to_numpy
 from minatt.gradcheck import (
@@ -19,9 +16,7 @@ from minatt.gradcheck import (
     run_case,
 )
 from minatt.gradcheck.attention_cases import concat_score_case, general_score_case
-from minatt.ops import attention as attention_ops
 from minatt.ops import scores as score_ops
-from minatt.ops.attention import attention_backward, attention_forward
 from minatt.ops.scores import (
     additive_keys_forward,
     additive_score_backward,
@@ -38,7 +33,6 @@ SEEDS = range(6)
 SCORE_CASES = ["dot_score", "scaled_dot_score", "general_keys", "general_score", "concat_keys",
                "concat_score_projected", "concat_score", "additive_score", "additive_keys",
                "additive_score_projected"]
-CASES = [*SCORE_CASES, "attention"]
 
 
 def failures(results) -> set[str]:
@@ -46,7 +40,7 @@ def failures(results) -> set[str]:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SCORE_CASES)
 def test_gradients(backend, name, seed):
     results = run_case(name, seed)
     assert results and all(r.passed for r in results), "\n".join(r.describe() for r in results)
@@ -88,14 +82,6 @@ def _concat_halves_swapped(dscores, cache):
     dq, dkeys, dWa, dv = concat_score_backward(dscores, cache)
     Hq = cache.score.additive.q.shape[1]
     return dq, dkeys, array_module(dWa).concatenate([dWa[Hq:], dWa[:Hq]]), dv  # [dWq; dWk] in the wrong order
-
-
-def _attention_ignores_dweights(dcontext, dweights, cache):
-    return attention_backward(dcontext, None, cache)
-
-
-def _softmax_drops_sum_term(dp, cache):
-    return cache.p * dp
 
 
 def _projected_without_tanh_derivative(dscores, cache):
@@ -140,10 +126,6 @@ BUGS = [
      lambda f: _projected_without_tanh_derivative, {"q", "keys", "Wa"}),
     ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 3, scaled), {"v"}),
     ("concat_score", score_ops, "concat_score_backward", lambda f: tweak(f, 0, negated), {"q"}),
-    ("attention", attention_ops, "softmax_backward", lambda f: _softmax_drops_sum_term, {"scores"}),
-    ("attention", attention_ops, "attention_backward", lambda f: _attention_ignores_dweights, {"scores"}),
-    ("attention", attention_ops, "attention_backward", lambda f: tweak(f, 1, scaled), {"values"}),
-    ("attention", attention_ops, "attention_backward", lambda f: tweak(f, 0, negated), {"scores"}),
 ]
 
 
@@ -246,54 +228,9 @@ def test_scores_match_their_definitions(backend, rng):
     np.testing.assert_allclose(to_numpy(additive), np.tanh(pre) @ to_numpy(v))
 
 
-# --- masking --------------------------------------------------------------------------------
 
 
-def _attention_inputs(rng, N=4, S=5, Hv=3):
-    mask = np.arange(S)[None, :] < np.array([0, 1, S, 3])[:N, None]
-    return rng.standard_normal((N, S)) * 3.0, rng.standard_normal((N, S, Hv)), mask
-
-
-def test_padding_gets_zero_weight_and_zero_gradient(backend, rng):
-    scores, values, mask = _attention_inputs(rng)
-    scores[~mask] = 1e6  # huge scores at padded positions must still be ignored
-    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise", over="raise"):
-        warnings.simplefilter("error")
-        context, weights, cache = attention_forward(asarray(scores), asarray(values), asarray(mask))
-        dscores, dvalues = attention_backward(asarray(rng.standard_normal((4, 3))),
-                                              asarray(rng.standard_normal((4, 5))), cache)
-    context, weights, dscores, dvalues = map(to_numpy, (context, weights, dscores, dvalues))
-    assert np.all(weights[~mask] == 0.0) and np.all(dscores[~mask] == 0.0) and np.all(dvalues[~mask] == 0.0)
-    assert np.all(context[0] == 0.0) and np.all(weights[0] == 0.0)  # fully padded row
-    np.testing.assert_array_equal(context[1], values[1, 0])  # length-1 row: context = that value
-    np.testing.assert_allclose(weights.sum(-1), [0, 1, 1, 1], rtol=1e-12)
-    for arr in (context, weights, dscores, dvalues):
-        assert np.all(np.isfinite(arr))
-
-
-def test_dweights_none_means_zero(backend, rng):
-    scores, values, mask = _attention_inputs(rng)
-    _, _, cache = attention_forward(asarray(scores), asarray(values), asarray(mask))
-    dc = asarray(rng.standard_normal((4, 3)))
-    zero = asarray(np.zeros((4, 5)))
-    for a, b in zip(attention_backward(dc, None, cache), attention_backward(dc, zero, cache), strict=True):
-        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
-
-
-def test_row_results_ignore_other_rows_masks(backend, rng):
-    scores, values, mask = _attention_inputs(rng)
-    dc, dw = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
-    outs = []
-    for other in (mask[1:], ~mask[1:]):
-        m = np.concatenate([mask[3:4], other])  # row 0 keeps length 3; the rest change
-        context, weights, cache = attention_forward(asarray(scores), asarray(values), asarray(m))
-        dscores, dvalues = attention_backward(asarray(dc), asarray(dw), cache)
-        outs.append([to_numpy(a)[0] for a in (context, weights, dscores, dvalues)])
-    for a, b in zip(*outs, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
-
-
-@pytest.mark.parametrize("name", [*CASES])
+@pytest.mark.parametrize("name", SCORE_CASES)
 def test_float32_runs_and_matches_float64(backend, name):
     with default_dtype("float32"):
         case32 = registry()[name](np.random.default_rng(5))
@@ -306,55 +243,15 @@ def test_float32_runs_and_matches_float64(backend, name):
         np.testing.assert_allclose(to_numpy(g), to_numpy(g64[key]), rtol=1e-3, atol=1e-4)
 
 
-def test_float32_outputs_stay_float32(backend, rng):
+def test_float32_scores_stay_float32(backend, rng):
     q, keys, Wq, Wk, v = (a.astype(np.float32) for a in _qk(rng, Hk=3))
     Wa3 = asarray(rng.standard_normal((3, 3)).astype(np.float32))
     outs = [dot_score_forward(q, keys)[0], general_score_forward(q, keys, Wa3)[0],
             additive_score_forward(q, keys, Wq, Wk, v)[0]]
-    mask = asarray(np.array([[True] * 4, [False] * 4, [True, False, False, False]]))
-    context, weights, _ = attention_forward(outs[-1], keys, mask)
-    assert all(o.dtype == np.float32 for o in (*outs, context, weights))
+    assert all(o.dtype == np.float32 for o in outs)
 
 
-# --- properties and a reference ---------------------------------------------------------------
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(N=st.integers(1, 4), S=st.integers(1, 6), Hv=st.integers(1, 3), seed=st.integers(0, 2**16))
-def test_property_attention_weights(backend, N, S, Hv, seed):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(0, S + 1, size=N)
-    mask = np.arange(S)[None, :] < lengths[:, None]
-    values = rng.standard_normal((N, S, Hv))
-    scores = asarray(rng.standard_normal((N, S)) * 5)
-    context, weights, _ = attention_forward(scores, asarray(values), asarray(mask))
-    context, weights = to_numpy(context), to_numpy(weights)
-    assert np.all(weights[~mask] == 0.0) and np.all(weights >= 0.0)
-    np.testing.assert_allclose(weights.sum(-1), (lengths > 0).astype(float), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(context, np.einsum("ns,nsh->nh", weights, values), rtol=1e-12, atol=1e-12)
-    assert np.all(context[lengths == 0] == 0.0)
-
-
-def test_matches_torch(rng):
-    torch = pytest.importorskip("torch")
-    q, keys, Wq, Wk, v = _qk(rng, N=4, S=5, Hk=3)
-    _, values, mask = _attention_inputs(rng)
-    dc, dw = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
-    scores, score_cache = additive_score_forward(q, keys, Wq, Wk, v)
-    context, weights, cache = attention_forward(scores, values, mask)
-    dscores, dvalues = attention_backward(dc, dw, cache)
-    dq, dkeys, dWq, dWk, dv = additive_score_backward(dscores, score_cache)
-
-    arrays = {"q": q, "keys": keys, "Wq": Wq, "Wk": Wk, "v": v, "values": values}
-    t = {k: torch.tensor(a, requires_grad=True) for k, a in arrays.items()}
-    s = torch.tanh((t["q"] @ t["Wq"])[:, None, :] + t["keys"] @ t["Wk"]) @ t["v"]
-    w = torch.nan_to_num(s.masked_fill(~torch.tensor(mask), float("-inf")).softmax(-1))  # NaN row -> 0
-    c = torch.einsum("ns,nsh->nh", w, t["values"])
-    ((c * torch.tensor(dc)).sum() + (w * torch.tensor(dw)).sum()).backward()
-    np.testing.assert_allclose(weights, w.detach().numpy(), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(context, c.detach().numpy(), rtol=1e-12, atol=1e-15)
-    for ours, key in [(dvalues, "values"), (dq, "q"), (dkeys, "keys"), (dWq, "Wq"), (dWk, "Wk"), (dv, "v")]:
-        np.testing.assert_allclose(ours, t[key].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
+# --- PyTorch and the forms the lessons show ----------------------------------------------------
 
 
 def _torch_score(torch, kind, t):
