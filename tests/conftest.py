@@ -51,6 +51,15 @@ def reference_lines(backend, monkeypatch):
 
 
 @pytest.fixture
+def one_blas_thread():
+    """Training runs on one BLAS thread (their numbers then do not depend on the machine's cores)."""
+    from minatt.tools.runtime import blas_threads
+
+    with blas_threads(1):
+        yield
+
+
+@pytest.fixture
 def rng():
     """A seeded host generator: tests are deterministic."""
     return np.random.default_rng(1234)

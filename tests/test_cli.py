@@ -1,9 +1,9 @@
-"""The command line end to end: train, predict, resume, gradcheck, Ctrl-C, and every error as one line."""
+"""minatt.cli end to end: the commands it dispatches (predict, gradcheck, bench), Ctrl-C, and every error as
+one line (the train command's own behaviour: tests/test_train_command.py)."""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,10 +17,11 @@ import pytest
 from minatt import cli
 from minatt.tools import checkpoint as ckpt
 from minatt.train import blas_threads
+from tests.tiny_runs import TINY_ARGS as TINY
+from tests.tiny_runs import checkpoint_step as _step
+from tests.tiny_runs import cli_error as _error
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--embed", "8", "--hidden", "16", "--batch", "8", "--min-len", "2", "--max-len", "4", "--eval-every", "5",
-        "--test-size", "16", "--warmup", "2", "--lr", "0.01", "--target", "none"]
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
 
@@ -39,39 +40,10 @@ def run_dir(tmp_path_factory):
     return d
 
 
-def _step(d) -> int:
-    return ckpt.load_checkpoint(Path(d) / "checkpoint.npz")[2]["step"]
-
-
 def test_train_writes_a_run_that_loads(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "attention.png", "checkpoint.npz", "config.json", "curves.png", "metrics.json"]
     assert _step(run_dir) == 6
-
-
-def test_train_quiet_prints_log_lines(tmp_path, capsys):
-    assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "training into" in out and "step 5/10  loss" in out and "steps/s" in out
-    start = out.splitlines()[0]
-    assert start.startswith("minatt: training into") and start.endswith(" on 1 thread")  # --threads 1, the default
-    assert "; BLAS " in start
-    assert "finished all steps at step 10" in out and "python -m minatt predict" in out
-
-
-def test_train_shows_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    assert cli.main(["train", *TINY, "--steps", "10", "--out", str(tmp_path / "r")]) == 0
-    err = capsys.readouterr().err
-    assert "10/10" in err and "step/s" in err and "loss=" in err and "acc=" in err
-    assert "final evaluation: 100%" in err   # the per-length evaluation has its own bar, with the time left
-
-
-def test_train_logs_plain_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert cli.main(["train", *TINY, "--steps", "10", "--eval-every", "5", "--out", str(tmp_path / "r")]) == 0
-    captured = capsys.readouterr()
-    assert "step 10/10  loss" in captured.out and "\r" not in captured.out + captured.err
 
 
 DIGITS = set("0123456789")
@@ -126,19 +98,6 @@ def test_predict_prints_every_token_when_the_model_cannot_stop(endless_run, caps
     assert len(_printed_tokens(capsys)) == 2 * 3 + 10
 
 
-def test_resume_continues_and_matches_a_straight_run(tmp_path, capsys):
-    flat = ["--decay-to", "1"]  # warm-up then constant: the schedule does not depend on --steps
-    straight, split = str(tmp_path / "straight"), str(tmp_path / "split")
-    assert cli.main(["train", *TINY, *flat, "--steps", "12", "--out", straight, "--quiet"]) == 0
-    assert cli.main(["train", *TINY, *flat, "--steps", "6", "--out", split, "--quiet"]) == 0
-    assert cli.main(["train", "--resume", split, "--steps", "12", "--quiet"]) == 0
-    assert f"resuming {split} at step 6" in capsys.readouterr().out
-    p1, o1, _ = ckpt.load_checkpoint(Path(straight) / "checkpoint.npz")
-    p2, o2, m2 = ckpt.load_checkpoint(Path(split) / "checkpoint.npz")
-    assert m2["step"] == 12
-    assert all(np.array_equal(p1[k], p2[k]) for k in p1) and all(np.array_equal(o1[k], o2[k]) for k in o1)
-
-
 def test_train_links_runs_latest_and_predict_refuses_two_run_directories(run_dir, tmp_path, capsys, monkeypatch):
     """`predict runs/reverse-* 3 1 4` after two runs names the mistake; runs/latest is the newest run."""
     monkeypatch.chdir(tmp_path)
@@ -168,15 +127,6 @@ def test_output_into_a_closed_pipe_exits_quietly(tmp_path):
     assert proc.stderr == "" and proc.returncode == 128 + signal.SIGPIPE
 
 
-def test_more_workers_than_cores_warns_and_runs(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert cli.main(["train", *TINY, "--steps", "2", "--workers", "2", "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert warnings == ["minatt: warning: --workers 2 is more than the 1 CPU cores here: the processes will take "
-                        "turns on them, so each step will be slower than with --workers 1"]
-
-
 def test_predict_points_from_a_folder_of_runs_to_one_and_refuses_a_missing_plot_folder(run_dir, tmp_path, capsys):
     msg = _error(["predict", str(run_dir.parent), "1", "2", "3"], capsys)
     assert msg == f"minatt: error: {run_dir.parent} holds runs, not a run: pass one of them, e.g. {run_dir}"
@@ -202,35 +152,6 @@ def test_predict_warns_on_a_source_unlike_any_training_source(run_dir, capsys):
     assert "written in none of the task's 8 formats" in dates.unfamiliar(dates.parse("2026-11-24"))
     assert "written in none" in dates.unfamiliar(dates.parse("monday, november 24, 2026"))  # a wrong weekday
     assert dates.unfamiliar(dates.parse("24 nov 2100")) == "2100-11-24 is outside the years trained on (1950..2049)"
-
-
-def test_train_warns_when_a_step_needs_more_memory_than_is_free(tmp_path, capsys, monkeypatch):
-    from minatt.train import memory_warning as memory
-
-    assert cli.main(["train", *TINY, "--steps", "2", "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    captured = capsys.readouterr()
-    assert "warning" not in captured.err
-    assert "finished all steps at step 2 in " in captured.out
-    monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
-    assert cli.main(["train", *TINY, "--steps", "2", "--out", str(tmp_path / "b"), "--quiet"]) == 0
-    warning = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert len(warning) == 1 and re.fullmatch(
-        r"minatt: warning: a training step needs about \d+\.\d GiB \(batch 8, sources up to 4 tokens\), more than "
-        r"the 0\.0 GiB of memory free: expect swapping or a kill; a smaller --batch or --max-len needs less",
-        warning[0])
-
-
-def test_resume_accepts_the_original_command_and_names_real_changes(tmp_path, capsys):
-    """Re-running the original command with --resume and a larger --steps works; a real change names both values."""
-    d = str(tmp_path / "r")
-    command = ["train", *TINY, "--task", "reverse", "--cell", "lstm", "--score", "bahdanau", "--decoder", "bahdanau"]
-    assert cli.main([*command, "--steps", "5", "--out", d, "--quiet"]) == 0
-    assert cli.main([*command, "--steps", "10", "--resume", d, "--quiet"]) == 0
-    assert _step(d) == 10
-    msg = _error(["train", "--resume", d, "--steps", "15", "--hidden", "16", "--embed", "12"], capsys)
-    assert msg == ("minatt: error: --embed cannot change when resuming (run has 8, you gave 12); "
-                   "resuming may change only --steps, --target, --patience, --eval-every, --test-size, --eval-size, "
-                   "--backend")
 
 
 def test_gradcheck_subset_passes(capsys):
@@ -308,16 +229,6 @@ def test_adding_a_command_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["minatt_fake_command"])
     assert cli.main(["hello", "--name", "minatt"]) == 0
     assert capsys.readouterr().out == "hello minatt\n"
-
-
-def _error(argv, capsys) -> str:
-    rc = cli.main(argv)
-    captured = capsys.readouterr()
-    assert rc == 2, (argv, captured)
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("minatt: error: "), captured.err
-    assert "Traceback" not in captured.err
-    return lines[0]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -475,15 +386,6 @@ def test_cupy_without_gpu_or_without_cupy_for_predict(run_dir, capsys, monkeypat
     assert "check `nvidia-smi`, or use --backend numpy" in msg
 
 
-def test_divergence_is_one_line_and_keeps_the_checkpoint(tmp_path, capsys):
-    d = tmp_path / "r"
-    argv = ["train", *TINY, "--steps", "200", "--optimizer", "sgd", "--momentum", "0", "--lr", "1e30", "--clip", "0",
-            "--warmup", "0", "--out", str(d), "--quiet"]
-    msg = _error(argv, capsys)
-    assert "training diverged at step" in msg and f"the last good checkpoint {d / 'checkpoint.npz'}" in msg
-    assert _step(d) % 5 == 0
-
-
 def test_ctrl_c_saves_and_exits_130(tmp_path):
     d = tmp_path / "r"
     proc = subprocess.Popen(
@@ -550,13 +452,6 @@ def test_bench_with_more_workers_than_cores_warns_and_runs(capsys, monkeypatch):
                         "turns on them, so each step will be slower than with --workers 1"]
 
 
-def test_out_into_a_folder_of_other_files_is_refused(tmp_path, capsys):
-    (tmp_path / "notes.txt").write_text("mine")
-    msg = _error(["train", *TINY, "--steps", "1", "--out", str(tmp_path)], capsys)
-    assert msg == f"minatt: error: --out {tmp_path} already holds other files and is not a run: give a new or empty folder"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-
-
 def test_predict_on_a_folder_of_other_files_does_not_suggest_training_into_it(tmp_path, capsys):
     (tmp_path / "chapter.md").write_text("# a lesson")
     msg = _error(["predict", str(tmp_path), "1"], capsys)
@@ -578,29 +473,3 @@ def test_predict_says_why_an_answer_is_empty(tmp_path, capsys):
                                     f"step 0); train it with: python -m minatt train --resume {d}")
 
 
-def test_one_step_is_singular(tmp_path, capsys):
-    assert cli.main(["train", *TINY, "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    assert "up to 1 step on numpy" in capsys.readouterr().out
-
-
-def test_durations_keep_a_decimal_under_ten_seconds():
-    from minatt.argtypes import seconds
-
-    assert [seconds(s) for s in (0.04, 1.6, 9.94, 9.96, 42.4)] == ["0.0 s", "1.6 s", "9.9 s", "10 s", "42 s"]
-
-
-def test_denoise_stops_at_a_share_of_its_ceiling(tmp_path, capsys):
-    """No model can expect more than the uncorrupted share on denoise: the default target is 0.99 of that."""
-    import json
-
-    argv = [a for a in TINY if a not in ("--target", "none")]
-    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    first = capsys.readouterr().out.splitlines()[0]
-    match = re.fullmatch(r"minatt: no model can expect more than (0\.\d+) held-out sequence accuracy on denoise: "
-                         r"--target is 0\.99 of that, (0\.\d+)", first)
-    assert match and float(match.group(2)) == round(0.99 * float(match.group(1)), 3) < 0.9, first
-    target = json.loads((tmp_path / "r" / "config.json").read_text())["train"]["target"]
-    assert target == float(match.group(2))
-    assert cli.main(["train", *argv, "--task", "denoise", "--steps", "1", "--target", "0.5",
-                     "--out", str(tmp_path / "given"), "--quiet"]) == 0   # a target given is kept
-    assert json.loads((tmp_path / "given" / "config.json").read_text())["train"]["target"] == 0.5

@@ -14,21 +14,19 @@ next log point (one transfer for the losses, one for the norms), so a step never
 device, and a NaN stops the run at most ``LOG_EVERY`` steps after it appears, before anything
 is saved.
 
-Around the loop, :meth:`Trainer.run`: a Ctrl-C (SIGINT) stops it after the current step, saves a
-checkpoint and returns with ``status == "interrupted"``; a second Ctrl-C stops at once, and the
-state is saved only if it is one a straight run passes through. The package docstring
+Around the loop, :meth:`Trainer.run` (:mod:`minatt.train.crash_safety`): a Ctrl-C (SIGINT) stops it
+after the current step, saves a checkpoint and returns with ``status == "interrupted"``; a second
+Ctrl-C stops at once, and the state is saved only if it is one a straight run passes through. The package docstring
 (:mod:`minatt.train`) describes stopping, resuming and the BLAS threads; :mod:`minatt.train.start`
 has :func:`~minatt.train.start.train` and :func:`~minatt.train.start.resume`, which build a Trainer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +46,9 @@ from minatt.train.config import (
     build_task,
     resume_changes,
 )
+from minatt.train.crash_safety import TrainResult, run_safely
 from minatt.train.evaluation import evaluate, final_metrics
 from minatt.train.interrupt import SigintFlag
-from minatt.train.parallel import DataParallel
 from minatt.train.prediction import attention_title, decode
 from minatt.train.report import Reporter
 from minatt.train.rundir import load_params, read_run_config
@@ -58,23 +56,6 @@ from minatt.train.rundir import load_params, read_run_config
 __all__ = ["LOG_EVERY", "Batches", "TrainResult", "Trainer"]
 
 LOG_EVERY = 10  # steps between reads of the losses on the host (and at every evaluation)
-
-
-@dataclass
-class TrainResult:
-    """How a run ended: ``status`` is "target reached", "done" (all steps), "interrupted" (Ctrl-C)
-    or "paused" (``until`` reached); ``step`` is the step of the checkpoint on disk."""
-
-    status: str
-    step: int
-    run_dir: Path
-    seconds: float
-    metrics: dict = field(repr=False, default_factory=dict)
-
-    @property
-    def interrupted(self) -> bool:
-        """True if a Ctrl-C stopped the run (a checkpoint was saved when it was safe to)."""
-        return self.status == "interrupted"
 
 
 class Batches:
@@ -173,7 +154,7 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
         """Write the complete state (atomically) to checkpoint.npz."""
-        self._tick()
+        self.tick()
         meta = {
             "step": self.step,
             "seconds": self.seconds,
@@ -203,15 +184,11 @@ class Trainer:
         self.batches.drawn = self.checkpoint_step = self.step
 
     # -- the loop ---------------------------------------------------------------------------
-    def run(
-        self,
-        progress: str = "bar",
-        until: int | None = None,
-        log: Callable[[str], None] | None = None,
-        on_step: Callable[[Trainer], None] | None = None,
-        workers: int = 1,
-    ) -> TrainResult:
+    def run(self, progress: str = "bar", until: int | None = None, log: Callable[[str], None] | None = None,
+            on_step: Callable[[Trainer], None] | None = None, workers: int = 1) -> TrainResult:
         """Train until ``steps`` (or ``until``, for tests), the target, or a Ctrl-C; then write the run files.
+
+        :meth:`fit` inside what keeps every way of stopping safe (:func:`minatt.train.crash_safety.run_safely`).
 
         Args:
             progress: "bar" (a tqdm bar on stderr), "log" (plain lines at each evaluation) or "none".
@@ -226,28 +203,7 @@ class Trainer:
             TrainingDiverged: the loss or gradient norm became NaN/inf; checkpoint.npz keeps the last
                 good state and metrics.json says where it stopped.
         """
-        cfg = self.config
-        ended = self._unfinished()
-        if ended is not None and (self.step >= cfg.steps or ended == "target reached"):
-            return self._finish(ended, Reporter(progress, cfg.steps, self.step, log))  # redo what a Ctrl-C cut
-        if self.step >= cfg.steps:
-            raise ConfigError(
-                f"{self.run_dir} has already trained {self.step} of steps={cfg.steps}: pass a larger --steps to go on"
-            )
-        end = cfg.steps if until is None else min(until, cfg.steps)
-        report = Reporter(progress, cfg.steps, self.step, log)
-        self._clock = time.perf_counter()
-        try:  # (non-finite values are caught by read_losses, so NumPy need not warn of them)
-            with self._split(workers), SigintFlag() as stop, numpy.errstate(all="ignore"):
-                status = self.fit(end, report, stop, on_step)
-        except KeyboardInterrupt:  # a second Ctrl-C, anywhere in a step
-            status = "interrupted"
-        finally:
-            report.close()
-            self._tick()
-        if status in ("interrupted", "paused"):
-            return self._stop(status)
-        return self._finish(status, report)
+        return run_safely(self, progress, until, log, on_step, workers)
 
     def fit(self, end: int, report: Reporter, stop: SigintFlag,
             on_step: Callable[[Trainer], None] | None = None) -> str:
@@ -273,54 +229,6 @@ class Trainer:
                 on_step(self)
         return "done" if self.step >= cfg.steps else "interrupted" if stop.requested else "paused"
 
-    @contextlib.contextmanager
-    def _split(self, workers: int) -> Iterator[None]:
-        """With ``workers`` > 1, compute the gradients over that many processes while the block runs."""
-        if workers == 1:
-            yield
-            return
-        with DataParallel(self.model, workers) as parallel:
-            self.gradients = parallel
-            try:
-                yield
-            finally:
-                self.gradients = self.model
-
-    def _stop(self, status: str) -> TrainResult:
-        """After a Ctrl-C or ``until``: save the state if a straight run passes through it; write metrics.json."""
-        self.read_losses()
-        if self.optimizer.t == self.step:  # (else an update was cut halfway: keep the last checkpoint)
-            if self.batches.drawn > self.step:  # a batch drawn for a step never taken: give it back
-                self.batches.give_back()
-            self.save_checkpoint()
-        metrics = self.metrics(status)
-        ckpt.atomic_write_json(self.paths["metrics"], metrics)
-        return TrainResult(status, self.checkpoint_step or 0, self.run_dir, self.seconds, metrics)
-
-    def _finish(self, status: str, report: Reporter) -> TrainResult:
-        """:meth:`finish`; a Ctrl-C during it leaves a metrics.json that says so, and ``--resume`` redoes it."""
-        try:
-            metrics = self.finish(status, report.evaluation)
-        except KeyboardInterrupt:
-            report.close()
-            metrics = {**self.metrics("interrupted"), "final_evaluation": "interrupted", "ended": status}
-            ckpt.atomic_write_json(self.paths["metrics"], metrics)
-            return TrainResult("interrupted", self.step, self.run_dir, self.seconds, metrics)
-        report.close()
-        return TrainResult(status, self.step, self.run_dir, self.seconds, metrics)
-
-    def _unfinished(self) -> str | None:
-        """How the run ended, when it ended but its final evaluation never completed (Ctrl-C, kill); else None."""
-        try:
-            doc = ckpt.read_json(self.paths["metrics"], "metrics")
-        except CheckpointError:
-            doc = None
-        if isinstance(doc, dict) and doc.get("final_evaluation") == "interrupted":
-            return str(doc.get("ended", "done"))
-        if self.step >= self.config.steps and not (isinstance(doc, dict) and "test" in doc):
-            return "done"
-        return None
-
     def read_losses(self) -> list[float]:
         """The losses of the steps not yet read, brought to the host and added to ``loss_history``.
 
@@ -342,7 +250,11 @@ class Trainer:
         self.loss_history += losses.tolist()
         return losses.tolist()
 
-    def _tick(self) -> None:
+    def restart_clock(self) -> None:
+        """Count ``seconds`` from now (a run starts)."""
+        self._clock = time.perf_counter()
+
+    def tick(self) -> None:
         """Add the wall time since the last tick to ``seconds``."""
         now = time.perf_counter()
         self.seconds += now - self._clock
@@ -363,7 +275,7 @@ class Trainer:
         return scores
 
     def _diverged(self, loss: float, norm: float) -> None:
-        self._tick()
+        self.tick()
         step = self.step + 1
         metrics = self.metrics(f"diverged at step {step}")
         ckpt.atomic_write_json(self.paths["metrics"], metrics)
