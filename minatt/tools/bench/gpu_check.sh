@@ -9,7 +9,7 @@
 # leaves the rest. PARTS="suite" (names or prefixes, space-separated) runs only those parts.
 #
 #   versions  GPU name, driver, CuPy, CUDA runtime, PyTorch, NumPy, cores
-#   fused     tests/test_fused.py: every fused kernel against its per-equation reference (real CuPy)
+#   fused     tests/test_fused*.py: every fused kernel against its per-equation reference (real CuPy)
 #   step      the small step (N=64, H=128, E=64, S=T=20, LSTM + additive), bench --backend cupy --vs-torch:
 #             before (.gpu_before), after, after with MINATT_FUSED=0 (sync-free, not fused); and two larger
 #   train     the default `train --backend cupy` against `train` (NumPy) on this host's CPU, wall time
@@ -28,6 +28,10 @@ export PYTHONPATH="$ROOT" PYTHONUNBUFFERED=1
 START=$(date +%s)
 DEADLINE=$((START + ${BUDGET_S:-300}))
 CORES=$(nproc)
+# pytest-timeout and pytest-xdist may be missing on the GPU image (nothing can be installed there): use each if present
+TIMEOUT60=(); TIMEOUT120=(); XDIST=()
+$PY -c "import pytest_timeout" 2>/dev/null && TIMEOUT60=(--timeout 60) && TIMEOUT120=(--timeout 120)
+$PY -c "import xdist" 2>/dev/null && XDIST=(-n 8)
 
 left() { echo $((DEADLINE - $(date +%s))); }
 
@@ -65,7 +69,7 @@ print(json.dumps({"gpu": smi, "cupy": cupy.__version__, "cuda_runtime": f"{rt //
                   "cores": os.cpu_count()}))'
 
 # the fused kernels against their references, first and short: nothing below means much if they disagree
-part fused 100 $PY -m pytest tests/test_fused.py -q -p no:cacheprovider -o addopts="" --timeout 60 -rs
+part fused 100 $PY -m pytest tests/test_fused*.py -q -p no:cacheprovider -o addopts="" "${TIMEOUT60[@]}" -rs
 
 SMALL=(--batch 64 --hidden 128 --embed 64 --src-len 20 --tgt-len 20 --cell lstm --score additive)
 BENCH=(-m minatt bench --backend cupy --vs-torch --json --steps 30 --warmup 5 --block 5 --pause 0.1)
@@ -92,7 +96,7 @@ done
 part phases 40 $PY -m minatt.tools.bench.gpu_phases --repeats 100
 
 part suite 150 $PY -m pytest tests -k "fused or cupy or strict" -q -p no:cacheprovider -o addopts="" \
-    --continue-on-collection-errors --timeout 120 -n 8
+    --continue-on-collection-errors "${TIMEOUT120[@]}" "${XDIST[@]}"
 
 # one JSON of everything, and a short table last (the reply carries the end of the output)
 $PY - "$OUT" <<'EOF'
