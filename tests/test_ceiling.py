@@ -1,7 +1,7 @@
 """The denoise ceiling (minatt.tasks.ceiling) against brute force: every clean sequence of a tiny
 alphabet, every way the generator could have corrupted it, summed by hand.
 
-(The denoise task's reports built on these functions are tested in tests/test_tasks.py.)
+(The denoise task's reports built on these functions are tested in tests/test_sequences.py.)
 """
 
 from __future__ import annotations
