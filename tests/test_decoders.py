@@ -1,4 +1,4 @@
-"""The decoders: the one-function steps against the library's restructured loop, and direct tests.
+"""minatt.model.decoders: the one-function steps against the library's restructured loop, and direct tests.
 
 Chapter 8 teaches a decoder step as one forward and one backward function
 (:func:`minatt.model.plain_steps.bahdanau_step_forward`, ...). The model runs the same step restructured

@@ -1,49 +1,84 @@
-"""Every module has its own test file: a module ``name.py`` is tested in ``tests/test_<name>.py``.
+"""Every module has its own test file, and every file name is used once.
 
-What counts as a module:
-- each file of the three flat folders, ``minatt/``, ``minatt/model/`` and ``minatt/tools/``;
-- each package below them (``minatt/ops``, ``minatt/train``, ``minatt/tools/bench``, ...), as one
-  module under the package's name: its ``__init__`` and its parts are tested in
-  ``tests/test_<package>.py`` and, where a part has one, in the part's own file
-  (``minatt/ops/lstm.py`` in tests/test_lstm.py).
-Skipped: ``__main__.py`` (it only calls the command line, tested in tests/test_cli.py), the three flat
-folders' own ``__init__`` files (namespaces), and the GPU kernels ``fused_*.py``, which
-tests/test_fused.py covers.
+The rule (issue 25), for every ``minatt/**/name.py``:
+- a module ``name.py`` is tested in ``tests/test_<name>.py``, and that file names the module by its dotted
+  path (``minatt.ops.lstm``), so a reader finds the tests from the module and the module from the tests;
+- a package whose ``__init__.py`` holds code (more than a docstring) is tested in ``tests/test_<package>.py``,
+  which names the package (``minatt.ops``);
+- skipped: ``__main__.py`` files (they only call a command, tested with it) and docstring-only ``__init__``
+  files (namespaces, nothing to test).
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAT = [ROOT / "minatt", ROOT / "minatt" / "model", ROOT / "minatt" / "tools"]
 
 
-def modules() -> dict[str, Path]:
-    """name -> path of every module that needs a test file (see the module docstring)."""
-    found: dict[str, list[Path]] = {}
-    for folder in FLAT:
-        for path in sorted(folder.iterdir()):
-            if path.is_dir() and (path / "__init__.py").exists() and path not in FLAT:
-                found.setdefault(path.name, []).append(path)
-            elif path.suffix == ".py" and path.name not in ("__init__.py", "__main__.py") \
-                    and not path.name.startswith("fused_"):
-                found.setdefault(path.stem, []).append(path)
-    twice = {name: paths for name, paths in found.items() if len(paths) > 1}
-    assert not twice, f"module names must be unique, so that each has one test file: {twice}"
-    return {name: paths[0] for name, paths in found.items()}
+def _has_code(init: Path) -> bool:
+    """True when a package's __init__.py holds more than its docstring."""
+    body = ast.parse(init.read_text()).body
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in body)
 
 
-def test_the_walk_finds_the_modules_it_should():
-    names = modules()
-    assert {"argtypes", "atomic", "nn", "seq2seq", "flops", "ops", "train", "bench", "figures"} <= set(names)
-    assert not {"__init__", "__main__", "minatt", "model", "tools", "lstm", "train_command"} & set(names)
+def modules(root: Path = ROOT) -> dict[str, str]:
+    """test file name -> the dotted name it must test, for every module of ``root/minatt``."""
+    wanted: dict[str, str] = {}
+    for path in sorted((root / "minatt").rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if path.name == "__main__.py" or (path.name == "__init__.py" and not _has_code(path)):
+            continue
+        if path.name == "__init__.py":
+            parts = parts[:-1]  # the package itself
+        name = f"test_{parts[-1]}.py"
+        assert name not in wanted, f"{'.'.join(parts)} and {wanted.get(name)} would share {name}: rename one"
+        wanted[name] = ".".join(parts)
+    return wanted
+
+
+def missing(root: Path = ROOT) -> list[str]:
+    """Each module without a test file that names it, as a line saying what to write."""
+    problems = []
+    for name, dotted in modules(root).items():
+        test = root / "tests" / name
+        if not test.exists():
+            problems.append(f"{dotted}: write tests/{name}")
+        elif dotted not in test.read_text():
+            problems.append(f"{dotted}: tests/{name} does not name it (import it as {dotted})")
+    return problems
+
+
+def test_the_walk_finds_every_kind_of_module():
+    wanted = modules()
+    assert wanted["test_lstm.py"] == "minatt.ops.lstm"
+    assert wanted["test_ops.py"] == "minatt.ops"  # a package with code in its __init__
+    assert wanted["test_minatt.py"] == "minatt"
+    assert wanted["test_bench_command.py"] == "minatt.tools.bench.bench_command"  # two levels down
+    assert "minatt.model" not in wanted.values()  # its __init__ is only a docstring
+    assert not [dotted for dotted in wanted.values() if dotted.endswith("__main__")]
 
 
 def test_every_module_has_its_test_file():
-    missing = [f"{path.relative_to(ROOT)} (write tests/test_{name}.py)"
-               for name, path in modules().items() if not (ROOT / "tests" / f"test_{name}.py").exists()]
-    assert not missing, "modules without a test file: " + ", ".join(missing)
+    problems = missing()
+    assert not problems, "modules without their test file:\n" + "\n".join(problems)
+
+
+def test_a_planted_module_without_tests_is_reported(tmp_path):
+    """The rule can fail: a new module, a test file that does not name its module, a package with code."""
+    (tmp_path / "minatt" / "pkg").mkdir(parents=True)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "minatt" / "__init__.py").write_text('"""A namespace."""\n')
+    (tmp_path / "minatt" / "pkg" / "__init__.py").write_text("X = 1\n")
+    (tmp_path / "minatt" / "pkg" / "new.py").write_text("")
+    (tmp_path / "minatt" / "pkg" / "__main__.py").write_text("")
+    (tmp_path / "tests" / "test_new.py").write_text("from minatt.pkg import new\n")  # not the dotted path
+    assert missing(tmp_path) == ["minatt.pkg: write tests/test_pkg.py",
+                                 "minatt.pkg.new: tests/test_new.py does not name it (import it as minatt.pkg.new)"]
+    (tmp_path / "tests" / "test_new.py").write_text("import minatt.pkg.new as new\n")
+    (tmp_path / "tests" / "test_pkg.py").write_text("import minatt.pkg\n")
+    assert missing(tmp_path) == []
 
 
 def test_every_file_name_is_unique():

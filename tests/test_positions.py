@@ -1,5 +1,5 @@
 """Sinusoidal positional encodings (minatt.ops.positions): every entry is its formula, for even and odd D,
-and a float32 table is the float64 one rounded (tests/test_transformer.py checks a few entries too)."""
+and a float32 table is the float64 one rounded; a few entries checked by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from minatt.backend import array_module, to_numpy
+from minatt.backend import array_module, default_dtype, to_numpy
 from minatt.ops.positions import sinusoidal_positions
 
 
@@ -31,3 +31,15 @@ def test_float32_table_is_the_float64_table_rounded(backend):
     pe32 = sinusoidal_positions(5000, 8, "float32")
     assert pe32.dtype == np.float32
     np.testing.assert_array_equal(to_numpy(pe32), to_numpy(sinusoidal_positions(5000, 8, "float64")).astype(np.float32))
+
+
+def test_sinusoidal_positions(backend):
+    with default_dtype("float64"):
+        pe = to_numpy(sinusoidal_positions(50, 7))
+    assert pe.shape == (50, 7) and pe.dtype == np.float64
+    np.testing.assert_array_equal(pe[0], [0, 1, 0, 1, 0, 1, 0])  # sin 0 and cos 0
+    t, i = 13, 2
+    assert pe[t, 2 * i] == pytest.approx(np.sin(t / 10000 ** (2 * i / 7)), abs=1e-15)
+    assert pe[t, 2 * i + 1] == pytest.approx(np.cos(t / 10000 ** (2 * i / 7)), abs=1e-15)
+    assert len({tuple(np.round(row, 12)) for row in pe}) == 50  # every position distinct
+    assert sinusoidal_positions(3, 4).dtype == np.float32  # the default dtype

@@ -107,7 +107,7 @@ FORWARD = ["sigmoid", "affine_forward", "embedding_forward", "softmax_forward", 
            "concat_score_projected_forward", "concat_score_forward", "attention_forward"]
 BACKWARD = ["sigmoid_backward", "tanh_backward"] + [
     f.replace("_forward", "_backward") for f in FORWARD if f != "sigmoid"]
-# The Transformer ops declare contracts too; their argument errors are tested in tests/test_transformer.py.
+# The Transformer ops declare contracts too; their argument errors are tested in tests/test_self_attention.py.
 TRANSFORMER = ["relu", "relu_backward"] + [f"{op}_{way}" for op in (
     "feedforward", "layer_norm", "scaled_dot_attention", "multihead_attention", "encoder_layer")
     for way in ("forward", "backward")]
