@@ -83,3 +83,31 @@ def pytest_configure(config):
     if os.environ.get("CI") and importlib.util.find_spec("torch") is None:
         raise pytest.UsageError("CI is set but PyTorch is not installed, so every PyTorch cross-check would be "
                                 "skipped: install the test extra (pip install -e '.[test]')")
+
+
+@pytest.fixture(scope="session")
+def cpu_kernels(tmp_path_factory):
+    """Kernel.__call__ for NumPy arrays: the CUDA sources compiled with g++, run on the CPU
+    (tests/fused_harness.py; for the tests/test_fused*.py files)."""
+    import shutil
+
+    from tests.fused_harness import cpu_launcher
+
+    if shutil.which("g++") is None:
+        pytest.skip("needs g++ to run the CUDA sources on the CPU")
+    return cpu_launcher(tmp_path_factory.mktemp("kernels"))
+
+
+@pytest.fixture(params=["cpu", "gpu"])
+def device_xp(request, monkeypatch):
+    """The array module the kernels run on: NumPy with the C++ build, or real CuPy on a GPU."""
+    from minatt.ops.fused import Kernel
+
+    if request.param == "gpu":
+        if not GPU:
+            pytest.skip("needs CuPy and a CUDA GPU")
+        with minatt.use("cupy"):
+            yield minatt.backend.get_xp()
+        return
+    monkeypatch.setattr(Kernel, "__call__", request.getfixturevalue("cpu_kernels"))  # (skips without g++)
+    yield np

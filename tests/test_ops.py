@@ -2,7 +2,7 @@
 
 Each op is tested in the file of its submodule (tests/test_lstm.py, tests/test_gru.py,
 tests/test_linear.py, tests/test_scores.py, ...); the GPU kernels of the
-fused_*.py modules in tests/test_fused.py. This file tests what the package itself promises.
+fused_*.py modules in tests/test_fused_cells.py and its two siblings. This file tests what the package itself promises.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ not with MINATT_FUSED=0). Then it returns this module's version; otherwise it ru
 Every kernel is a grid-stride loop over the elements (or rows) it writes, compiled once per dtype
 (T is float or double) when first called. The tests hold each against its reference on a GPU, and
 on any machine compile the sources with nvcc and run them on the CPU through a C++ compiler
-(tests/test_fused.py).
+(tests/test_fused_cells.py, test_fused_attention.py, test_fused_training.py; the switch in tests/test_fused.py).
 """
 
 from __future__ import annotations
