@@ -1,4 +1,4 @@
-"""Plots: attention heatmaps and curves are drawn without a display and written atomically."""
+"""minatt.tools.plot: attention heatmaps and curves are drawn without a display and written atomically."""
 
 from __future__ import annotations
 

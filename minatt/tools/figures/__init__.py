@@ -13,7 +13,7 @@ Two groups, one module each:
     trained   training curves, attention heatmaps (reverse, sort, denoise), the five scores side
               by side, and snapshots of the attention as training goes on (small models, fixed seeds)
 
-The command and :func:`make_figures` are in command.py; walk.py draws chapter 1's attention step
+The command and :func:`make_figures` are in figures_command.py; walk.py draws chapter 1's attention step
 (the chapter calls it). Files are named by topic (``graph_*``,
 ``heatmap_*``, ``curves_*``, ``scores_*``, ``snapshots_*``), not by chapter, and written atomically as PNG.
 """
