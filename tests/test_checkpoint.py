@@ -1,4 +1,5 @@
-"""minatt.tools.checkpoint: checkpoint files: round trips, atomic writes, refusing pickles, and messages that say what is wrong."""
+"""minatt.tools.checkpoint: checkpoint files: round trips, atomic writes, refusing pickles, and messages that
+say what is wrong."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ numeric gradient of the same loss. Each rule names a mistake only when the array
     gates               wrong in some gates' column blocks only; gate ORDER only when swapping
                         those blocks makes the gradient match
 
-tests/test_exercise_feedback.py plants the mistake each rule describes and checks that its
+tests/test_feedback.py plants the mistake each rule describes and checks that its
 message, and no other, appears.
 """
 
