@@ -24,10 +24,12 @@ One module per experiment:
     cost       time and memory of the score ops and of whole steps (CostConfig, run_cost, cost_figure)
     alignment  alignment errors: trained clean, tested corrupted, both decoders (AlignmentConfig, run_alignment)
     pretrain   denoise pretraining, then a small labelled set (PretrainConfig, run_pretrain)
+    universal  whether an additive score can stand in for the general one (UniversalConfig, run_universal)
+    alignment_figures  the alignment experiment's figures
     common     where results go, colours, figures, the JSON + PNG writer, training, per-example scores
     runs       finished runs kept on disk, and run in parallel processes (RunStore, run_jobs)
     stats      intervals over seeds and test examples, the minimum detectable effect, verdicts
-    command    the ``experiment`` command of ``python -m minatt``
+    experiment_command  the ``experiment`` command of ``python -m minatt``
 """
 
 from minatt.experiments.alignment import SMALL_ALIGNMENT, AlignmentConfig, run_alignment
