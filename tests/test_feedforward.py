@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from minatt.ops import feedforward as ff_ops
 from tests.planting import scaled
 from tests.transformer_ops import (
-    assert_bug_caught,
-    assert_case_passes,
+    op_tests,
 )
 
 
@@ -23,17 +21,7 @@ BUGS = [  # (case, module, attribute, replacement factory, gradients that must f
     ("feedforward", ff_ops, "feedforward_backward", lambda f: scaled(f, 4, -1.0), {"b2"}),
 ]
 
-
-@pytest.mark.parametrize("seed", range(2))
-@pytest.mark.parametrize("name", CASES)
-def test_gradients(backend, name, seed):
-    assert_case_passes(name, seed)
-
-
-@pytest.mark.parametrize("name, module, attr, make_bug, expected", BUGS,
-                         ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(BUGS)])
-def test_planted_bugs_are_caught(monkeypatch, name, module, attr, make_bug, expected):
-    assert_bug_caught(monkeypatch, name, module, attr, make_bug, expected)
+test_gradients, test_planted_bugs_are_caught = op_tests(CASES, BUGS)
 
 
 def test_the_block_is_its_equation_and_relu_passes_gradient_only_where_it_fired():

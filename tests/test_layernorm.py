@@ -11,8 +11,7 @@ from tests.planting import mutated, scaled
 from tests.transformer_ops import (
     TORCH_TOL,
     as_torch,
-    assert_bug_caught,
-    assert_case_passes,
+    op_tests,
 )
 
 CASES = ["layer_norm"]
@@ -23,17 +22,7 @@ BUGS = [  # (case, module, attribute, replacement factory, gradients that must f
     ("layer_norm", ln_ops, "layer_norm_backward", lambda f: scaled(f, 1, 1.001), {"g"}),
 ]
 
-
-@pytest.mark.parametrize("seed", range(2))
-@pytest.mark.parametrize("name", CASES)
-def test_gradients(backend, name, seed):
-    assert_case_passes(name, seed)
-
-
-@pytest.mark.parametrize("name, module, attr, make_bug, expected", BUGS,
-                         ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(BUGS)])
-def test_planted_bugs_are_caught(monkeypatch, name, module, attr, make_bug, expected):
-    assert_bug_caught(monkeypatch, name, module, attr, make_bug, expected)
+test_gradients, test_planted_bugs_are_caught = op_tests(CASES, BUGS)
 
 
 def test_layer_norm_matches_torch(rng):

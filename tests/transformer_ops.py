@@ -4,6 +4,7 @@ test_encoder_layer): a registered case passes, a planted bug fails the gradients
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from minatt.gradcheck import build_case, check_gradients, run_case
 
@@ -50,3 +51,23 @@ def assert_bug_caught(monkeypatch, name, module, attr, make_bug, expected):
     assert {r.name for r in failed} == expected
     report = "\n".join(r.describe() for r in failed)  # what assert_gradients raises with
     assert all(f"d{grad}[" in report or f"d{grad} (random direction)" in report for grad in expected)
+
+
+def op_tests(cases, bugs):
+    """The two tests every Transformer op's file runs, parametrized by its own cases and planted bugs:
+    ``test_gradients, test_planted_bugs_are_caught = op_tests(CASES, BUGS)``.
+
+    bugs: (case, module, attribute, replacement factory, gradients that must fail)."""
+
+    @pytest.mark.parametrize("seed", range(2))
+    @pytest.mark.parametrize("name", cases)
+    def test_gradients(backend, name, seed):
+        assert_case_passes(name, seed)
+
+    @pytest.mark.parametrize("name, module, attr, make_bug, expected", bugs,
+                             ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(bugs)])
+    def test_planted_bugs_are_caught(monkeypatch, name, module, attr, make_bug, expected):
+        assert_bug_caught(monkeypatch, name, module, attr, make_bug, expected)
+
+    return test_gradients, test_planted_bugs_are_caught
+
