@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from minatt.tools.bench import gpu_phases
@@ -25,5 +26,19 @@ def test_it_reports_every_op_and_phase_as_one_json_line(capsys):
     assert result["backend"] == "numpy" and result["fused_available"] is False
     assert set(result["ops_us"]) >= {"lstm_cell fwd+bwd", "masked softmax fwd+bwd", "cross_entropy fwd+bwd"}
     assert all(t["fused"] > 0 and t["reference"] > 0 for t in result["ops_us"].values())
+    assert set(result["launch_us"]) >= {"elementwise a + b", "product a @ W", "copy into a slice"}
+    assert all(us > 0 for us in result["launch_us"].values())
     phases = result["phases_ms"]
     assert phases["step"] == pytest.approx(phases["forward"] + phases["backward"] + phases["clip"] + phases["adam"])
+
+
+def test_a_launch_cost_is_the_queued_calls_total_over_their_count(monkeypatch):
+    """repeats calls, one synchronisation, the total divided by repeats (not a median of synchronised calls)."""
+    syncs = []
+    monkeypatch.setattr(gpu_phases, "synchronize", lambda: syncs.append(1))
+    ticks = iter(float(t) for t in range(0, 1000, 10))  # each read of the clock 10 s after the last
+    monkeypatch.setattr(gpu_phases.time, "perf_counter", lambda: next(ticks))
+    costs = gpu_phases.launch_costs(np, 4, N=2, H=3)
+    assert set(costs.values()) == {1e6 * 10 / 4}  # start and end read once per kind: 10 s over 4 calls
+    assert len(syncs) == 2 * len(costs)  # one after the warm-up call, one after the queued calls
+

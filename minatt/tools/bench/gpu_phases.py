@@ -1,10 +1,13 @@
-"""Where a GPU training step's time goes: each fused op against its per-equation reference, and the
-step's phases (forward, backward, clipping, Adam). One JSON line; part of minatt/tools/bench/gpu_check.sh.
+"""Where a GPU training step's time goes: each fused op against its per-equation reference, the step's
+phases (forward, backward, clipping, Adam), and what one queued launch of each kind costs. One JSON line;
+part of minatt/tools/bench/gpu_check.sh.
 
     python -m minatt.tools.bench.gpu_phases [--backend cupy] [--repeats 200]
 
-Every time is the median of ``repeats`` calls, each ended by a stream synchronisation, in microseconds
-(ops) or milliseconds (phases). Sizes: the small step (N=64, H=128, E=64, S=T=20, LSTM + additive).
+Every op and phase time is the median of ``repeats`` calls, each ended by a stream synchronisation, in
+microseconds (ops) or milliseconds (phases). A launch cost is the other view: ``repeats`` calls queued back
+to back, one synchronisation at the end, the total divided by ``repeats`` (what a launch-bound step pays
+per launch). Sizes: the small step (N=64, H=128, E=64, S=T=20, LSTM + additive).
 """
 
 from __future__ import annotations
@@ -76,6 +79,32 @@ def op_times(xp: Any, repeats: int, N: int = 64, H: int = 128, S: int = 20) -> d
     return result
 
 
+def launch_costs(xp: Any, repeats: int, N: int = 64, H: int = 128) -> dict[str, float]:
+    """Microseconds per call of each kind of launch a step makes, queued back to back (see the docstring)."""
+    rng = numpy.random.default_rng(1)
+    a, b = (xp.asarray(rng.standard_normal((N, H)), dtype=xp.float32) for _ in range(2))
+    W = xp.asarray(rng.standard_normal((H, 4 * H)), dtype=xp.float32)
+    out = xp.empty((N, 2 * H), dtype=xp.float32)
+    kinds: dict[str, Callable[[], Any]] = {
+        "elementwise a + b": lambda: a + b,
+        "tanh(a)": lambda: xp.tanh(a),
+        "product a @ W": lambda: xp.matmul(a, W),
+        "sum over an axis": lambda: a.sum(axis=0),
+        "concatenate [a, b]": lambda: xp.concatenate([a, b], axis=1),
+        "copy into a slice": lambda: out.__setitem__((slice(None), slice(0, H)), a),
+    }
+    result = {}
+    for name, fn in kinds.items():
+        fn()
+        synchronize()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        synchronize()
+        result[name] = 1e6 * (time.perf_counter() - start) / repeats
+    return result
+
+
 def step_phases(repeats: int) -> dict[str, float]:
     """The small step's phases, milliseconds: forward (to the loss), backward, clip, Adam, and all four."""
     from minatt.model.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -104,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     with backend.use(args.backend):
         xp = backend.get_xp()
         result = {"backend": args.backend, "fused_available": backend._fused_type is not None,
-                  "ops_us": op_times(xp, args.repeats), "phases_ms": step_phases(max(5, args.repeats // 20))}
+                  "ops_us": op_times(xp, args.repeats), "phases_ms": step_phases(max(5, args.repeats // 20)),
+                  "launch_us": launch_costs(xp, 10 * args.repeats)}
     print(json.dumps(result))
     return 0
 
